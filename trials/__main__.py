@@ -1,0 +1,5 @@
+import sys
+
+from trials.cli import main
+
+sys.exit(main())

@@ -1,0 +1,259 @@
+"""``python -m trials``: the command-line interface to the trial registry.
+
+Commands, flags and JSON field names are a product interface: add, never rename.
+The database comes from ``DATABASE_URL``, else ``TRIALS_DB`` (an SQLite file), else the
+app's data directory; migrations are applied on start. Errors go to stderr with exit
+code 1 (2 for a malformed command line), and user mistakes never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from trials.domain import TrialStatus, TrialValidationError, UserError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(UserError):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except TrialValidationError as e:
+        where = f"{args.from_file}: " if getattr(args, "from_file", None) else ""
+        print(f"error: {where}the trial is not valid:", file=sys.stderr)
+        for problem in e.problems:
+            print(f"  - {problem.field}: {problem.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # e.g. `python -m trials list | head`
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m trials",
+        description="Channel Trials: register trials, load data, and read results.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="load the demo trials (skips any already loaded)")
+    p.add_argument("--today", type=date.fromisoformat, help="date the demo as if today were this")
+    p.add_argument("--json", action="store_true", help="print what was loaded as JSON")
+    p.set_defaults(run=_demo)
+
+    p = sub.add_parser("list", help="list the workspace's trials")
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in TrialStatus],
+        help="only trials with this status (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_list)
+
+    p = sub.add_parser("create", help="register a trial from a JSON or TOML file")
+    p.add_argument("--from-file", required=True, metavar="FILE", help="FILE.json or FILE.toml")
+    p.add_argument("--json", action="store_true", help="print the created trial as JSON")
+    p.set_defaults(run=_create)
+
+    p = sub.add_parser("show", help="show one trial (by name or id) with its arms' totals")
+    p.add_argument("trial", metavar="TRIAL", help="the trial's name or id")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_show)
+
+    p = sub.add_parser("archive", help="archive a trial (keeps all its data)")
+    p.add_argument("trial", metavar="TRIAL")
+    p.set_defaults(run=_archive)
+
+    p = sub.add_parser(
+        "delete", help="delete a demo trial, or a trial without results (others: archive)"
+    )
+    p.add_argument("trial", metavar="TRIAL", nargs="?")
+    p.add_argument("--all-demo", action="store_true", help="delete every demo trial")
+    p.set_defaults(run=_delete)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date and say where it is")
+    p.set_defaults(run=_migrate)
+    return parser
+
+
+def _store():
+    from trials.db import connect
+    from trials.store import TrialStore
+
+    return TrialStore(connect())
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _demo(args) -> int:
+    from trials.demo import load_demo
+
+    report = load_demo(_store(), today=args.today)
+    if args.json:
+        _print_json({"created": list(report.created), "skipped": list(report.skipped)})
+        return EXIT_OK
+    for name in report.created:
+        print(f"loaded demo trial: {name}")
+    for name in report.skipped:
+        print(f"already there, left as it is: {name}")
+    return EXIT_OK
+
+
+def _list(args) -> int:
+    from trials.serialize import summary_dict
+
+    summaries = _store().list_trials(statuses=args.status)
+    rows = [summary_dict(s) for s in summaries]
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print("no trials yet: `python -m trials demo` loads demo trials")
+        return EXIT_OK
+    _print_table(
+        ["id", "name", "status", "arms", "days", "spend / budget", "last data"],
+        [
+            [
+                r["id"],
+                r["name"] + (" (demo)" if r["is_demo"] else ""),
+                r["status"],
+                r["arms"],
+                r["days_with_data"],
+                f"{r['spend']:,.2f} / {r['budget']:,.2f} {r['currency']}",
+                r["last_data_date"] or "-",
+            ]
+            for r in rows
+        ],
+    )
+    return EXIT_OK
+
+
+def _create(args) -> int:
+    from trials.domain import TrialSpec
+    from trials.serialize import trial_dict
+
+    values = _read_trial_file(Path(args.from_file))
+    store = _store()
+    trial = store.create_trial(TrialSpec.build(**values))
+    if args.json:
+        _print_json(trial_dict(trial, store.arm_totals(trial.id)))
+    else:
+        print(f"created trial '{trial.name}' (id {trial.id}) with {len(trial.arms)} arms")
+    return EXIT_OK
+
+
+def _show(args) -> int:
+    from trials.serialize import trial_dict
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    data = trial_dict(trial, store.arm_totals(trial.id))
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    demo = ", demo" if data["is_demo"] else ""
+    print(f"{data['name']}  [{data['status']}{demo}]  id {data['id']}")
+    if data["hypothesis"]:
+        print(f"hypothesis: {data['hypothesis']}")
+    print(
+        f"primary metric: {data['primary_metric']}; break-even ROAS {data['break_even_roas']:g}; "
+        f"{data['start']} to {data['end']}; budget {data['budget']:,.2f} {data['currency']}"
+    )
+    _print_table(
+        ["arm", "control", "impressions", "clicks", "conversions", "spend", "revenue", "days"],
+        [
+            [
+                a["name"],
+                "yes" if a["control"] else "",
+                f"{a['totals']['impressions']:,}",
+                f"{a['totals']['clicks']:,}",
+                f"{a['totals']['conversions']:,}",
+                f"{a['totals']['spend']:,.2f}",
+                f"{a['totals']['revenue']:,.2f}",
+                a["totals"]["days"],
+            ]
+            for a in data["arms"]
+        ],
+    )
+    return EXIT_OK
+
+
+def _archive(args) -> int:
+    store = _store()
+    trial = store.archive(store.get_trial(args.trial).id)
+    print(f"archived '{trial.name}'")
+    return EXIT_OK
+
+
+def _delete(args) -> int:
+    store = _store()
+    if args.all_demo == bool(args.trial):
+        raise CliError("name one TRIAL, or give --all-demo")
+    if args.all_demo:
+        print(f"deleted {store.delete_demo_trials()} demo trials")
+        return EXIT_OK
+    trial = store.get_trial(args.trial)
+    store.delete_trial(trial.id)
+    print(f"deleted '{trial.name}'")
+    return EXIT_OK
+
+
+def _migrate(_args) -> int:
+    from trials.db import connect, database_url, describe, schema_revision
+
+    url = database_url()
+    print(f"database {describe(url)} is at schema revision {schema_revision(connect(url))}")
+    return EXIT_OK
+
+
+def _read_trial_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise CliError(f"{path}: give a .json or .toml file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CliError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+    try:
+        values = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+    except json.JSONDecodeError as e:
+        raise CliError(f"{path}: line {e.lineno}, column {e.colno}: {e.msg}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise CliError(f"{path}: {e}") from e
+    if not isinstance(values, dict):
+        raise CliError(f"{path}: expected one trial (an object with name, arms, ...)")
+    return values
+
+
+def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))

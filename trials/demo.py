@@ -1,0 +1,212 @@
+"""A demo workspace: realistic small-budget trials with a few weeks of daily results.
+
+The numbers are simulated the way real campaigns behave: spend wobbles around the plan,
+impressions follow spend through a cost per thousand, and daily click and conversion
+rates vary more than binomial noise alone (a day effect), so the demo also exercises the
+models honestly. The same ``seed`` and ``today`` always give the same workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from trials.domain import (
+    ArmSpec,
+    DailyResult,
+    PrimaryMetric,
+    ResultSource,
+    TrialSpec,
+    TrialStatus,
+)
+from trials.store import TrialStore
+
+__all__ = ["DEMO_SEED", "DemoReport", "demo_trials", "load_demo"]
+
+DEMO_SEED = 20261122
+
+
+@dataclass(frozen=True)
+class ArmTruth:
+    """What an arm really does, which the demo data is drawn from."""
+
+    cpm: float  # cost per 1,000 impressions
+    ctr: float  # clicks per impression
+    cvr: float  # conversions per click
+    order_value: float  # mean revenue per conversion
+
+
+@dataclass(frozen=True)
+class DemoTrial:
+    spec: TrialSpec
+    truths: tuple[ArmTruth, ...]  # beside spec.arms
+    days_with_data: int
+    daily_spend: float  # per arm, before day-to-day wobble
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    created: tuple[str, ...]
+    skipped: tuple[str, ...]  # already in the workspace
+
+
+def demo_trials(today: date) -> list[DemoTrial]:
+    """The demo trials, dated so they look current on ``today``."""
+    social_start = today - timedelta(days=28)
+    search_start = today - timedelta(days=21)
+    email_start = today - timedelta(days=14)
+    return [
+        DemoTrial(
+            spec=TrialSpec(
+                name="WeChat vs Weibo launch",
+                hypothesis=(
+                    "A short video on WeChat Moments reaches fewer people than a Weibo feed "
+                    "image but converts them better, so it returns more per yuan spent."
+                ),
+                primary_metric=PrimaryMetric.ROAS,
+                break_even_roas=2.0,
+                gross_margin=0.5,
+                currency="CNY",
+                start=social_start,
+                end=today - timedelta(days=1),
+                budget=2000,
+                arms=(
+                    ArmSpec("WeChat", "Moments video", budget_share=0.5, control=True),
+                    ArmSpec("Weibo", "Feed image", budget_share=0.5),
+                ),
+                status=TrialStatus.RUNNING,
+                is_demo=True,
+            ),
+            truths=(
+                ArmTruth(cpm=60.0, ctr=0.012, cvr=0.060, order_value=260.0),
+                ArmTruth(cpm=15.0, ctr=0.009, cvr=0.016, order_value=210.0),
+            ),
+            days_with_data=28,
+            daily_spend=1000 / 28,
+        ),
+        DemoTrial(
+            spec=TrialSpec(
+                name="Search ads headline test",
+                hypothesis="A concrete discount in the headline lifts conversion after the click.",
+                primary_metric=PrimaryMetric.CONVERSION_RATE,
+                break_even_roas=2.5,
+                currency="USD",
+                start=search_start,
+                end=search_start + timedelta(days=27),
+                budget=3000,
+                arms=(
+                    ArmSpec("Google Search", "Free shipping", control=True),
+                    ArmSpec("Google Search", "20% off your first order"),
+                    ArmSpec("Google Search", "New season arrivals"),
+                ),
+                status=TrialStatus.RUNNING,
+                is_demo=True,
+            ),
+            truths=(
+                ArmTruth(cpm=38.0, ctr=0.052, cvr=0.034, order_value=68.0),
+                ArmTruth(cpm=38.0, ctr=0.055, cvr=0.043, order_value=61.0),
+                ArmTruth(cpm=38.0, ctr=0.047, cvr=0.030, order_value=72.0),
+            ),
+            days_with_data=21,
+            daily_spend=35.0,
+        ),
+        DemoTrial(
+            spec=TrialSpec(
+                name="Email subject lines, November",
+                hypothesis="An urgent subject line turns more opens into clicks and orders.",
+                primary_metric=PrimaryMetric.CONVERSION_RATE,
+                break_even_roas=1.5,
+                currency="EUR",
+                start=email_start,
+                end=today - timedelta(days=1),
+                budget=150,
+                arms=(
+                    ArmSpec("Email", "Question: Ready for winter?", control=True),
+                    ArmSpec("Email", "Urgency: 48 hours only"),
+                ),
+                status=TrialStatus.RUNNING,
+                is_demo=True,
+            ),
+            # For email, "impressions" are delivered emails and the cost is the sending fee.
+            truths=(
+                ArmTruth(cpm=2.5, ctr=0.031, cvr=0.048, order_value=54.0),
+                ArmTruth(cpm=2.5, ctr=0.036, cvr=0.052, order_value=49.0),
+            ),
+            days_with_data=14,
+            daily_spend=5.0,
+        ),
+        DemoTrial(
+            spec=TrialSpec(
+                name="Xiaohongshu notes (planned)",
+                hypothesis="A step-by-step tutorial note earns more saves and orders than a haul.",
+                primary_metric=PrimaryMetric.CPA,
+                break_even_roas=2.0,
+                currency="CNY",
+                start=today + timedelta(days=1),
+                end=today + timedelta(days=21),
+                budget=2000,
+                arms=(
+                    ArmSpec("Xiaohongshu", "Haul note", control=True),
+                    ArmSpec("Xiaohongshu", "Tutorial note"),
+                ),
+                status=TrialStatus.DRAFT,
+                is_demo=True,
+            ),
+            truths=(),
+            days_with_data=0,
+            daily_spend=0.0,
+        ),
+    ]
+
+
+def simulate_days(
+    demo: DemoTrial, arm_ids: list[int], rng: np.random.Generator
+) -> list[DailyResult]:
+    """Daily results for the first ``demo.days_with_data`` days of the trial."""
+    results = []
+    for offset in range(demo.days_with_data):
+        day = demo.spec.start + timedelta(days=offset)
+        for arm_id, truth in zip(arm_ids, demo.truths, strict=True):
+            spend = round(demo.daily_spend * rng.uniform(0.85, 1.15), 2)
+            impressions = int(rng.poisson(spend / truth.cpm * 1000))
+            # Real daily rates drift: a log-normal day effect on each funnel stage.
+            ctr = min(0.9, truth.ctr * rng.lognormal(0.0, 0.15))
+            cvr = min(0.9, truth.cvr * rng.lognormal(0.0, 0.20))
+            clicks = int(rng.binomial(impressions, ctr))
+            conversions = int(rng.binomial(clicks, cvr))
+            # Order values are skewed: a gamma with shape 2.5 around the arm's mean.
+            revenue = float(rng.gamma(2.5, truth.order_value / 2.5, size=conversions).sum())
+            results.append(
+                DailyResult(
+                    arm_id=arm_id,
+                    day=day,
+                    impressions=impressions,
+                    clicks=clicks,
+                    conversions=conversions,
+                    spend=spend,
+                    revenue=round(revenue, 2),
+                    source=ResultSource.CHANNEL,
+                )
+            )
+    return results
+
+
+def load_demo(store: TrialStore, *, today: date | None = None, seed: int = DEMO_SEED) -> DemoReport:
+    """Add the demo trials the workspace does not have yet (by name); never duplicates."""
+    today = today or date.today()
+    existing = {s.trial.name.casefold() for s in store.list_trials()}
+    created, skipped = [], []
+    for index, demo in enumerate(demo_trials(today)):
+        if demo.spec.name.casefold() in existing:
+            skipped.append(demo.spec.name)
+            continue
+        trial = store.create_trial(demo.spec)
+        # One stream per trial, so a trial's data does not depend on which others exist.
+        rng = np.random.default_rng([seed, index])
+        results = simulate_days(demo, [a.id for a in trial.arms], rng)
+        if results:
+            store.add_results(trial.id, results, kind="demo", file_name="demo data")
+        created.append(trial.name)
+    return DemoReport(created=tuple(created), skipped=tuple(skipped))

@@ -1,0 +1,170 @@
+"""Database tables (SQLAlchemy Core). Alembic migrations in ``trials/migrations`` create them.
+
+Money is stored as integer micro-units (1 CNY = 1,000,000), as ad platforms' APIs do, so
+sums are exact on SQLite and PostgreSQL alike. Every table that users write to records who
+wrote it and when; every trial belongs to a workspace so team use can fence data later.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "DEFAULT_WORKSPACE_ID",
+    "MICROS",
+    "arms",
+    "daily_results",
+    "decisions",
+    "import_batches",
+    "metadata",
+    "trials",
+    "workspaces",
+]
+
+MICROS = 1_000_000
+DEFAULT_WORKSPACE_ID = 1
+
+# Named constraints so migrations can refer to them on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+trials = Table(
+    "trials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(120), nullable=False),
+    Column("hypothesis", Text, nullable=False, default=""),
+    Column("primary_metric", String(32), nullable=False),
+    Column("break_even_roas", Float, nullable=False),
+    Column("gross_margin", Float, nullable=True),
+    Column("currency", String(8), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("budget_micros", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decision_rule", JSON, nullable=False),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    UniqueConstraint("workspace_id", "name", name="uq_trials_workspace_name"),
+    CheckConstraint("end_date >= start_date", name="dates_in_order"),
+    CheckConstraint("budget_micros >= 0", name="budget_not_negative"),
+    CheckConstraint("break_even_roas > 0", name="break_even_positive"),
+)
+
+arms = Table(
+    "arms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("position", Integer, nullable=False),
+    Column("channel", String(80), nullable=False),
+    Column("creative", String(120), nullable=False),
+    Column("budget_share", Float, nullable=True),
+    Column("is_control", Boolean, nullable=False, default=False),
+    UniqueConstraint("trial_id", "channel", "creative", name="uq_arms_trial_channel_creative"),
+)
+
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("kind", String(16), nullable=False),  # daily, orders, manual, demo
+    Column("file_name", String(255), nullable=True),
+    Column("digest", String(64), nullable=True),  # sha256 of the file's bytes
+    Column("row_count", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # committed, undone
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("undone_at", DateTime(timezone=True), nullable=True),
+    Column("undone_by", String(120), nullable=True),
+)
+
+daily_results = Table(
+    "daily_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
+    Column("arm_id", Integer, ForeignKey("arms.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("impressions", BigInteger, nullable=False),
+    Column("clicks", BigInteger, nullable=False),
+    Column("conversions", BigInteger, nullable=False),
+    Column("spend_micros", BigInteger, nullable=False),
+    Column("revenue_micros", BigInteger, nullable=False),
+    Column(
+        "import_batch_id",
+        Integer,
+        ForeignKey("import_batches.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    UniqueConstraint("trial_id", "arm_id", "day", "source", name="uq_daily_results_arm_day"),
+    CheckConstraint(
+        "impressions >= 0 AND clicks >= 0 AND conversions >= 0 "
+        "AND spend_micros >= 0 AND revenue_micros >= 0",
+        name="not_negative",
+    ),
+    CheckConstraint("clicks <= impressions", name="clicks_within_impressions"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("summary", JSON, nullable=False),  # arms to scale / stop / fix, budget change
+    Column("note", Text, nullable=False, default=""),
+    Column("snapshot", JSON, nullable=False),  # frozen evidence: posteriors, digest, settings
+    Column("corrects_id", Integer, ForeignKey("decisions.id", ondelete="RESTRICT"), nullable=True),
+)
