@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="load the demo trials (skips any already loaded)")
     p.add_argument("--today", type=date.fromisoformat, help="date the demo as if today were this")
+    p.add_argument(
+        "--if-empty", action="store_true", help="load only if the workspace has no trials at all"
+    )
     p.add_argument("--json", action="store_true", help="print what was loaded as JSON")
     p.set_defaults(run=_demo)
 
@@ -111,7 +114,11 @@ def _print_json(value: Any) -> None:
 def _demo(args) -> int:
     from trials.demo import load_demo
 
-    report = load_demo(_store(), today=args.today)
+    store = _store()
+    if args.if_empty and not store.is_empty():
+        print("the workspace has trials already; no demo data loaded")
+        return EXIT_OK
+    report = load_demo(store, today=args.today)
     if args.json:
         _print_json({"created": list(report.created), "skipped": list(report.skipped)})
         return EXIT_OK

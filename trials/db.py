@@ -20,6 +20,8 @@ __all__ = [
     "data_dir",
     "database_url",
     "describe",
+    "downgrade",
+    "head_revision",
     "migrate",
     "schema_revision",
     "writer",
@@ -107,12 +109,13 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
-def _alembic_config(engine: Engine):
+def _alembic_config(engine: Engine | None):
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = writer(engine)
+    if engine is not None:
+        config.attributes["engine"] = writer(engine)
     return config
 
 
@@ -127,6 +130,14 @@ def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     command.downgrade(_alembic_config(engine), revision)
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(None)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def schema_revision(engine: Engine) -> str | None:

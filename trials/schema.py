@@ -1,8 +1,10 @@
 """Database tables (SQLAlchemy Core). Alembic migrations in ``trials/migrations`` create them.
 
-Money is stored as integer micro-units (1 CNY = 1,000,000), as ad platforms' APIs do, so
-sums are exact on SQLite and PostgreSQL alike. Every table that users write to records who
-wrote it and when; every trial belongs to a workspace so team use can fence data later.
+Ids are never reused (AUTOINCREMENT on SQLite), so a decision or an import that names an
+arm or a trial cannot later point at a different one. Money is stored as integer
+micro-units (1 CNY = 1,000,000), as ad platforms' APIs do, so sums are exact on SQLite and
+PostgreSQL alike. Every table that users write to records who wrote it and when; every
+trial belongs to a workspace so team use can fence data later.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ workspaces = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(120), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 trials = Table(
@@ -90,6 +93,7 @@ trials = Table(
     CheckConstraint("end_date >= start_date", name="dates_in_order"),
     CheckConstraint("budget_micros >= 0", name="budget_not_negative"),
     CheckConstraint("break_even_roas > 0", name="break_even_positive"),
+    sqlite_autoincrement=True,
 )
 
 arms = Table(
@@ -105,6 +109,7 @@ arms = Table(
     Column("budget_share", Float, nullable=True),
     Column("is_control", Boolean, nullable=False, default=False),
     UniqueConstraint("trial_id", "channel", "creative", name="uq_arms_trial_channel_creative"),
+    sqlite_autoincrement=True,
 )
 
 import_batches = Table(
@@ -123,6 +128,7 @@ import_batches = Table(
     Column("created_by", String(120), nullable=False),
     Column("undone_at", DateTime(timezone=True), nullable=True),
     Column("undone_by", String(120), nullable=True),
+    sqlite_autoincrement=True,
 )
 
 daily_results = Table(
@@ -152,6 +158,7 @@ daily_results = Table(
         name="not_negative",
     ),
     CheckConstraint("clicks <= impressions", name="clicks_within_impressions"),
+    sqlite_autoincrement=True,
 )
 
 decisions = Table(
@@ -167,4 +174,5 @@ decisions = Table(
     Column("note", Text, nullable=False, default=""),
     Column("snapshot", JSON, nullable=False),  # frozen evidence: posteriors, digest, settings
     Column("corrects_id", Integer, ForeignKey("decisions.id", ondelete="RESTRICT"), nullable=True),
+    sqlite_autoincrement=True,
 )

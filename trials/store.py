@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
@@ -82,9 +83,10 @@ def to_micros(amount: float) -> int:
     return round(amount * t.MICROS)
 
 
-def from_micros(micros: int | None) -> float:
+def from_micros(micros: int | Decimal | None) -> float:
     # Rounding to 6 places gives back exactly the decimal that was stored.
-    return round((micros or 0) / t.MICROS, 6)
+    # PostgreSQL sums BIGINT into NUMERIC (Decimal); bring it back to int first.
+    return round(int(micros or 0) / t.MICROS, 6)
 
 
 class TrialStore:
@@ -273,7 +275,7 @@ class TrialStore:
                 conn.execute(
                     update(t.arms)
                     .where(t.arms.c.id == arm_id)
-                    .values(channel=f"\x00{arm_id}", creative="")
+                    .values(channel=f"~parked~{arm_id}", creative="~parked~")
                 )
             for position, (arm_id, arm) in enumerate(zip(arm_ids, spec.arms, strict=True)):
                 values = _arm_values(trial.id, position, arm)

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_workspaces"),
         sa.UniqueConstraint("name", name="uq_workspaces_name"),
+        sqlite_autoincrement=True,
     )
     op.bulk_insert(workspaces, [{"id": 1, "name": "Default", "created_at": datetime.now(UTC)}])
 
@@ -58,6 +59,7 @@ def upgrade() -> None:
         sa.CheckConstraint("end_date >= start_date", name="ck_trials_dates_in_order"),
         sa.CheckConstraint("budget_micros >= 0", name="ck_trials_budget_not_negative"),
         sa.CheckConstraint("break_even_roas > 0", name="ck_trials_break_even_positive"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_trials_workspace_id", "trials", ["workspace_id"])
 
@@ -77,6 +79,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "trial_id", "channel", "creative", name="uq_arms_trial_channel_creative"
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_arms_trial_id", "arms", ["trial_id"])
 
@@ -100,6 +103,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_import_batches"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_import_batches_trial_id", "import_batches", ["trial_id"])
 
@@ -141,6 +145,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "clicks <= impressions", name="ck_daily_results_clicks_within_impressions"
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_daily_results_import_batch_id", "daily_results", ["import_batch_id"])
 
@@ -164,6 +169,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_decisions"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_decisions_trial_id", "decisions", ["trial_id"])
 

@@ -1,0 +1,18 @@
+"""Channel Trials: the Streamlit entry point. Routes to the pages and does app-wide setup."""
+
+import streamlit as st
+
+from ui.demo_offer import offer_demo
+from ui.session import store
+
+st.set_page_config(page_title="Channel Trials", page_icon=":material/experiment:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("app_pages/trials.py", title="Trials", icon=":material/table_view:", default=True),
+        st.Page("app_pages/trial.py", title="Trial", icon=":material/insights:"),
+        st.Page("app_pages/new_trial.py", title="New trial", icon=":material/add_circle:"),
+    ]
+)
+offer_demo(store())
+navigation.run()

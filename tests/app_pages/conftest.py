@@ -1,0 +1,65 @@
+from datetime import date
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from trials.db import connect, database_url
+from trials.demo import load_demo
+from trials.store import TrialStore
+
+APP = str(ROOT / "app.py")
+DEMO_DAY = date(2026, 11, 22)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    # AppTest runs share Streamlit's caches within one process.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def app_store() -> TrialStore:
+    """The store the app itself will open (same database as the AppTest)."""
+    return TrialStore(connect(database_url()), actor="tester")
+
+
+@pytest.fixture
+def demo(app_store) -> TrialStore:
+    load_demo(app_store, today=DEMO_DAY)
+    return app_store
+
+
+def open_app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page wrote, as one string, for 'appears on the page' checks."""
+    parts = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "text",
+        "info",
+        "success",
+        "error",
+        "warning",
+    ):
+        parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
+    return "\n".join(parts)

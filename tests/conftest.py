@@ -1,0 +1,101 @@
+"""Shared fixtures: every test gets its own database and a known user.
+
+Store tests run on SQLite always and, when ``TEST_DATABASE_URL`` points at a PostgreSQL
+database, on PostgreSQL too (that database is wiped before each test).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData
+
+from trials.db import connect
+from trials.domain import ArmSpec, DailyResult, PrimaryMetric, TrialSpec
+from trials.store import TrialStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("TRIALS_DB", str(tmp_path / "trials.sqlite3"))
+    monkeypatch.setenv("TRIALS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRIALS_USER", "tester")
+
+
+def _wipe(url: str) -> None:
+    engine = connect(url, migrate_schema=False)
+    meta = MetaData()
+    meta.reflect(engine)
+    meta.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    _wipe(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = connect(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine) -> TrialStore:
+    return TrialStore(engine, actor="tester")
+
+
+def make_spec(**changes) -> TrialSpec:
+    """A valid two-arm trial; override any field."""
+    values = dict(
+        name="Spring social test",
+        hypothesis="Video beats image on WeChat.",
+        primary_metric=PrimaryMetric.ROAS,
+        break_even_roas=2.0,
+        currency="CNY",
+        start=date(2026, 9, 1),
+        end=date(2026, 9, 28),
+        budget=2000.0,
+        arms=(
+            ArmSpec("WeChat", "Video A", budget_share=0.5, control=True),
+            ArmSpec("Weibo", "Image B", budget_share=0.5),
+        ),
+    )
+    return TrialSpec(**(values | changes))
+
+
+def day_rows(trial, days=3, start=None) -> list[DailyResult]:
+    """``days`` days of modest results for every arm of a stored trial."""
+    start = start or trial.spec.start
+    return [
+        DailyResult(
+            arm_id=arm.id,
+            day=start + timedelta(days=d),
+            impressions=1000 + d,
+            clicks=20 + i,
+            conversions=2,
+            spend=10.10,
+            revenue=33.33,
+        )
+        for d in range(days)
+        for i, arm in enumerate(trial.arms)
+    ]

@@ -1,0 +1,38 @@
+"""Showing what users typed as text, never as markup, and formatting numbers for people."""
+
+from __future__ import annotations
+
+import math
+import string
+
+__all__ = ["md", "money", "number", "percent"]
+
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def md(text: object) -> str:
+    """``text`` escaped for ``st.markdown``/``st.title``: every character shows literally.
+
+    Backslash-escapes all ASCII punctuation (CommonMark allows it), so ``<script>``,
+    ``**``, ``[x](y)``, ``$x$`` and Streamlit's ``:red[...]`` directives stay text.
+    """
+    escaped = "".join("\\" + c if c in _PUNCTUATION else c for c in str(text))
+    return escaped.replace("\n", "  \n")
+
+
+def money(amount: float | None, currency: str = "") -> str:
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return "–"
+    return f"{amount:,.2f} {currency}".strip()
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}%}"
