@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.engine import make_url
 
 from trials.db import connect
 from trials.domain import ArmSpec, DailyResult, PrimaryMetric, TrialSpec
@@ -28,12 +29,24 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TRIALS_USER", "tester")
 
 
-def _wipe(url: str) -> None:
-    engine = connect(url, migrate_schema=False)
+def _worker_database(url: str, worker_id: str) -> str:
+    """A database of this test worker's own on the server at ``url``, emptied."""
+    name = f"trials_test_{worker_id}".lower()
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    own = make_url(url).set(database=name).render_as_string(hide_password=False)
+    engine = connect(own, migrate_schema=False)
     meta = MetaData()
     meta.reflect(engine)
     meta.drop_all(engine)
     engine.dispose()
+    return own
 
 
 @pytest.fixture(
@@ -42,14 +55,13 @@ def _wipe(url: str) -> None:
         pytest.param("postgresql", marks=pytest.mark.postgres),
     ]
 )
-def db_url(request, tmp_path) -> str:
+def db_url(request, tmp_path, worker_id) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set")
-    _wipe(url)
-    return url
+    return _worker_database(url, worker_id)
 
 
 @pytest.fixture

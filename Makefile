@@ -1,0 +1,49 @@
+# Channel Trials: `make app` starts the app on demo data; `make test` runs every test.
+# Both create .venv (Python 3.11) and install the pinned requirements on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: app test test-fast lint format clean-venv
+
+app: $(VENV)/.app-installed
+	$(BIN)/python -m trials demo --if-empty
+	@echo "Channel Trials on http://localhost:$(PORT)"
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	.ci/with-postgres $(BIN)/python -m pytest -n 2
+
+# The quick tiers only, for the edit-test loop.
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
+	  "Channel Trials needs Python 3.11; found " + sys.version.split()[0] + \
+	  ". Run with PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app-installed: requirements.txt constraints.txt | $(BIN)/python
+	$(PIP) -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
+	$(PIP) -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+clean-venv:
+	rm -rf $(VENV)
