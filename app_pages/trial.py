@@ -86,6 +86,7 @@ with arms_tab:
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
+        placeholder="–",
         column_config={
             "Planned share": pct,
             "Spend share": pct,
