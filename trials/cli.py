@@ -84,6 +84,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=_show)
 
+    p = sub.add_parser("analyze", help="posterior funnel, ROAS and CPA per arm")
+    p.add_argument("trial", metavar="TRIAL", help="the trial's name or id")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--method",
+        choices=["mcmc", "exact"],
+        default="mcmc",
+        help="mcmc: the full model (default); exact: conjugate posteriors in milliseconds",
+    )
+    p.add_argument("--pooling", choices=["partial", "none"], default="partial")
+    p.add_argument(
+        "--no-overdispersion",
+        action="store_true",
+        help="treat daily counts as binomial (no extra day-to-day variation)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
+    p.set_defaults(run=_analyze)
+
     p = sub.add_parser("archive", help="archive a trial (keeps all its data)")
     p.add_argument("trial", metavar="TRIAL")
     p.set_defaults(run=_archive)
@@ -206,6 +224,63 @@ def _show(args) -> int:
         ],
     )
     return EXIT_OK
+
+
+def _analyze(args) -> int:
+    from inference.fit import FitError
+    from inference.spec import ModelSpec
+    from trials.analysis import analyse, analysis_dict
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    spec = ModelSpec.from_dict(
+        {"pooling": args.pooling, "overdispersion": not args.no_overdispersion}
+    )
+    try:
+        posterior = analyse(store, trial, method=args.method, spec=spec, seed=args.seed)
+    except FitError as e:
+        raise CliError(f"could not fit '{trial.name}': {e}") from e
+    result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    _print_analysis(result, trial.spec.currency)
+    return EXIT_OK
+
+
+def _print_analysis(result: dict, currency: str) -> None:
+    hdi = f"{result['hdi_prob']:.0%} HDI"
+    print(f"{result['trial']}: {result['method']} posterior, pooling {result['pooling']} ({hdi})")
+
+    def cell(m: dict, fmt: str) -> str:
+        if m["mean"] is None:
+            return m.get("reason", "-")
+        return f"{m['mean']:{fmt}} [{m['hdi_low']:{fmt}}, {m['hdi_high']:{fmt}}]"
+
+    _print_table(
+        ["arm", "CTR", "CVR", "ROAS", f"CPA ({currency})"],
+        [
+            [
+                f"{a['channel']} · {a['creative']}",
+                cell(a["ctr"], ".2%"),
+                cell(a["cvr"], ".2%"),
+                cell(a["roas"], ".2f"),
+                cell(a["cpa"], ",.2f"),
+            ]
+            for a in result["arms"]
+        ],
+    )
+    d = result["diagnostics"]
+    if result["method"] == "mcmc":
+        state = "reliable" if d["reliable"] else "NOT reliable: " + "; ".join(d["reasons"])
+        print(
+            f"diagnostics: R-hat max {d['r_hat_max']}, ESS bulk min {d['ess_bulk_min']}, "
+            f"tail min {d['ess_tail_min']}, divergences {d['divergences']} -> {state}"
+        )
+    elif not d["reliable"]:
+        print("note: " + "; ".join(d["reasons"]))
+    for note in result["notes"]:
+        print(f"note: {note}")
 
 
 def _archive(args) -> int:

@@ -1,0 +1,23 @@
+"""The Bayesian engine: funnel posteriors per arm, exact and by MCMC.
+
+Plain Python (no Streamlit). ``import inference`` is cheap: PyMC, nutpie and ArviZ load
+only when an MCMC fit is asked for, so listing trials never pays for them.
+"""
+
+from inference.conjugate import exact_posterior
+from inference.data import FunnelData
+from inference.spec import ModelSpec, Priors, SamplerSettings, SpecError
+from inference.summary import METRICS, Diagnostics, Interval, Posterior
+
+__all__ = [
+    "METRICS",
+    "Diagnostics",
+    "FunnelData",
+    "Interval",
+    "ModelSpec",
+    "Posterior",
+    "Priors",
+    "SamplerSettings",
+    "SpecError",
+    "exact_posterior",
+]

@@ -1,0 +1,158 @@
+"""Translate a ``ModelSpec`` and ``FunnelData`` into a PyMC funnel model.
+
+The model, per arm a in channel c(a), for the two funnel stages s in {ctr, cvr}:
+
+    partial pooling (centred; non-centred writes each level as mean + sd * z):
+        mu_s         ~ Normal(logit(prior mean_s), rate_logit_sd)
+        channel_s[c] ~ Normal(mu_s, sd_channel_s)          (when there are 2+ channels)
+        eta_s[a]     ~ Normal(channel_s[c(a)], sd_arm_s)   (when a channel has 2+ arms)
+        sd_*         ~ LogNormal(log(spread), spread_sd)   (kept away from 0: no funnels)
+        rate_s[a]    = logistic(eta_s[a])
+    no pooling:
+        rate_s[a]    ~ Beta(beta_a, beta_b)
+
+    daily counts, with overdispersion (kappa_s ~ LogNormal(log(concentration), sd)):
+        clicks[d]      ~ BetaBinomial(impressions[d], ctr[a] kappa, (1 - ctr[a]) kappa)
+        conversions[d] ~ BetaBinomial(clicks[d],      cvr[a] kappa, (1 - cvr[a]) kappa)
+    or, without, the same as Binomial(n, rate[a]).
+
+    revenue on days with n > 0 orders, order values Gamma(k, k / aov[a]):
+        revenue[d] ~ Gamma(n[d] k, k / aov[a]),  log aov pooled like the rates,
+        k ~ LogNormal(log(order_value_shape), order_value_shape_log_sd).
+
+A level with a single member is left out (one channel: no channel level; one arm per
+channel: no arm level), since it could not be told apart from the level above.
+Observed arrays are ``pm.Data``, so a compiled model takes a new day's data without
+being rebuilt, as long as the arms and channels stay the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from inference.data import FunnelData
+from inference.spec import ModelSpec
+
+__all__ = ["build_funnel_model", "model_data", "structure"]
+
+RATE_STAGES = {"ctr": "ctr_mean", "cvr": "cvr_mean"}
+
+
+def structure(data: FunnelData) -> tuple[bool, bool]:
+    """Which pooling levels the data can support: (channel level, arm level)."""
+    per_channel = np.bincount(data.arm_channel, minlength=data.n_channels)
+    return data.n_channels > 1, bool((per_channel > 1).any())
+
+
+def model_data(data: FunnelData) -> dict[str, np.ndarray]:
+    """The arrays the model reads as ``pm.Data`` (what ``with_data`` replaces)."""
+    has_revenue = data.has_revenue
+    return {
+        "obs_arm": data.arm,
+        "impressions": data.impressions,
+        "clicks": data.clicks,
+        "converted": data.converted_clicks,
+        "rev_arm": data.arm[has_revenue],
+        "rev_orders": data.conversions[has_revenue].astype(np.float64),
+        "revenue": data.revenue[has_revenue],
+        "prior_log_order_value": np.array(np.log(data.pooled_order_value())),
+    }
+
+
+def build_funnel_model(data: FunnelData, spec: ModelSpec | None = None) -> pm.Model:
+    """The PyMC model for ``data`` under ``spec``; named coords ``arm``, ``channel``, ``day``."""
+    spec = spec or ModelSpec()
+    arrays = model_data(data)
+    coords = {"arm": list(data.arms), "channel": list(data.channels), "day": list(data.days)}
+    with pm.Model(coords=coords) as model:
+        d = {name: pm.Data(name, value) for name, value in arrays.items()}
+        arm = d["obs_arm"]
+        rates = {
+            stage: pm.Deterministic(stage, _rate(stage, data, spec), dims="arm")
+            for stage in RATE_STAGES
+        }
+        for stage, (trials, successes) in {
+            "ctr": (d["impressions"], d["clicks"]),
+            "cvr": (d["clicks"], d["converted"]),
+        }.items():
+            _counts(stage, rates[stage][arm], trials, successes, spec)
+        aov = pm.Deterministic(
+            "revenue_per_conversion", pt.exp(_log_order_value(data, spec, d)), dims="arm"
+        )
+        shape = pm.LogNormal(
+            "order_value_shape",
+            np.log(spec.priors.order_value_shape),
+            spec.priors.order_value_shape_log_sd,
+        )
+        pm.Gamma(
+            "revenue_obs",
+            alpha=d["rev_orders"] * shape,
+            beta=shape / aov[d["rev_arm"]],
+            observed=d["revenue"],
+            shape=d["rev_arm"].shape,
+        )
+    return model
+
+
+def _rate(stage: str, data: FunnelData, spec: ModelSpec):
+    p = spec.priors
+    if spec.pooling == "none":
+        return pm.Beta(f"{stage}_rate", p.beta_a, p.beta_b, dims="arm")
+    prior_mean = getattr(p, RATE_STAGES[stage])
+    mu = pm.Normal(f"{stage}_mu", np.log(prior_mean / (1 - prior_mean)), p.rate_logit_sd)
+    eta = _levels(stage, mu, data, spec, p.channel_spread, p.arm_spread)
+    return pm.math.invlogit(eta)
+
+
+def _log_order_value(data: FunnelData, spec: ModelSpec, d: dict):
+    p = spec.priors
+    center = d["prior_log_order_value"]
+    if spec.pooling == "none":
+        return pm.Normal("log_order_value", center, p.revenue_log_sd, dims="arm")
+    mu = pm.Normal("log_order_value_mu", center, p.revenue_log_sd)
+    return _levels(
+        "log_order_value", mu, data, spec, p.revenue_channel_spread, p.revenue_arm_spread
+    )
+
+
+def _levels(name: str, mu, data: FunnelData, spec: ModelSpec, channel_spread, arm_spread):
+    """Channel and arm levels around ``mu``; returns the per-arm value."""
+    channel_level, arm_level = structure(data)
+    centred = spec.parameterization == "centred"
+    spread_sd = spec.priors.spread_sd
+    base = mu
+    if channel_level:
+        sd = pm.LogNormal(f"{name}_sd_channel", np.log(channel_spread), spread_sd)
+        if centred:
+            channel = pm.Normal(f"{name}_channel", mu, sd, dims="channel")
+        else:
+            z = pm.Normal(f"{name}_channel_z", 0.0, 1.0, dims="channel")
+            channel = pm.Deterministic(f"{name}_channel", mu + sd * z, dims="channel")
+        base = channel[data.arm_channel]
+    if not arm_level:
+        return base * pt.ones(data.n_arms) if not channel_level else base
+    sd = pm.LogNormal(f"{name}_sd_arm", np.log(arm_spread), spread_sd)
+    if centred:
+        return pm.Normal(f"{name}_arm", base, sd, dims="arm")
+    z = pm.Normal(f"{name}_arm_z", 0.0, 1.0, dims="arm")
+    return base + sd * z
+
+
+def _counts(stage: str, rate, trials, successes, spec: ModelSpec) -> None:
+    if spec.overdispersion:
+        p = spec.priors
+        kappa = pm.LogNormal(
+            f"{stage}_concentration", np.log(p.concentration_median), p.concentration_log_sd
+        )
+        pm.BetaBinomial(
+            f"{stage}_obs",
+            n=trials,
+            alpha=rate * kappa,
+            beta=(1 - rate) * kappa,
+            observed=successes,
+            shape=trials.shape,
+        )
+    else:
+        pm.Binomial(f"{stage}_obs", n=trials, p=rate, observed=successes, shape=trials.shape)

@@ -1,0 +1,150 @@
+"""The funnel model's specification as plain data: priors, pooling, likelihood options and
+sampler settings, with defaults. Nothing here knows about PyMC; ``inference.model``
+translates a spec into a model.
+
+Overrides merge over defaults (``ModelSpec.from_dict({"pooling": "none"})``); unknown
+keys are refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+__all__ = ["ModelSpec", "Priors", "SamplerSettings", "SpecError"]
+
+Pooling = Literal["partial", "none"]
+Parameterization = Literal["centred", "non_centred"]
+
+
+class SpecError(ValueError):
+    """A model setting that cannot be used, with the reason."""
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Prior beliefs, on the scales the model uses.
+
+    Rates are modelled on the logit scale; revenue per conversion on the log scale. The
+    ``*_spread`` values are prior medians of the between-channel and between-arm standard
+    deviations (log-normal priors with ``spread_sd`` on the log scale): 0.3 on the logit
+    scale means arms typically differ by about ±30 % in rate.
+    """
+
+    ctr_mean: float = 0.02
+    cvr_mean: float = 0.03
+    rate_logit_sd: float = 1.5
+    # Channels differ a lot (a search click and a feed impression are different things);
+    # creatives within one channel much less.
+    channel_spread: float = 1.0
+    arm_spread: float = 0.3
+    revenue_channel_spread: float = 0.4
+    revenue_arm_spread: float = 0.2
+    spread_sd: float = 0.4
+    revenue_log_sd: float = 1.0
+    # Gamma order-value shape: CV of single order values = 1/sqrt(shape).
+    order_value_shape: float = 2.0
+    order_value_shape_log_sd: float = 0.5
+    # Beta-binomial concentration (day-to-day overdispersion): log-normal prior.
+    concentration_median: float = 300.0
+    concentration_log_sd: float = 2.0
+    # Beta(a, b) priors on each rate when pooling is "none".
+    beta_a: float = 1.0
+    beta_b: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise SpecError(f"priors.{f.name} must be a positive number, not {value!r}")
+        for name in ("ctr_mean", "cvr_mean"):
+            if getattr(self, name) >= 1:
+                raise SpecError(f"priors.{name} must be a rate below 1")
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How the posterior is sampled (nutpie's NUTS)."""
+
+    draws: int = 600
+    tune: int = 800
+    chains: int = 4
+    target_accept: float = 0.9
+    cores: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("draws", "tune", "chains", "cores"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise SpecError(f"sampler.{name} must be a whole number of at least 1")
+        if not 0.5 <= self.target_accept < 1:
+            raise SpecError("sampler.target_accept must be in [0.5, 1)")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that decides what is fitted and how.
+
+    Attributes
+    ----------
+    pooling
+        ``"partial"``: arms share strength within their channel and channels within the
+        trial (hierarchical); ``"none"``: every arm on its own, Beta priors on rates.
+    overdispersion
+        Daily rates vary more than binomial noise: beta-binomial counts per day.
+    parameterization
+        ``"centred"`` (default; measured best when arms have hundreds of clicks or more)
+        or ``"non_centred"`` (better when most arms have very little data).
+    hdi_prob
+        Width of reported highest-density intervals.
+    """
+
+    pooling: Pooling = "partial"
+    overdispersion: bool = True
+    parameterization: Parameterization = "centred"
+    hdi_prob: float = 0.94
+    priors: Priors = field(default_factory=Priors)
+    sampler: SamplerSettings = field(default_factory=SamplerSettings)
+
+    def __post_init__(self) -> None:
+        if self.pooling not in ("partial", "none"):
+            raise SpecError(f"pooling must be 'partial' or 'none', not {self.pooling!r}")
+        if self.parameterization not in ("centred", "non_centred"):
+            raise SpecError("parameterization must be 'centred' or 'non_centred'")
+        if not 0.5 <= self.hdi_prob < 1:
+            raise SpecError("hdi_prob must be in [0.5, 1)")
+
+    @classmethod
+    def from_dict(cls, overrides: dict[str, Any] | None = None) -> ModelSpec:
+        """Defaults with ``overrides`` merged over them (nested for priors and sampler)."""
+        overrides = dict(overrides or {})
+        default = cls()
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise SpecError(f"unknown model settings: {', '.join(unknown)}")
+        priors = _merge(Priors, default.priors, overrides.pop("priors", None), "priors")
+        sampler = _merge(
+            SamplerSettings, default.sampler, overrides.pop("sampler", None), "sampler"
+        )
+        return replace(default, priors=priors, sampler=sampler, **overrides)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def structure_key(self) -> tuple:
+        """What the compiled model depends on (not sampler settings, which apply later)."""
+        return (self.pooling, self.overdispersion, self.parameterization, self.priors)
+
+
+def _merge(kind, default, overrides, name):
+    if overrides is None:
+        return default
+    if not isinstance(overrides, dict):
+        raise SpecError(f"{name} must be a table of settings")
+    known = {f.name for f in fields(kind)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise SpecError(f"unknown {name} settings: {', '.join(unknown)}")
+    return kind(**(asdict(default) | overrides))

@@ -1,0 +1,119 @@
+"""Posterior results as plain data: per-arm draws of each quantity, their summaries, and
+the sampler's diagnostics. Shared by the exact and the MCMC paths."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from inference.spec import ModelSpec
+
+__all__ = ["METRICS", "Diagnostics", "Interval", "Posterior", "hdi"]
+
+# Per-arm quantities every posterior carries, as draws of shape (n_draws, n_arms).
+METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa", "revenue_per_impression")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A posterior mean with its highest-density interval; NaN with a reason when undefined."""
+
+    mean: float
+    low: float
+    high: float
+    reason: str | None = None
+
+    @property
+    def defined(self) -> bool:
+        return math.isfinite(self.mean)
+
+    def as_dict(self) -> dict:
+        def clean(x: float) -> float | None:
+            return float(x) if math.isfinite(x) else None
+
+        out = {"mean": clean(self.mean), "hdi_low": clean(self.low), "hdi_high": clean(self.high)}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def hdi(draws: np.ndarray, prob: float) -> tuple[float, float]:
+    """Narrowest interval holding ``prob`` of the draws (per column for 2-D input).
+
+    For sorted draws x_(1) <= ... <= x_(n) and k = ceil(prob * n), the HDI is the
+    window [x_(i), x_(i+k-1)] of least width.
+    """
+    x = np.sort(np.asarray(draws, dtype=float), axis=0)
+    n = x.shape[0]
+    k = min(n, max(1, math.ceil(prob * n)))
+    widths = x[k - 1 :] - x[: n - k + 1]
+    start = np.argmin(widths, axis=0)
+    if x.ndim == 1:
+        return float(x[start]), float(x[start + k - 1])
+    cols = np.arange(x.shape[1])
+    return x[start, cols], x[start + k - 1, cols]
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Sampler health. ``reliable`` is False, with reasons, when any gate fails."""
+
+    r_hat_max: float | None = None
+    ess_bulk_min: float | None = None
+    ess_tail_min: float | None = None
+    divergences: int = 0
+    ebfmi_min: float | None = None
+    reliable: bool = True
+    reasons: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        def clean(x):
+            return None if x is None or not math.isfinite(x) else round(float(x), 4)
+
+        return {
+            "r_hat_max": clean(self.r_hat_max),
+            "ess_bulk_min": None if clean(self.ess_bulk_min) is None else round(self.ess_bulk_min),
+            "ess_tail_min": None if clean(self.ess_tail_min) is None else round(self.ess_tail_min),
+            "divergences": int(self.divergences),
+            "ebfmi_min": clean(self.ebfmi_min),
+            "reliable": self.reliable,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Posterior:
+    """Draws of every per-arm quantity, with how they were obtained.
+
+    ``draws[metric]`` has shape (n_draws, n_arms). Where a quantity is undefined for an
+    arm (no spend, no conversions yet), its column is NaN and ``undefined[metric][arm]``
+    says why, so callers get a neutral answer with a named reason instead of a crash.
+    """
+
+    method: str  # "exact" or "mcmc"
+    spec: ModelSpec
+    arms: tuple[str, ...]
+    data_digest: str
+    draws: dict[str, np.ndarray]
+    undefined: dict[str, dict[int, str]] = field(default_factory=dict)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+    seed: int | None = None
+
+    @property
+    def n_draws(self) -> int:
+        return next(iter(self.draws.values())).shape[0]
+
+    def interval(self, metric: str, arm: int) -> Interval:
+        reason = self.undefined.get(metric, {}).get(arm)
+        column = self.draws[metric][:, arm]
+        if reason or not np.isfinite(column).all():
+            return Interval(math.nan, math.nan, math.nan, reason or "not defined for this arm")
+        low, high = hdi(column, self.spec.hdi_prob)
+        return Interval(float(column.mean()), low, high)
+
+    def arm_summary(self, arm: int) -> dict[str, Interval]:
+        return {metric: self.interval(metric, arm) for metric in METRICS}

@@ -1,0 +1,88 @@
+"""Bridges stored trials to the Bayesian engine: a trial's results as ``FunnelData``, and
+fitted posteriors as the plain dicts the CLI and exports print.
+
+Field names in ``arm_results`` are a public interface (``python -m trials analyze --json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trials.domain import ArmTotals, ResultSource, Trial
+from trials.store import TrialStore
+
+__all__ = ["ANALYSED_METRICS", "analyse", "analysis_dict", "funnel_data"]
+
+ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
+
+
+def funnel_data(store: TrialStore, trial: Trial, source: ResultSource = ResultSource.CHANNEL):
+    """The trial's daily results in the arrays the models read (arms in trial order)."""
+    from inference.data import FunnelData
+
+    index = {arm.id: i for i, arm in enumerate(trial.arms)}
+    rows = [
+        {
+            "arm": index[r.arm_id],
+            "day": r.day.isoformat(),
+            "impressions": r.impressions,
+            "clicks": r.clicks,
+            "conversions": r.conversions,
+            "spend": r.spend,
+            "revenue": r.revenue,
+        }
+        for r in store.daily_results(trial.id, source)
+    ]
+    return FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], rows)
+
+
+def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, progress=None):
+    """Fit the trial's posterior by ``method`` ("mcmc" or "exact").
+
+    A trial with no data yet gets the exact path's neutral answer (every metric undefined,
+    with its reason) instead of an error.
+    """
+    from inference.conjugate import exact_posterior
+    from inference.summary import Diagnostics
+
+    data = funnel_data(store, trial)
+    if method == "exact" or len(data.arm) == 0:
+        posterior = exact_posterior(data, spec, seed=seed)
+        if len(data.arm) == 0:
+            from dataclasses import replace
+
+            posterior = replace(
+                posterior,
+                diagnostics=Diagnostics(reliable=False, reasons=("no data yet",)),
+            )
+        return posterior
+    from inference.fit import fit_mcmc
+
+    return fit_mcmc(data, spec, seed=seed, progress=progress)
+
+
+def analysis_dict(trial: Trial, totals: dict[int, ArmTotals], posterior) -> dict[str, Any]:
+    """The analysis as JSON-ready data: per arm, totals and each metric's mean and HDI."""
+    return {
+        "trial": trial.name,
+        "method": posterior.method,
+        # The exact path is always unpooled and binomial, whatever the spec asked for.
+        "pooling": posterior.spec.pooling if posterior.method == "mcmc" else "none",
+        "overdispersion": posterior.spec.overdispersion and posterior.method == "mcmc",
+        "hdi_prob": posterior.spec.hdi_prob,
+        "seed": posterior.seed,
+        "data_digest": posterior.data_digest,
+        "arms": [
+            {
+                "channel": arm.spec.channel,
+                "creative": arm.spec.creative,
+                "control": arm.spec.control,
+                "totals": totals[arm.id].as_dict(),
+                **{m: posterior.interval(m, i).as_dict() for m in ANALYSED_METRICS},
+            }
+            for i, arm in enumerate(trial.arms)
+        ],
+        "diagnostics": posterior.diagnostics.as_dict(),
+        "notes": list(posterior.notes),
+        "seconds": round(posterior.seconds, 3),
+    }
