@@ -58,7 +58,8 @@ def beta_hdi(alpha: float, beta: float, prob: float) -> tuple[float, float]:
 
     For a unimodal density the HDI [l, u] has F(u) - F(l) = prob and f(l) = f(u); we
     search the lower tail mass q in [0, 1 - prob] for equal densities. Where the density
-    is monotone (alpha <= 1 or beta <= 1) the HDI touches 0 or 1.
+    is monotone (alpha <= 1 or beta <= 1) the HDI touches 0 or 1. A U-shaped Beta (both
+    below 1; never a posterior under this module's priors) gets the central interval.
     """
     dist = stats.beta(alpha, beta)
     if alpha <= 1 and beta > 1:

@@ -54,9 +54,12 @@ def clear_compiled_models() -> None:
 
 
 def _cache_key(data: FunnelData, spec: ModelSpec) -> tuple:
+    from inference.model import arm_level_centred
+
     has_revenue = bool(data.has_revenue.any())
     return (
         spec.structure_key(),
+        tuple(sorted(arm_level_centred(data, spec).items())),
         data.n_arms,
         data.n_channels,
         tuple(data.arm_channel.tolist()),

@@ -35,7 +35,7 @@ import pytensor.tensor as pt
 from inference.data import FunnelData
 from inference.spec import ModelSpec
 
-__all__ = ["build_funnel_model", "model_data", "structure"]
+__all__ = ["arm_level_centred", "build_funnel_model", "model_data", "structure"]
 
 RATE_STAGES = {"ctr": "ctr_mean", "cvr": "cvr_mean"}
 
@@ -44,6 +44,31 @@ def structure(data: FunnelData) -> tuple[bool, bool]:
     """Which pooling levels the data can support: (channel level, arm level)."""
     per_channel = np.bincount(data.arm_channel, minlength=data.n_channels)
     return data.n_channels > 1, bool((per_channel > 1).any())
+
+
+def arm_level_centred(data: FunnelData, spec: ModelSpec) -> dict[str, bool]:
+    """Per pooled quantity, whether its arm level is written centred.
+
+    On the logit scale an arm's rate is known from its own data to about
+    1 / sqrt(successes); when that is tighter than half the prior arm spread the data
+    dominate and the centred form samples well, else the non-centred form avoids the
+    funnel between the spread and the arm effects (measured in ``bench/``).
+    """
+    if spec.parameterization != "auto":
+        centred = spec.parameterization == "centred"
+        return {"ctr": centred, "cvr": centred, "log_order_value": centred}
+    totals = data.totals()
+    orders, _ = data.order_totals()
+    half_spread = spec.priors.arm_spread / 2
+
+    def strong(successes: np.ndarray) -> bool:
+        return bool(np.median(1 / np.sqrt(np.maximum(successes, 1))) < half_spread)
+
+    return {
+        "ctr": strong(totals.clicks),
+        "cvr": strong(totals.converted_clicks),
+        "log_order_value": strong(orders),
+    }
 
 
 def model_data(data: FunnelData) -> dict[str, np.ndarray]:
@@ -120,12 +145,11 @@ def _log_order_value(data: FunnelData, spec: ModelSpec, d: dict):
 def _levels(name: str, mu, data: FunnelData, spec: ModelSpec, channel_spread, arm_spread):
     """Channel and arm levels around ``mu``; returns the per-arm value."""
     channel_level, arm_level = structure(data)
-    centred = spec.parameterization == "centred"
     spread_sd = spec.priors.spread_sd
     base = mu
     if channel_level:
         sd = pm.LogNormal(f"{name}_sd_channel", np.log(channel_spread), spread_sd)
-        if centred:
+        if spec.parameterization != "non_centred":
             channel = pm.Normal(f"{name}_channel", mu, sd, dims="channel")
         else:
             z = pm.Normal(f"{name}_channel_z", 0.0, 1.0, dims="channel")
@@ -134,7 +158,7 @@ def _levels(name: str, mu, data: FunnelData, spec: ModelSpec, channel_spread, ar
     if not arm_level:
         return base * pt.ones(data.n_arms) if not channel_level else base
     sd = pm.LogNormal(f"{name}_sd_arm", np.log(arm_spread), spread_sd)
-    if centred:
+    if arm_level_centred(data, spec)[name]:
         return pm.Normal(f"{name}_arm", base, sd, dims="arm")
     z = pm.Normal(f"{name}_arm_z", 0.0, 1.0, dims="arm")
     return base + sd * z

@@ -15,7 +15,7 @@ from typing import Any, Literal
 __all__ = ["ModelSpec", "Priors", "SamplerSettings", "SpecError"]
 
 Pooling = Literal["partial", "none"]
-Parameterization = Literal["centred", "non_centred"]
+Parameterization = Literal["auto", "centred", "non_centred"]
 
 
 class SpecError(ValueError):
@@ -70,7 +70,7 @@ class SamplerSettings:
     draws: int = 600
     tune: int = 800
     chains: int = 4
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     cores: int = 2
 
     def __post_init__(self) -> None:
@@ -94,15 +94,17 @@ class ModelSpec:
     overdispersion
         Daily rates vary more than binomial noise: beta-binomial counts per day.
     parameterization
-        ``"centred"`` (default; measured best when arms have hundreds of clicks or more)
-        or ``"non_centred"`` (better when most arms have very little data).
+        ``"auto"`` (default): per funnel stage, the arm level is centred where the data
+        pin each arm down more tightly than the prior spread (typically CTR) and
+        non-centred where they do not (typically CVR with a few dozen conversions);
+        channel levels are centred. ``"centred"`` or ``"non_centred"`` force one form.
     hdi_prob
         Width of reported highest-density intervals.
     """
 
     pooling: Pooling = "partial"
     overdispersion: bool = True
-    parameterization: Parameterization = "centred"
+    parameterization: Parameterization = "auto"
     hdi_prob: float = 0.94
     priors: Priors = field(default_factory=Priors)
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
@@ -110,8 +112,8 @@ class ModelSpec:
     def __post_init__(self) -> None:
         if self.pooling not in ("partial", "none"):
             raise SpecError(f"pooling must be 'partial' or 'none', not {self.pooling!r}")
-        if self.parameterization not in ("centred", "non_centred"):
-            raise SpecError("parameterization must be 'centred' or 'non_centred'")
+        if self.parameterization not in ("auto", "centred", "non_centred"):
+            raise SpecError("parameterization must be 'auto', 'centred' or 'non_centred'")
         if not 0.5 <= self.hdi_prob < 1:
             raise SpecError("hdi_prob must be in [0.5, 1)")
 

@@ -1,0 +1,110 @@
+"""Fitting: MCMC against the exact path (tier 1), caching, progress, gates and errors."""
+
+import numpy as np
+import pytest
+
+from inference import ModelSpec, exact_posterior
+from inference.conjugate import exact_rate_intervals
+from inference.fit import FitError, _diagnostics, compiled_model_count, fit_mcmc
+from tests.inference.simulate import simulate_trial
+
+FLAT = ModelSpec(pooling="none", overdispersion=False)
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return simulate_trial(np.random.default_rng(7), channels=1, arms_per_channel=3, days=14)
+
+
+def test_unpooled_binomial_mcmc_equals_the_conjugate_posterior(trial):
+    from scipy import stats
+
+    from inference.conjugate import beta_posterior
+
+    data, _ = trial
+    mcmc = fit_mcmc(data, FLAT, seed=1)
+    exact = exact_rate_intervals(data, FLAT)
+    assert mcmc.diagnostics.reliable, mcmc.diagnostics.reasons
+    ess = mcmc.diagnostics.ess_bulk_min
+    totals = data.totals()
+    for metric, hits, tries in (
+        ("ctr", totals.clicks, totals.impressions),
+        ("cvr", totals.converted_clicks, totals.clicks),
+    ):
+        alpha, beta = beta_posterior(hits, tries)
+        for arm in range(data.n_arms):
+            truth = stats.beta(alpha[arm], beta[arm])
+            got = mcmc.interval(metric, arm)
+            # The mean within 4 Monte-Carlo standard errors of the exact mean...
+            assert abs(got.mean - exact[metric][arm].mean) < 4 * truth.std() / np.sqrt(ess)
+            # ...and the sampled 94 % interval holds 94 % of the exact posterior, within
+            # 4 standard errors of a proportion estimated from `ess` draws.
+            mass = truth.cdf(got.high) - truth.cdf(got.low)
+            assert abs(mass - 0.94) < 4 * np.sqrt(0.94 * 0.06 / ess)
+
+
+def test_new_days_reuse_the_compiled_model_and_report_progress(trial):
+    data, _ = trial
+    fit_mcmc(data, seed=0)
+    count = compiled_model_count()
+    more, _ = simulate_trial(np.random.default_rng(8), channels=1, arms_per_channel=3, days=15)
+    seen = []
+    posterior = fit_mcmc(more, seed=0, progress=lambda f, m: seen.append((f, m)))
+    assert compiled_model_count() == count
+    assert not any("compiling" in m for _, m in seen)
+    assert seen and seen[-1] == (1.0, "summarising")
+    assert all(0 <= f <= 1 for f, _ in seen)
+    assert posterior.diagnostics.reliable, posterior.diagnostics.reasons
+
+
+def test_same_data_and_seed_give_the_same_draws(trial):
+    data, _ = trial
+    a = fit_mcmc(data, seed=11)
+    b = fit_mcmc(data, seed=11)
+    for metric in a.draws:
+        np.testing.assert_array_equal(a.draws[metric], b.draws[metric])
+
+
+def test_partial_pooling_shrinks_towards_the_channel(trial):
+    data, _ = trial
+    pooled = fit_mcmc(data, seed=2)
+    flat = exact_posterior(data, seed=2)
+    spread = lambda p: np.ptp(p.draws["cvr"].mean(axis=0))  # noqa: E731
+    assert spread(pooled) < spread(flat)
+
+
+def test_sampler_failure_is_a_plain_message(trial, monkeypatch):
+    import nutpie
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("All initialization points failed\n\nCaused by: ...")
+
+    monkeypatch.setattr(nutpie, "sample", broken)
+    with pytest.raises(FitError, match=r"the sampler failed \(RuntimeError: All initialization"):
+        fit_mcmc(trial[0], seed=0)
+
+
+class _Trace:
+    """Just enough of an InferenceData for the diagnostics."""
+
+    def __init__(self, chains, divergences):
+        import xarray as xr
+
+        self.posterior = xr.Dataset(coords={"chain": range(chains)})
+        diverging = np.zeros((chains, 500), dtype=bool)
+        diverging.flat[:divergences] = True
+        self.sample_stats = xr.Dataset({"diverging": (("chain", "draw"), diverging)})
+
+
+def test_gates_mark_bad_fits_unreliable_with_reasons():
+    rng = np.random.default_rng(0)
+    good = {"ctr": rng.normal(0.02, 0.001, (2000, 2))}
+    assert _diagnostics(_Trace(4, 0), good, 2, {}).reliable
+    stuck = good["ctr"].copy()
+    stuck[:500] += 0.01  # the first chain sits elsewhere
+    bad = _diagnostics(_Trace(4, 3), {"ctr": stuck}, 2, {})
+    assert not bad.reliable
+    assert any("R-hat" in r for r in bad.reasons)
+    assert "3 divergent transitions" in bad.reasons
+    few = _diagnostics(_Trace(4, 0), {"ctr": rng.normal(size=(200, 2))}, 2, {})
+    assert any("ESS" in r for r in few.reasons)

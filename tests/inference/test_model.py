@@ -1,0 +1,113 @@
+"""Tier 2: the model's structure and the derived quantities, fast (no sampling)."""
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from inference import FunnelData, ModelSpec, SpecError
+from inference.conjugate import _derived
+from inference.model import build_funnel_model, structure
+from tests.inference.simulate import simulate_trial
+
+
+def data_with(arms):
+    rows = [
+        dict(
+            arm=a,
+            day="2026-09-01",
+            impressions=1000,
+            clicks=30,
+            conversions=2,
+            spend=20.0,
+            revenue=90.0,
+        )
+        for a in range(len(arms))
+    ]
+    return FunnelData.from_rows(arms, rows)
+
+
+def test_partial_model_has_named_coords_and_levels():
+    data, _ = simulate_trial(np.random.default_rng(0), days=3)
+    model = build_funnel_model(data, ModelSpec())
+    assert set(model.coords) >= {"arm", "channel", "day"}
+    assert list(model.coords["arm"]) == list(data.arms)
+    names = set(model.named_vars)
+    assert {"ctr", "cvr", "revenue_per_conversion", "order_value_shape"} <= names
+    assert {"ctr_channel", "ctr_arm", "ctr_sd_channel", "ctr_sd_arm", "ctr_concentration"} <= names
+    assert isinstance(model["ctr_obs"].owner.op, type(pm.BetaBinomial.dist(1, 1, 1).owner.op))
+    assert model.named_vars_to_dims["ctr"] == ("arm",)
+
+
+def test_levels_follow_what_the_data_can_tell_apart():
+    one_channel = data_with([("Search", "A"), ("Search", "B")])
+    one_arm_each = data_with([("WeChat", "A"), ("Weibo", "B")])
+    assert structure(one_channel) == (False, True)
+    assert structure(one_arm_each) == (True, False)
+    names = set(build_funnel_model(one_channel).named_vars)
+    assert "ctr_sd_arm" in names and "ctr_sd_channel" not in names
+    names = set(build_funnel_model(one_arm_each).named_vars)
+    assert "ctr_sd_channel" in names and "ctr_sd_arm" not in names
+
+
+def test_switches_change_the_likelihood_and_priors():
+    data = data_with([("Search", "A"), ("Search", "B")])
+    flat = build_funnel_model(data, ModelSpec(pooling="none", overdispersion=False))
+    names = set(flat.named_vars)
+    assert {"ctr_rate", "cvr_rate"} <= names and "ctr_mu" not in names
+    assert "ctr_concentration" not in names
+    assert isinstance(flat["ctr_obs"].owner.op, type(pm.Binomial.dist(1, 0.5).owner.op))
+    nc = build_funnel_model(data, ModelSpec(parameterization="non_centred"))
+    assert "ctr_arm_z" in nc.named_vars
+
+
+def test_auto_parameterization_centres_only_stages_with_strong_data():
+    from inference.model import arm_level_centred
+
+    data, _ = simulate_trial(np.random.default_rng(3), channels=1, arms_per_channel=3, days=14)
+    totals = data.totals()
+    assert totals.clicks.min() > 400 and totals.converted_clicks.max() < 44
+    assert arm_level_centred(data, ModelSpec()) == {
+        "ctr": True,  # hundreds of clicks per arm: the data dominate
+        "cvr": False,  # a few dozen conversions: the prior spread matters
+        "log_order_value": False,
+    }
+    forced = arm_level_centred(data, ModelSpec(parameterization="centred"))
+    assert all(forced.values())
+
+
+def test_model_logp_is_finite_at_the_initial_point():
+    data, _ = simulate_trial(np.random.default_rng(1), days=5)
+    for spec in (ModelSpec(), ModelSpec(pooling="none", overdispersion=False)):
+        model = build_funnel_model(data, spec)
+        logp = model.compile_logp()(model.initial_point())
+        assert np.isfinite(logp)
+
+
+def test_derived_quantities_on_planted_draws():
+    ctr = np.array([[0.02, 0.01], [0.03, 0.01]])
+    cvr = np.array([[0.05, 0.10], [0.04, 0.10]])
+    aov = np.array([[100.0, 50.0], [120.0, 50.0]])
+    ipm = np.array([50.0, np.nan])  # arm 1 has spent nothing
+    undefined = {}
+    d = _derived(ctr, cvr, aov, ipm, undefined)
+    np.testing.assert_allclose(d["roas"][:, 0], [50 * 0.02 * 0.05 * 100, 50 * 0.03 * 0.04 * 120])
+    np.testing.assert_allclose(d["cpa"][:, 0], [1 / (50 * 0.02 * 0.05), 1 / (50 * 0.03 * 0.04)])
+    np.testing.assert_allclose(d["revenue_per_impression"][:, 1], [0.01 * 0.1 * 50] * 2)
+    assert np.isnan(d["roas"][:, 1]).all() and undefined["roas"] == {1: "no spend yet"}
+
+
+def test_spec_overrides_merge_over_defaults_and_unknown_keys_are_refused():
+    spec = ModelSpec.from_dict(
+        {"pooling": "none", "priors": {"arm_spread": 0.5}, "sampler": {"draws": 300}}
+    )
+    assert spec.pooling == "none" and spec.priors.arm_spread == 0.5
+    assert spec.priors.channel_spread == ModelSpec().priors.channel_spread
+    assert spec.sampler.draws == 300 and spec.sampler.chains == ModelSpec().sampler.chains
+    with pytest.raises(SpecError, match="unknown model settings: poolin"):
+        ModelSpec.from_dict({"poolin": "none"})
+    with pytest.raises(SpecError, match="unknown priors settings"):
+        ModelSpec.from_dict({"priors": {"ctr": 0.1}})
+    with pytest.raises(SpecError, match="pooling must be"):
+        ModelSpec(pooling="some")
+    with pytest.raises(SpecError, match=r"priors\.arm_spread"):
+        ModelSpec.from_dict({"priors": {"arm_spread": -1}})
