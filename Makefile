@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: app test test-fast lint format clean-venv
+.PHONY: app test test-fast bench lint format clean-venv
 
 app: $(VENV)/.app-installed
 	$(BIN)/python -m trials demo --if-empty
@@ -22,6 +22,11 @@ test: $(VENV)/.dev-installed
 # The quick tiers only, for the edit-test loop.
 test-fast: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# Time-to-posterior figures on this machine (minutes); compares with gbstats/bayesian-testing.
+bench: $(VENV)/.dev-installed
+	$(PIP) --no-deps -r bench/requirements.txt
+	$(BIN)/python bench/bench_fit.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -223,3 +223,68 @@ def test_list_and_show_do_not_import_the_modelling_stack():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_analyze_json_has_every_promised_field(capsys):
+    run(capsys, "demo", "--today", "2026-11-22")
+    code, out, err = run(
+        capsys, "analyze", "Search ads headline test", "--json", "--method", "exact"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["method"] == "exact" and len(result["arms"]) == 3
+    for arm in result["arms"]:
+        assert {"channel", "creative", "totals"} <= set(arm)
+        for metric in ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa"):
+            assert set(arm[metric]) >= {"mean", "hdi_low", "hdi_high"}
+            assert arm[metric]["hdi_low"] <= arm[metric]["mean"] <= arm[metric]["hdi_high"]
+    assert set(result["diagnostics"]) >= {
+        "r_hat_max",
+        "ess_bulk_min",
+        "ess_tail_min",
+        "divergences",
+        "reliable",
+        "reasons",
+    }
+
+
+def test_analyze_mcmc_is_reproducible_and_reliable_on_the_demo(capsys):
+    run(capsys, "demo", "--today", "2026-11-22")
+    outputs = []
+    for _ in range(2):
+        code, out, err = run(capsys, "analyze", "WeChat vs Weibo launch", "--json", "--seed", "5")
+        assert code == 0, err
+        result = json.loads(out)
+        result.pop("seconds")
+        outputs.append(result)
+    assert outputs[0] == outputs[1]
+    d = outputs[0]["diagnostics"]
+    assert d["reliable"], d["reasons"]
+    assert d["r_hat_max"] <= 1.01 and d["ess_bulk_min"] >= 400 and d["divergences"] == 0
+    wechat, weibo = outputs[0]["arms"]
+    # Raw CVR 10/187 vs 11/615: the posterior keeps WeChat's conversion lead.
+    assert wechat["cvr"]["mean"] > weibo["cvr"]["mean"]
+
+
+def test_analyze_a_trial_without_data_is_neutral_not_an_error(capsys):
+    run(capsys, "demo", "--today", "2026-11-22")
+    code, out, _ = run(capsys, "analyze", "Xiaohongshu notes (planned)", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["diagnostics"]["reliable"] is False
+    assert result["diagnostics"]["reasons"] == ["no data yet"]
+    assert result["arms"][0]["roas"] == {
+        "mean": None,
+        "hdi_low": None,
+        "hdi_high": None,
+        "reason": "no spend yet",
+    }
+    assert result["arms"][0]["ctr"]["reason"] == "no impressions yet"
+
+
+def test_analyze_human_output_and_unknown_trial(capsys):
+    run(capsys, "demo", "--today", "2026-11-22")
+    code, out, _ = run(capsys, "analyze", "Email subject lines, November", "--method", "exact")
+    assert code == 0 and "Urgency: 48 hours only" in out and "94% HDI" in out
+    code, _, err = run(capsys, "analyze", "nope")
+    assert code == 1 and "no trial 'nope'" in err

@@ -1,0 +1,221 @@
+"""Time-to-posterior on this machine, printed as a table.
+
+For 2, 10 and 100 arms x 30 days of simulated campaign data:
+  * exact  - the conjugate path (milliseconds, no sampling);
+  * cold   - first MCMC fit in a fresh process, after imports (compile + sample);
+  * warm   - the next fit on new data (one more day) in the same process, no recompile;
+  * ESS/s  - smallest bulk ESS over every reported quantity, per warm second.
+Then agreement with gbstats and bayesian-testing where they compute the same quantity
+(conversion-rate chance to beat control and probability to be best).
+
+Run: ``make bench`` (or ``.venv/bin/python bench/bench_fit.py [--arms 2 10]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SHAPES = {2: (1, 2), 10: (2, 5), 100: (10, 10)}  # arms -> (channels, arms per channel)
+
+
+def simulated(arms: int, days: int, seed: int = 1):
+    """A simulated trial's first ``days`` days (the same trial for any ``days`` <= 31)."""
+    import numpy as np
+
+    from inference import FunnelData
+    from tests.inference.simulate import simulate_trial
+
+    channels, per_channel = SHAPES[arms]
+    full = simulate_trial(
+        np.random.default_rng(seed), channels=channels, arms_per_channel=per_channel, days=31
+    )[0]
+    keep = full.day < days
+    rows = [
+        dict(
+            arm=int(full.arm[i]),
+            day=full.days[full.day[i]],
+            impressions=int(full.impressions[i]),
+            clicks=int(full.clicks[i]),
+            conversions=int(full.conversions[i]),
+            spend=float(full.spend[i]),
+            revenue=float(full.revenue[i]),
+        )
+        for i in range(len(full.arm))
+        if keep[i]
+    ]
+    return FunnelData.from_rows(
+        list(zip([full.channels[c] for c in full.arm_channel], full.arms, strict=True)), rows
+    )
+
+
+def cold(arms: int) -> dict:
+    """Run in a fresh process: imports, then the first fit."""
+    started = time.perf_counter()
+    import nutpie  # noqa: F401
+    import pymc  # noqa: F401
+
+    from inference.fit import fit_mcmc
+
+    imported = time.perf_counter()
+    data = simulated(arms, 30)
+    t0 = time.perf_counter()
+    posterior = fit_mcmc(data, seed=1)
+    return {
+        "imports": imported - started,
+        "first_fit": time.perf_counter() - t0,
+        "reliable": posterior.diagnostics.reliable,
+    }
+
+
+def warm(arms: int) -> dict:
+    from inference import exact_posterior
+    from inference.fit import fit_mcmc
+
+    data = simulated(arms, 30)
+    exact_times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        exact_posterior(data, seed=0)
+        exact_times.append(time.perf_counter() - t0)
+    fit_mcmc(data, seed=1)  # compile
+    newer = simulated(arms, 31)  # the same trial, one more day
+    t0 = time.perf_counter()
+    posterior = fit_mcmc(newer, seed=2)
+    seconds = time.perf_counter() - t0
+    d = posterior.diagnostics
+    return {
+        "exact_ms": 1000 * sorted(exact_times)[2],
+        "warm": seconds,
+        "ess_bulk_min": d.ess_bulk_min,
+        "ess_per_second": d.ess_bulk_min / seconds,
+        "reliable": d.reliable,
+        "reasons": list(d.reasons),
+    }
+
+
+def agreement() -> list[tuple[str, str, str, str]]:
+    """Same quantity from our exact path, bayesian-testing and gbstats."""
+    import numpy as np
+
+    from inference import FunnelData, exact_posterior
+
+    rows = []
+    # bayesian-testing's published three-variant case, conversions of clicks.
+    cases = {"A": (10, 3), "B": (10, 2), "C": (11, 2)}
+    data = FunnelData.from_rows(
+        [("x", name) for name in cases],
+        [
+            dict(
+                arm=i,
+                day="2026-09-01",
+                impressions=n,
+                clicks=n,
+                conversions=k,
+                spend=1.0,
+                revenue=float(k),
+            )
+            for i, (n, k) in enumerate(cases.values())
+        ],
+    )
+    ours = exact_posterior(data, seed=0, n_draws=400_000).draws["cvr"]
+    p_best = np.bincount(ours.argmax(axis=1), minlength=3) / ours.shape[0]
+    try:
+        from bayesian_testing.experiments import BinaryDataTest
+
+        test = BinaryDataTest()
+        for name, (n, k) in cases.items():
+            test.add_variant_data_agg(name, totals=n, positives=k, a_prior=1, b_prior=1)
+        theirs = {
+            r["variant"]: r["prob_being_best"] for r in test.evaluate(sim_count=400_000, seed=1)
+        }
+        for i, name in enumerate(cases):
+            rows.append(
+                (
+                    "P(best) CVR, Beta(1,1)",
+                    name,
+                    f"{p_best[i]:.4f}",
+                    f"bayesian-testing {theirs[name]:.4f}",
+                )
+            )
+    except ImportError:
+        rows.append(("P(best)", "-", "-", "bayesian-testing not installed"))
+    # Chance that B beats A on conversion rate, a larger sample (normal approximations agree).
+    big = {"A": (4000, 120), "B": (4100, 150)}
+    data = FunnelData.from_rows(
+        [("x", name) for name in big],
+        [
+            dict(
+                arm=i,
+                day="2026-09-01",
+                impressions=n,
+                clicks=n,
+                conversions=k,
+                spend=1.0,
+                revenue=float(k),
+            )
+            for i, (n, k) in enumerate(big.values())
+        ],
+    )
+    draws = exact_posterior(data, seed=0, n_draws=400_000).draws["cvr"]
+    ours_ctw = float((draws[:, 1] > draws[:, 0]).mean())
+    try:
+        from gbstats.bayesian.tests import EffectBayesianABTest
+        from gbstats.models.statistics import ProportionStatistic
+
+        result = EffectBayesianABTest(
+            ProportionStatistic(sum=120, n=4000), ProportionStatistic(sum=150, n=4100)
+        ).compute_result()
+        rows.append(
+            ("P(B beats A) CVR", "B vs A", f"{ours_ctw:.4f}", f"gbstats {result.chance_to_win:.4f}")
+        )
+    except ImportError:
+        rows.append(("P(B beats A)", "-", "-", "gbstats not installed"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arms", type=int, nargs="*", default=[2, 10, 100])
+    parser.add_argument("--cold", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold:
+        print(json.dumps(cold(args.cold)))
+        return
+    print(f"Channel Trials benchmark - {os.cpu_count()} cores, 30 days of data per arm")
+    print(
+        f"{'arms':>5} {'exact ms':>9} {'imports s':>10} {'cold s':>7} {'warm s':>7} "
+        f"{'ESS min':>8} {'ESS/s':>7}  reliable"
+    )
+    for arms in args.arms:
+        fresh = subprocess.run(
+            [sys.executable, __file__, "--cold", str(arms)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+        c = json.loads(fresh.stdout.strip().splitlines()[-1])
+        w = warm(arms)
+        print(
+            f"{arms:>5} {w['exact_ms']:>9.1f} {c['imports']:>10.1f} {c['first_fit']:>7.1f} "
+            f"{w['warm']:>7.2f} {w['ess_bulk_min']:>8.0f} {w['ess_per_second']:>7.0f}  "
+            f"{w['reliable'] and c['reliable']} {'; '.join(w['reasons'])}",
+            flush=True,
+        )
+    print()
+    print(f"{'quantity':<24} {'arm':<7} {'ours':>8}  other")
+    for quantity, arm, ours, other in agreement():
+        print(f"{quantity:<24} {arm:<7} {ours:>8}  {other}")
+
+
+if __name__ == "__main__":
+    main()
