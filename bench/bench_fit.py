@@ -73,6 +73,7 @@ def cold(arms: int) -> dict:
         "imports": imported - started,
         "first_fit": time.perf_counter() - t0,
         "reliable": posterior.diagnostics.reliable,
+        "reasons": list(posterior.diagnostics.reasons),
     }
 
 
@@ -102,17 +103,12 @@ def warm(arms: int) -> dict:
     }
 
 
-def agreement() -> list[tuple[str, str, str, str]]:
-    """Same quantity from our exact path, bayesian-testing and gbstats."""
-    import numpy as np
+def _conversions(variants: dict[str, tuple[int, int]]):
+    """One day of data per variant: (clicks, conversions), spend and revenue nominal."""
+    from inference import FunnelData
 
-    from inference import FunnelData, exact_posterior
-
-    rows = []
-    # bayesian-testing's published three-variant case, conversions of clicks.
-    cases = {"A": (10, 3), "B": (10, 2), "C": (11, 2)}
-    data = FunnelData.from_rows(
-        [("x", name) for name in cases],
+    return FunnelData.from_rows(
+        [("x", name) for name in variants],
         [
             dict(
                 arm=i,
@@ -123,9 +119,21 @@ def agreement() -> list[tuple[str, str, str, str]]:
                 spend=1.0,
                 revenue=float(k),
             )
-            for i, (n, k) in enumerate(cases.values())
+            for i, (n, k) in enumerate(variants.values())
         ],
     )
+
+
+def agreement() -> list[tuple[str, str, str, str]]:
+    """Same quantity from our exact path, bayesian-testing and gbstats."""
+    import numpy as np
+
+    from inference import exact_posterior
+
+    rows = []
+    # bayesian-testing's published three-variant case, conversions of clicks.
+    cases = {"A": (10, 3), "B": (10, 2), "C": (11, 2)}
+    data = _conversions(cases)
     ours = exact_posterior(data, seed=0, n_draws=400_000).draws["cvr"]
     p_best = np.bincount(ours.argmax(axis=1), minlength=3) / ours.shape[0]
     try:
@@ -150,21 +158,7 @@ def agreement() -> list[tuple[str, str, str, str]]:
         rows.append(("P(best)", "-", "-", "bayesian-testing not installed"))
     # Chance that B beats A on conversion rate, a larger sample (normal approximations agree).
     big = {"A": (4000, 120), "B": (4100, 150)}
-    data = FunnelData.from_rows(
-        [("x", name) for name in big],
-        [
-            dict(
-                arm=i,
-                day="2026-09-01",
-                impressions=n,
-                clicks=n,
-                conversions=k,
-                spend=1.0,
-                revenue=float(k),
-            )
-            for i, (n, k) in enumerate(big.values())
-        ],
-    )
+    data = _conversions(big)
     draws = exact_posterior(data, seed=0, n_draws=400_000).draws["cvr"]
     ours_ctw = float((draws[:, 1] > draws[:, 0]).mean())
     try:
@@ -208,7 +202,8 @@ def main() -> None:
         print(
             f"{arms:>5} {w['exact_ms']:>9.1f} {c['imports']:>10.1f} {c['first_fit']:>7.1f} "
             f"{w['warm']:>7.2f} {w['ess_bulk_min']:>8.0f} {w['ess_per_second']:>7.0f}  "
-            f"{w['reliable'] and c['reliable']} {'; '.join(w['reasons'])}",
+            f"warm {w['reliable']} {'; '.join(w['reasons'])}, cold {c['reliable']} "
+            f"{'; '.join(c['reasons'])}",
             flush=True,
         )
     print()
