@@ -12,10 +12,7 @@ a day's revenue from n orders is Gamma(n k, beta); with a Gamma(a0, b0) prior on
 
 where N and R are the conversions and revenue on days that have both. The prior is weak
 (a0 = 1, b0 = k / m, m the trial's pooled order value). ROAS, CPA and revenue per
-impression are exact functions of these, evaluated on independent draws:
-
-    ROAS = (impressions / spend) * CTR * CVR * revenue_per_conversion
-    CPA  = 1 / ((impressions / spend) * CTR * CVR)
+impression follow from independent draws of these (``inference.derived``).
 
 It ignores day-to-day overdispersion and pooling, so it is a preview and a cross-check,
 never a substitute for the model's intervals.
@@ -29,6 +26,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from inference.data import FunnelData
+from inference.derived import stage_posterior
 from inference.spec import ModelSpec
 from inference.summary import Interval, Posterior
 
@@ -38,7 +36,6 @@ __all__ = [
     "exact_posterior",
     "exact_rate_intervals",
     "order_value_posterior",
-    "undefined_for",
 ]
 
 DEFAULT_DRAWS = 4000
@@ -130,73 +127,6 @@ def exact_posterior(
     shape, rate, _ = order_value_posterior(data, spec)
     beta_rate = rng.gamma(shape, 1.0 / rate, size=(n_draws, data.n_arms))
     per_conversion = spec.priors.order_value_shape / beta_rate
-    undefined = undefined_for(data)
-    draws = _derived(ctr, cvr, per_conversion, totals.impressions_per_spend, undefined)
-    return Posterior(
-        method="exact",
-        spec=spec,
-        arms=data.arms,
-        data_digest=data.digest(),
-        draws=draws,
-        undefined=undefined,
-        notes=_data_notes(data),
-        seconds=time.perf_counter() - started,
-        seed=seed,
+    return stage_posterior(
+        "exact", data, spec, ctr, cvr, per_conversion, seed=seed, started=started
     )
-
-
-def undefined_for(data: FunnelData) -> dict[str, dict[int, str]]:
-    """Per metric, the arms whose data cannot say anything about it yet, and why."""
-    totals = data.totals()
-    orders, _ = data.order_totals()
-    undefined: dict[str, dict[int, str]] = {}
-    for metric, empty, reason in (
-        ("ctr", totals.impressions == 0, "no impressions yet"),
-        ("cvr", totals.clicks == 0, "no clicks yet"),
-        ("revenue_per_conversion", orders == 0, "no orders with revenue yet"),
-    ):
-        for arm in np.flatnonzero(empty):
-            undefined.setdefault(metric, {})[int(arm)] = reason
-    return undefined
-
-
-def _derived(ctr, cvr, per_conversion, impressions_per_spend, undefined) -> dict[str, np.ndarray]:
-    """ROAS, CPA and revenue per impression from the funnel stages (shared with MCMC).
-
-    Columns of undefined arms are set to NaN; ``undefined`` gains the derived metrics.
-    """
-    for stage in ("ctr", "cvr"):
-        for arm, reason in undefined.get(stage, {}).items():
-            for derived in ("roas", "cpa", "revenue_per_impression"):
-                undefined.setdefault(derived, {}).setdefault(arm, reason)
-    no_spend = ~np.isfinite(impressions_per_spend)
-    for arm in np.flatnonzero(no_spend):
-        for metric in ("roas", "cpa"):
-            undefined.setdefault(metric, {})[int(arm)] = "no spend yet"
-    for arm, reason in undefined.get("revenue_per_conversion", {}).items():
-        for metric in ("roas", "revenue_per_impression"):
-            undefined.setdefault(metric, {}).setdefault(arm, reason)
-    conversions_per_spend = impressions_per_spend * ctr * cvr
-    with np.errstate(divide="ignore", invalid="ignore"):
-        draws = {
-            "ctr": ctr,
-            "cvr": cvr,
-            "revenue_per_conversion": per_conversion,
-            "revenue_per_impression": ctr * cvr * per_conversion,
-            "roas": conversions_per_spend * per_conversion,
-            "cpa": 1.0 / conversions_per_spend,
-        }
-    for metric, arms in undefined.items():
-        draws[metric] = draws[metric].copy()
-        draws[metric][:, list(arms)] = np.nan
-    return draws
-
-
-def _data_notes(data: FunnelData) -> tuple[str, ...]:
-    notes = []
-    if data.view_through_excess:
-        notes.append(
-            f"{data.view_through_excess} conversions exceed clicks on their day "
-            "(view-through); the conversion rate counts at most one per click"
-        )
-    return tuple(notes)

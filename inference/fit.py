@@ -14,11 +14,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from inference.conjugate import _data_notes, _derived, undefined_for
 from inference.data import FunnelData
+from inference.derived import stage_posterior
 from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 
@@ -115,29 +116,19 @@ def fit_mcmc(
     except Exception as e:  # the sampler's own errors carry Rust backtraces
         raise FitError(f"the sampler failed ({type(e).__name__}: {_first_line(e)})") from e
     progress(1.0, "summarising")
-    posterior = trace.posterior
-    stack = lambda name: posterior[name].values.reshape(-1, data.n_arms)  # noqa: E731
-    undefined = undefined_for(data)
-    draws = _derived(
+    stack = lambda name: trace.posterior[name].values.reshape(-1, data.n_arms)  # noqa: E731
+    posterior = stage_posterior(
+        "mcmc",
+        data,
+        spec,
         stack("ctr"),
         stack("cvr"),
         stack("revenue_per_conversion"),
-        data.totals().impressions_per_spend,
-        undefined,
-    )
-    diagnostics = _diagnostics(trace, draws, data.n_arms, undefined)
-    return Posterior(
-        method="mcmc",
-        spec=spec,
-        arms=data.arms,
-        data_digest=data.digest(),
-        draws=draws,
-        undefined=undefined,
-        diagnostics=diagnostics,
-        notes=_data_notes(data),
-        seconds=time.perf_counter() - started,
         seed=seed,
+        started=started,
     )
+    diagnostics = _diagnostics(trace, posterior.draws, data.n_arms, posterior.undefined)
+    return replace(posterior, diagnostics=diagnostics, seconds=time.perf_counter() - started)
 
 
 def _sample(compiled, spec: ModelSpec, seed: int, progress: Progress):
@@ -182,15 +173,11 @@ def _diagnostics(trace, draws, n_arms: int, undefined) -> Diagnostics:
     import xarray as xr
 
     chains = trace.posterior.sizes["chain"]
-    defined = {
-        metric: values.reshape(chains, -1, n_arms)
-        for metric, values in draws.items()
-        if not undefined.get(metric)
-    }
-    # Metrics undefined for some arms are judged on the arms where they are defined.
+    # Each metric is judged on the arms where it is defined.
+    defined = {}
     for metric, values in draws.items():
         keep = [a for a in range(n_arms) if a not in undefined.get(metric, {})]
-        if undefined.get(metric) and keep:
+        if keep:
             defined[metric] = values[:, keep].reshape(chains, -1, len(keep))
     dataset = xr.Dataset({m: (("chain", "draw", f"{m}_arm"), v) for m, v in defined.items()})
     r_hat = float(np.nanmax([az.rhat(dataset)[m].max() for m in defined]))

@@ -43,19 +43,10 @@ def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, pr
     with its reason) instead of an error.
     """
     from inference.conjugate import exact_posterior
-    from inference.summary import Diagnostics
 
     data = funnel_data(store, trial)
     if method == "exact" or len(data.arm) == 0:
-        posterior = exact_posterior(data, spec, seed=seed)
-        if len(data.arm) == 0:
-            from dataclasses import replace
-
-            posterior = replace(
-                posterior,
-                diagnostics=Diagnostics(reliable=False, reasons=("no data yet",)),
-            )
-        return posterior
+        return exact_posterior(data, spec, seed=seed)
     from inference.fit import fit_mcmc
 
     return fit_mcmc(data, spec, seed=seed, progress=progress)

@@ -5,7 +5,7 @@ import pymc as pm
 import pytest
 
 from inference import FunnelData, ModelSpec, SpecError
-from inference.conjugate import _derived
+from inference.derived import derived_draws as _derived
 from inference.model import build_funnel_model, structure
 from tests.inference.simulate import simulate_trial
 
