@@ -170,19 +170,18 @@ def _draws_done(sampler) -> int:
 
 def _diagnostics(trace, draws, n_arms: int, undefined) -> Diagnostics:
     import arviz as az
-    import xarray as xr
+
+    from inference.diagnostics import convergence
 
     chains = trace.posterior.sizes["chain"]
     # Each metric is judged on the arms where it is defined.
-    defined = {}
+    defined = []
     for metric, values in draws.items():
         keep = [a for a in range(n_arms) if a not in undefined.get(metric, {})]
         if keep:
-            defined[metric] = values[:, keep].reshape(chains, -1, len(keep))
-    dataset = xr.Dataset({m: (("chain", "draw", f"{m}_arm"), v) for m, v in defined.items()})
-    r_hat = float(np.nanmax([az.rhat(dataset)[m].max() for m in defined]))
-    ess_bulk = float(np.nanmin([az.ess(dataset, method="bulk")[m].min() for m in defined]))
-    ess_tail = float(np.nanmin([az.ess(dataset, method="tail")[m].min() for m in defined]))
+            defined.append(values[:, keep].reshape(chains, -1, len(keep)).transpose(2, 0, 1))
+    r_hats, bulk, tail = convergence(np.concatenate(defined))
+    r_hat, ess_bulk, ess_tail = np.nanmax(r_hats), np.nanmin(bulk), np.nanmin(tail)
     divergences = int(trace.sample_stats["diverging"].sum())
     try:
         ebfmi = float(np.min(az.bfmi(trace)))

@@ -76,6 +76,7 @@ def model_data(data: FunnelData) -> dict[str, np.ndarray]:
     has_revenue = data.has_revenue
     return {
         "obs_arm": data.arm,
+        "arm_rows": np.bincount(data.arm, minlength=data.n_arms).astype(np.float64),
         "impressions": data.impressions,
         "clicks": data.clicks,
         "converted": data.converted_clicks,
@@ -102,7 +103,7 @@ def build_funnel_model(data: FunnelData, spec: ModelSpec | None = None) -> pm.Mo
             "ctr": (d["impressions"], d["clicks"]),
             "cvr": (d["clicks"], d["converted"]),
         }.items():
-            _counts(stage, rates[stage][arm], trials, successes, spec)
+            _counts(stage, rates[stage], arm, d["arm_rows"], trials, successes, spec)
         aov = pm.Deterministic(
             "revenue_per_conversion", pt.exp(_log_order_value(data, spec, d)), dims="arm"
         )
@@ -164,19 +165,33 @@ def _levels(name: str, mu, data: FunnelData, spec: ModelSpec, channel_spread, ar
     return base + sd * z
 
 
-def _counts(stage: str, rate, trials, successes, spec: ModelSpec) -> None:
+def _counts(stage: str, rate, arm, arm_rows, trials, successes, spec: ModelSpec) -> None:
+    """Add the log-likelihood of one funnel stage's daily counts (without constants).
+
+    Beta-binomial, with alpha = rate kappa and beta = (1 - rate) kappa per arm:
+        sum_d [lnG(k_d + alpha) + lnG(n_d - k_d + beta) - lnG(n_d + kappa)]
+          + rows_a [lnG(kappa) - lnG(alpha) - lnG(beta)]
+    The per-arm terms are the same on every day, so they are computed once per arm and
+    multiplied by the arm's number of rows: half the special functions of the textbook
+    form, which is what a gradient evaluation costs (``bench/``). The binomial
+    coefficient does not depend on the parameters and is left out.
+    """
     if spec.overdispersion:
         p = spec.priors
         kappa = pm.LogNormal(
             f"{stage}_concentration", np.log(p.concentration_median), p.concentration_log_sd
         )
-        pm.BetaBinomial(
-            f"{stage}_obs",
-            n=trials,
-            alpha=rate * kappa,
-            beta=(1 - rate) * kappa,
-            observed=successes,
-            shape=trials.shape,
+        alpha, beta = rate * kappa, (1 - rate) * kappa
+        per_day = (
+            pt.gammaln(successes + alpha[arm])
+            + pt.gammaln(trials - successes + beta[arm])
+            - pt.gammaln(trials + kappa)
         )
+        per_arm = arm_rows * (pt.gammaln(kappa) - pt.gammaln(alpha) - pt.gammaln(beta))
+        pm.Potential(f"{stage}_obs", per_day.sum() + per_arm.sum())
     else:
-        pm.Binomial(f"{stage}_obs", n=trials, p=rate, observed=successes, shape=trials.shape)
+        log_rate, log_miss = pt.log(rate), pt.log1p(-rate)
+        pm.Potential(
+            f"{stage}_obs",
+            (successes * log_rate[arm] + (trials - successes) * log_miss[arm]).sum(),
+        )
