@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserError
+from trials.planning import progress_sentence, trial_progress
 from ui.session import flash, show_flash, store
 from ui.text import md, money, percent
 from ui.trial_form import show_problems, trial_form
@@ -55,6 +56,21 @@ c2.metric(
 c3.metric("Days with data", summary.days_with_data)
 c4.metric("Last data", str(summary.last_data_date or "none yet"))
 c5.metric("Break-even ROAS", f"{spec.break_even_roas:.2f}")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _progress(trial_id: int, data_key: tuple) -> str:
+    """Days to a decision; ``data_key`` (the arms' totals) makes new data a new entry."""
+    current = store().get_trial(trial_id)
+    return progress_sentence(trial_progress(store(), current), current)
+
+
+if spec.status is TrialStatus.RUNNING or summary.days_with_data:
+    key = (
+        spec.decision_rule,
+        tuple(sorted((i, tuple(vars(t).values())) for i, t in totals.items())),
+    )
+    st.markdown(f"**Progress toward a decision:** {md(_progress(trial.id, key))}")
 
 arms_tab, daily_tab, edit_tab, manage_tab = st.tabs(["Arms", "Daily data", "Edit", "Manage"])
 

@@ -15,9 +15,10 @@ concentration kappa, as in the funnel model), so a day of n clicks carries the
 information of n / DE independent ones. Each day's posterior is the exact conjugate
 Beta(1 + k, 1 + n_eff t - k) per arm (effective counts), and the rule is met when
 
-    t >= min_days,  every arm has >= min_conversions (actual, not effective),
-    max_a P(a is best) >= probability_threshold,  and
-    expected loss of choosing the leader / its mean <= expected_loss_threshold,
+    t >= min_days,  every arm has >= min_conversions (actual, not effective),  and
+    max_a P(a is best) >= probability_threshold  (a clear winner)  or
+    expected loss of choosing the leader / its mean <= expected_loss_threshold
+    (whichever arm is chosen, little is lost: close arms end the trial too),
 
 with P(best) = int f_a(x) prod_{b != a} F_b(x) dx and E[max] = int (1 - prod_b F_b(x)) dx
 by quadrature. The assurance curve is the share of simulated trials that meet the rule
@@ -276,7 +277,8 @@ def _rule_met(
         if not gates.any():
             continue
         p_best, lead, loss = decision_metrics(a[gates, t], b[gates, t])
-        met[gates, t] = (p_best.max(axis=-1) >= rule.probability_threshold) & (
+        # A winner is clear, or choosing the leader costs little even if it is not best.
+        met[gates, t] = (p_best.max(axis=-1) >= rule.probability_threshold) | (
             loss <= rule.expected_loss_threshold
         )
         leader[gates, t] = lead
@@ -444,14 +446,16 @@ def progress_to_decision(
     conversions_per_trial: float = 1.0,
     horizon: int = 60,
     simulations: int = 400,
+    concentration: float | None = 300.0,
     seed: int = 0,
 ) -> DecisionProgress:
     """Extra days until the rule is likely met, simulating future days from the posterior.
 
     ``trials`` and ``successes`` are the arms' counts so far (clicks and conversions for
-    a conversion-rate trial), ``trials_per_day`` their recent daily volume. True rates
-    are drawn from today's Beta(1 + k, 1 + n - k) posteriors, future days from them, and
-    the rule is checked on each future day.
+    a conversion-rate trial), ``trials_per_day`` their recent daily volume. As in the
+    planner, counts are discounted by the design effect of their daily volume, true rates
+    are drawn from today's Beta(1 + k, 1 + n - k) posteriors on those effective counts,
+    future days from them, and the rule is checked on each future day.
     """
     trials = np.asarray(trials, dtype=np.float64)
     successes = np.asarray(successes, dtype=np.float64)
@@ -459,7 +463,9 @@ def progress_to_decision(
     conversions = successes if conversions is None else np.asarray(conversions, float)
     if len(trials) < 2:
         return DecisionProgress(False, (), None, None, "a decision needs at least two arms")
-    now = (1 + successes)[None, None], (1 + trials - successes)[None, None]
+    effect = np.array([design_effect(n, concentration) for n in per_day])
+    n, k = trials / effect, successes / effect
+    now = (1 + k)[None, None], (1 + n - k)[None, None]
     met_now, _ = _rule_met(*now, conversions[None, None], np.asarray(days_so_far), rule)
     if bool(met_now[0, 0]):
         return DecisionProgress(True, (), 0, 0)
@@ -468,17 +474,17 @@ def progress_to_decision(
             False, (), None, None, "some arms had no traffic lately, so no date can be given"
         )
     rng = np.random.default_rng(seed)
-    rates = rng.beta(1 + successes, 1 + trials - successes, size=(simulations, len(trials)))
+    rates = rng.beta(1 + k, 1 + n - k, size=(simulations, len(trials)))
+    n_day = np.maximum(np.round(per_day / effect), 1).astype(np.int64)
     daily = rng.binomial(
-        np.broadcast_to(np.round(per_day).astype(np.int64), (simulations, horizon, len(trials))),
-        rates[:, None, :],
+        np.broadcast_to(n_day, (simulations, horizon, len(trials))), rates[:, None, :]
     ).astype(np.float64)
     future = np.cumsum(daily, axis=1)
     extra = np.arange(1, horizon + 1, dtype=np.float64)
-    n = trials + np.round(per_day) * extra[None, :, None]
-    k = successes + future
-    conv = conversions + future * conversions_per_trial
-    met, _ = _rule_met(1 + k, 1 + n - k, conv, days_so_far + extra[None, :], rule)
+    n_then = n + n_day * extra[None, :, None]
+    k_then = k + future
+    conv = conversions + future * (per_day / n_day) * conversions_per_trial
+    met, _ = _rule_met(1 + k_then, 1 + n_then - k_then, conv, days_so_far + extra[None, :], rule)
     by_day = np.maximum.accumulate(met, axis=1).mean(axis=0)
 
     def first(level: float) -> int | None:

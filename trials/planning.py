@@ -137,8 +137,8 @@ def progress_sentence(progress: DecisionProgress, trial: Trial) -> str:
     horizon = len(progress.probability_by_day)
     if progress.days_median is None:
         return (
-            f"At today's volume the {rule.probability_threshold:.0%} rule is unlikely to be "
-            f"met within {horizon} more days{on}: consider fewer arms or a bigger budget."
+            f"At today's volume the decision rule is unlikely to be met within {horizon} "
+            f"more days{on}: consider fewer arms or a bigger budget."
         )
     later = (
         f", {progress.days_80} days with 80% probability"
@@ -146,8 +146,9 @@ def progress_sentence(progress: DecisionProgress, trial: Trial) -> str:
         else f"; 80% is not reached within {horizon} days"
     )
     return (
-        f"About {progress.days_median} more days at today's volume reach the "
-        f"{rule.probability_threshold:.0%} rule with 50% probability{later}{on}."
+        f"About {progress.days_median} more days at today's volume meet the decision rule "
+        f"({rule.probability_threshold:.0%} to be best, or an expected loss under "
+        f"{rule.expected_loss_threshold:.0%}) with 50% probability{later}{on}."
     )
 
 

@@ -45,9 +45,17 @@ class ErrorSlots:
 
 
 def trial_form(
-    key: str, *, initial: Trial | None = None, submit_label: str = "Register trial"
+    key: str,
+    *,
+    initial: Trial | None = None,
+    submit_label: str = "Register trial",
+    suggested: Any = None,
 ) -> tuple[Submitted | None, ErrorSlots]:
-    """Draw the form; on the run after a submit, return what was submitted."""
+    """Draw the form; on the run after a submit, return what was submitted.
+
+    ``suggested`` (a ``ui.planner.PlanSuggestion``) pre-fills a new trial's budget, dates,
+    number of arms and decision rule from a plan.
+    """
     spec = initial.spec if initial else None
     slots: dict[str, Any] = {}
     with st.form(key, border=True):
@@ -107,17 +115,19 @@ def trial_form(
             slots["currency"] = st.empty()
             budget = st.number_input(
                 "Total budget cap",
-                value=float(spec.budget) if spec else 2000.0,
+                value=float(spec.budget) if spec else (suggested.budget if suggested else 2000.0),
                 min_value=0.0,
                 step=100.0,
                 format="%.2f",
             )
             slots["budget"] = st.empty()
-            start = st.date_input("Start", value=spec.start if spec else date.today())
-            slots["start"] = st.empty()
-            end = st.date_input(
-                "End", value=spec.end if spec else date.today() + timedelta(days=20)
+            start = st.date_input(
+                "Start",
+                value=spec.start if spec else (suggested.start if suggested else date.today()),
             )
+            slots["start"] = st.empty()
+            default_end = suggested.end if suggested else date.today() + timedelta(days=20)
+            end = st.date_input("End", value=spec.end if spec else default_end)
             slots["end"] = st.empty()
         statuses = list(TrialStatus)
         status = st.selectbox(
@@ -131,7 +141,7 @@ def trial_form(
             "split the budget equally; tick one control if you have one."
         )
         arms_df = st.data_editor(
-            _arms_frame(initial),
+            _arms_frame(initial, suggested.arms if suggested else 2),
             key=f"{key}_arms",
             num_rows="dynamic",
             hide_index=True,
@@ -148,6 +158,8 @@ def trial_form(
         )
         slots["arms"] = st.empty()
         rule = spec.decision_rule if spec else DecisionRule()
+        if suggested and not spec:
+            rule = DecisionRule(**vars(suggested.rule))
         with st.expander("Decision rule (set before the data comes in)"):
             c1, c2 = st.columns(2)
             min_days = c1.number_input("Minimum days per arm", value=rule.min_days, min_value=1)
@@ -254,11 +266,11 @@ def _slot_for(problem: Problem, slots: ErrorSlots) -> tuple[str, str]:
     return "_general", str(problem)
 
 
-def _arms_frame(initial: Trial | None) -> pd.DataFrame:
+def _arms_frame(initial: Trial | None, blank_rows: int = 2) -> pd.DataFrame:
     if initial is None:
         rows = [
-            {"id": None, "channel": "", "creative": "", "budget_share_pct": None, "control": True},
-            {"id": None, "channel": "", "creative": "", "budget_share_pct": None, "control": False},
+            {"id": None, "channel": "", "creative": "", "budget_share_pct": None, "control": i == 0}
+            for i in range(blank_rows)
         ]
     else:
         rows = [

@@ -7,13 +7,18 @@ from tests.app_pages.conftest import open_app, texts
 PAGE = "app_pages/new_trial.py"
 
 
+def widget(widgets, label):
+    [found] = [w for w in widgets if w.label == label]
+    return found
+
+
 def fill(at, name="Douyin hooks", break_even=2.0):
-    at.text_input[0].set_value(name)
-    at.text_area[0].set_value("Question hooks hold viewers.")
+    widget(at.text_input, "Trial name").set_value(name)
+    widget(at.text_area, "Hypothesis").set_value("Question hooks hold viewers.")
     if break_even is not None:
-        at.number_input[0].set_value(break_even)
-    at.date_input[0].set_value(date(2026, 12, 1))
-    at.date_input[1].set_value(date(2026, 12, 21))
+        widget(at.number_input, "Break-even ROAS").set_value(break_even)
+    widget(at.date_input, "Start").set_value(date(2026, 12, 1))
+    widget(at.date_input, "End").set_value(date(2026, 12, 21))
     return at
 
 
@@ -34,7 +39,7 @@ def test_form_shows_every_field(app_store):
 def test_invalid_input_shows_reasons_beside_fields_and_saves_nothing(app_store):
     at = open_app(PAGE)
     fill(at, name="", break_even=None)
-    at.date_input[1].set_value(date(2026, 11, 1))
+    widget(at.date_input, "End").set_value(date(2026, 11, 1))
     submit(at)
     assert not at.exception
     errors = [e.value for e in at.error]
@@ -52,8 +57,8 @@ def test_a_valid_trial_is_saved_and_opened(app_store, monkeypatch):
 
     real = form._arms_frame
 
-    def prefilled(initial):
-        frame = real(initial)
+    def prefilled(initial, blank_rows=2):
+        frame = real(initial, blank_rows)
         if initial is None:
             frame.loc[:, "channel"] = pd.array(["WeChat", "Weibo"], dtype="string")
             frame.loc[:, "creative"] = pd.array(["Video A", "Image B"], dtype="string")
@@ -79,8 +84,8 @@ def test_duplicate_name_is_shown_beside_the_name(demo, monkeypatch):
 
     real = form._arms_frame
 
-    def prefilled(initial):
-        frame = real(initial)
+    def prefilled(initial, blank_rows=2):
+        frame = real(initial, blank_rows)
         frame.loc[:, "channel"] = pd.array(["A", "B"], dtype="string")
         frame.loc[:, "creative"] = pd.array(["x", "y"], dtype="string")
         return frame
@@ -92,3 +97,34 @@ def test_duplicate_name_is_shown_beside_the_name(demo, monkeypatch):
     submit(at)
     assert any("already exists" in e.value for e in at.error)
     assert len(demo.list_trials()) == before
+
+
+def test_plan_first_then_register_with_the_plan(app_store):
+    at = open_app(PAGE)
+    widget(at.number_input, "Baseline conversion rate (%)").set_value(5.0)
+    widget(at.number_input, "Smallest lift worth finding (%)").set_value(50.0)
+    widget(at.number_input, "Arms (control included)").set_value(2)
+    widget(at.number_input, "Daily budget (all arms)").set_value(1000.0)
+    widget(at.number_input, "Cost per click").set_value(1.0)
+    [plan] = [b for b in at.button if b.label == "Plan"]
+    plan.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    days = int(next(m.value for m in at.metric if m.label == "Days"))
+    assert any("confident decision" in s.value for s in at.success)
+    [use] = [b for b in at.button if b.label == "Use this plan below"]
+    use.click().run()
+    assert "From the plan: 2 arms" in texts(at).replace("\\", "")
+    budget = widget(at.number_input, "Total budget cap").value
+    assert budget == 1000.0 * days
+    start, end = widget(at.date_input, "Start").value, widget(at.date_input, "End").value
+    assert (end - start).days == days - 1
+
+
+def test_a_plan_with_bad_inputs_says_why(app_store):
+    at = open_app(PAGE)
+    widget(at.number_input, "Baseline conversion rate (%)").set_value(90.0)
+    widget(at.number_input, "Smallest lift worth finding (%)").set_value(50.0)
+    [plan] = [b for b in at.button if b.label == "Plan"]
+    plan.click().run()
+    assert not at.exception
+    assert any("must stay below 1" in e.value for e in at.error)

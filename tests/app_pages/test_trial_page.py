@@ -90,3 +90,15 @@ def test_real_trial_with_results_offers_archive_not_delete(app_store):
     at = open_app(PAGE, trial=trial.id)
     assert not [b for b in at.button if b.label == "Delete trial"]
     assert "can be archived but not deleted" in texts(at)
+
+
+def test_progress_toward_a_decision_matches_the_planner(demo):
+    from trials.planning import progress_sentence, trial_progress
+
+    trial = demo.get_trial("Search ads headline test")
+    at = open_app(PAGE, trial=trial.id)
+    expected = progress_sentence(trial_progress(demo, trial), trial)
+    page = texts(at).replace("\\", "")
+    assert f"**Progress toward a decision:** {expected}" in page
+    draft = next(s.trial for s in demo.list_trials() if s.trial.spec.status is TrialStatus.DRAFT)
+    assert "Progress toward a decision" not in texts(open_app(PAGE, trial=draft.id))

@@ -1,0 +1,43 @@
+from tests.app_pages.conftest import open_app, texts
+
+PAGE = "app_pages/plan.py"
+
+
+def widget(widgets, label):
+    [found] = [w for w in widgets if w.label == label]
+    return found
+
+
+def test_plan_page_plans_and_hands_over_to_registration(app_store):
+    at = open_app(PAGE)
+    assert at.title[0].value == "Plan a trial"
+    widget(at.number_input, "Baseline conversion rate (%)").set_value(2.0)
+    widget(at.number_input, "Smallest lift worth finding (%)").set_value(10.0)
+    widget(at.number_input, "Arms (control included)").set_value(4)
+    widget(at.number_input, "Daily budget (all arms)").set_value(200.0)
+    [plan] = [b for b in at.button if b.label == "Plan"]
+    plan.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = texts(at)
+    assert any("only after more than 60 days" in w.value for w in at.warning)
+    assert "To make it answerable" in page and "Test 2 arms instead of 4" in page
+    assert not [b for b in at.button if b.label == "Register a trial with this plan"]
+
+
+def test_plan_page_starts_from_past_trials(demo):
+    at = open_app(PAGE)
+    [past] = [t for t in at.toggle if t.label == "Start from past trials"]
+    assert past.value
+    cvr = widget(at.number_input, "Baseline conversion rate (%)").value
+    assert 0 < cvr < 50
+    widget(at.number_input, "Smallest lift worth finding (%)").set_value(80.0)
+    widget(at.number_input, "Arms (control included)").set_value(2)
+    widget(at.number_input, "Daily budget (all arms)").set_value(3000.0)
+    [plan] = [b for b in at.button if b.label == "Plan"]
+    plan.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [register] = [b for b in at.button if b.label == "Register a trial with this plan"]
+    register.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "New trial"
+    assert "From the plan: 2 arms" in texts(at).replace("\\", "")
