@@ -187,7 +187,8 @@ def show_plan(plan: Plan) -> None:
         f"Assurance: the share of {i.simulations} simulated trials, with baselines and lifts "
         f"drawn from what you entered, in which the rule (at least {i.rule.min_days} days, "
         f"{i.rule.min_conversions_per_arm} conversions per arm, {i.rule.probability_threshold:.0%} "
-        f"probability to be best, expected loss under {i.rule.expected_loss_threshold:.1%}) "
+        f"probability to be best, or an expected loss under "
+        f"{i.rule.expected_loss_threshold:.1%}) "
         f"is met on that day. Day-to-day variation counts each day's {unit} as "
         f"{1 / plan.design_effect:.0%} of independent ones."
     )
@@ -207,7 +208,12 @@ def _curve_chart(plan: Plan) -> alt.LayerChart:
         .mark_line(point=True)
         .encode(
             x=alt.X("Days:Q", title="Days (each costs the daily budget)"),
-            y=alt.Y("Assurance:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(
+                "Assurance:Q",
+                title="Assurance",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
             tooltip=[
                 "Days:Q",
                 alt.Tooltip("Budget:Q", format=",.0f"),
@@ -219,7 +225,7 @@ def _curve_chart(plan: Plan) -> alt.LayerChart:
     target = (
         alt.Chart(pd.DataFrame({"y": [plan.inputs.assurance]}))
         .mark_rule(strokeDash=[4, 4], color="gray")
-        .encode(y="y:Q")
+        .encode(y=alt.Y("y:Q", title=None))
     )
     return (line + target).properties(height=260)
 
