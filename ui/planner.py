@@ -74,8 +74,12 @@ def planner(key: str) -> Plan | None:
             min_value=0.01,
             step=0.1,
         )
-        daily_budget = c2.number_input(
-            "Daily budget (all arms)", value=300.0, min_value=1.0, step=50.0
+        daily = c2.number_input(
+            "Daily budget (all arms)",
+            value=300.0,
+            min_value=1.0,
+            step=50.0,
+            help="Or daily clicks, when 'Volume given as' below says so.",
         )
         assurance = c3.slider("Assurance wanted (%)", 50, 99, 80)
         with st.expander("More: budget cap, higher-funnel metric, decision rule"):
@@ -89,6 +93,12 @@ def planner(key: str) -> Plan | None:
                 max_value=99.0,
                 step=0.1,
                 help="Clicks per impression; lets the planner weigh deciding on CTR instead.",
+            )
+            volume = d3.radio(
+                "Volume given as",
+                ["budget", "clicks"],
+                horizontal=True,
+                format_func=lambda v: "Daily budget" if v == "budget" else "Daily clicks",
             )
             metric = d1.radio(
                 "Decide on",
@@ -116,7 +126,8 @@ def planner(key: str) -> Plan | None:
                 lift=lift / 100,
                 arms=int(arms),
                 cpc=float(cpc),
-                daily_budget=float(daily_budget),
+                daily_budget=float(daily) if volume == "budget" else None,
+                clicks_per_day=float(daily) if volume == "clicks" else None,
                 assurance=assurance / 100,
                 metric=metric,
                 baseline_ctr=None if ctr is None else ctr / 100,

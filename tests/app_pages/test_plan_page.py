@@ -41,3 +41,19 @@ def test_plan_page_starts_from_past_trials(demo):
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "New trial"
     assert "From the plan: 2 arms" in texts(at).replace("\\", "")
+
+
+def test_volume_can_be_given_as_daily_clicks(app_store):
+    at = open_app(PAGE)
+    widget(at.number_input, "Baseline conversion rate (%)").set_value(5.0)
+    widget(at.number_input, "Smallest lift worth finding (%)").set_value(50.0)
+    widget(at.number_input, "Arms (control included)").set_value(2)
+    widget(at.number_input, "Cost per click").set_value(2.0)
+    widget(at.number_input, "Daily budget (all arms)").set_value(1000.0)
+    widget(at.radio, "Volume given as").set_value("clicks")
+    [plan] = [b for b in at.button if b.label == "Plan"]
+    plan.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [success] = at.success
+    # 1,000 clicks a day at 2 per click: 2,000 a day, 500 clicks per arm.
+    assert "at 2,000.00 a day (500 clicks per arm a day)" in success.value
