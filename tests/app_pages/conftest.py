@@ -46,6 +46,12 @@ def open_app(page: str | None = None, **query) -> AppTest:
     return at
 
 
+def widget(widgets, label: str):
+    """The one widget of a kind with this label."""
+    [found] = [w for w in widgets if w.label == label]
+    return found
+
+
 def texts(at: AppTest) -> str:
     """Everything the page wrote, as one string, for 'appears on the page' checks."""
     parts = []

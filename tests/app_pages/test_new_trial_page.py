@@ -2,14 +2,9 @@ from datetime import date
 
 import pandas as pd
 
-from tests.app_pages.conftest import open_app, texts
+from tests.app_pages.conftest import open_app, texts, widget
 
 PAGE = "app_pages/new_trial.py"
-
-
-def widget(widgets, label):
-    [found] = [w for w in widgets if w.label == label]
-    return found
 
 
 def fill(at, name="Douyin hooks", break_even=2.0):

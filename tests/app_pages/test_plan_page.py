@@ -1,11 +1,6 @@
-from tests.app_pages.conftest import open_app, texts
+from tests.app_pages.conftest import open_app, texts, widget
 
 PAGE = "app_pages/plan.py"
-
-
-def widget(widgets, label):
-    [found] = [w for w in widgets if w.label == label]
-    return found
 
 
 def test_plan_page_plans_and_hands_over_to_registration(app_store):
