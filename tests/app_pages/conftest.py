@@ -52,6 +52,17 @@ def widget(widgets, label: str):
     return found
 
 
+def ask_for_plan(at: AppTest, inputs: dict[str, float], volume: str | None = None) -> AppTest:
+    """Fill the planner's number inputs (by label), optionally the volume kind, press Plan."""
+    for label, value in inputs.items():
+        widget(at.number_input, label).set_value(value)
+    if volume:
+        widget(at.radio, "Volume given as").set_value(volume)
+    [plan] = [b for b in at.button if b.label == "Plan"]
+    plan.click().run()
+    return at
+
+
 def texts(at: AppTest) -> str:
     """Everything the page wrote, as one string, for 'appears on the page' checks."""
     parts = []

@@ -2,7 +2,7 @@ from datetime import date
 
 import pandas as pd
 
-from tests.app_pages.conftest import open_app, texts, widget
+from tests.app_pages.conftest import ask_for_plan, open_app, texts, widget
 
 PAGE = "app_pages/new_trial.py"
 
@@ -96,13 +96,16 @@ def test_duplicate_name_is_shown_beside_the_name(demo, monkeypatch):
 
 def test_plan_first_then_register_with_the_plan(app_store):
     at = open_app(PAGE)
-    widget(at.number_input, "Baseline conversion rate (%)").set_value(5.0)
-    widget(at.number_input, "Smallest lift worth finding (%)").set_value(50.0)
-    widget(at.number_input, "Arms (control included)").set_value(2)
-    widget(at.number_input, "Daily budget (all arms)").set_value(1000.0)
-    widget(at.number_input, "Cost per click").set_value(1.0)
-    [plan] = [b for b in at.button if b.label == "Plan"]
-    plan.click().run()
+    ask_for_plan(
+        at,
+        {
+            "Baseline conversion rate (%)": 5.0,
+            "Smallest lift worth finding (%)": 50.0,
+            "Arms (control included)": 2,
+            "Daily budget (all arms)": 1000.0,
+            "Cost per click": 1.0,
+        },
+    )
     assert not at.exception, [e.value for e in at.exception]
     days = int(next(m.value for m in at.metric if m.label == "Days"))
     assert any("confident decision" in s.value for s in at.success)
@@ -117,9 +120,12 @@ def test_plan_first_then_register_with_the_plan(app_store):
 
 def test_a_plan_with_bad_inputs_says_why(app_store):
     at = open_app(PAGE)
-    widget(at.number_input, "Baseline conversion rate (%)").set_value(90.0)
-    widget(at.number_input, "Smallest lift worth finding (%)").set_value(50.0)
-    [plan] = [b for b in at.button if b.label == "Plan"]
-    plan.click().run()
+    ask_for_plan(
+        at,
+        {
+            "Baseline conversion rate (%)": 90.0,
+            "Smallest lift worth finding (%)": 50.0,
+        },
+    )
     assert not at.exception
     assert any("must stay below 1" in e.value for e in at.error)

@@ -1,4 +1,4 @@
-from tests.app_pages.conftest import open_app, texts, widget
+from tests.app_pages.conftest import ask_for_plan, open_app, texts, widget
 
 PAGE = "app_pages/plan.py"
 
@@ -6,12 +6,15 @@ PAGE = "app_pages/plan.py"
 def test_plan_page_plans_and_hands_over_to_registration(app_store):
     at = open_app(PAGE)
     assert at.title[0].value == "Plan a trial"
-    widget(at.number_input, "Baseline conversion rate (%)").set_value(2.0)
-    widget(at.number_input, "Smallest lift worth finding (%)").set_value(10.0)
-    widget(at.number_input, "Arms (control included)").set_value(4)
-    widget(at.number_input, "Daily budget (all arms)").set_value(200.0)
-    [plan] = [b for b in at.button if b.label == "Plan"]
-    plan.click().run()
+    ask_for_plan(
+        at,
+        {
+            "Baseline conversion rate (%)": 2.0,
+            "Smallest lift worth finding (%)": 10.0,
+            "Arms (control included)": 4,
+            "Daily budget (all arms)": 200.0,
+        },
+    )
     assert not at.exception, [e.value for e in at.exception]
     page = texts(at)
     assert any("only after more than 60 days" in w.value for w in at.warning)
@@ -25,11 +28,14 @@ def test_plan_page_starts_from_past_trials(demo):
     assert past.value
     cvr = widget(at.number_input, "Baseline conversion rate (%)").value
     assert 0 < cvr < 50
-    widget(at.number_input, "Smallest lift worth finding (%)").set_value(80.0)
-    widget(at.number_input, "Arms (control included)").set_value(2)
-    widget(at.number_input, "Daily budget (all arms)").set_value(3000.0)
-    [plan] = [b for b in at.button if b.label == "Plan"]
-    plan.click().run()
+    ask_for_plan(
+        at,
+        {
+            "Smallest lift worth finding (%)": 80.0,
+            "Arms (control included)": 2,
+            "Daily budget (all arms)": 3000.0,
+        },
+    )
     assert not at.exception, [e.value for e in at.exception]
     [register] = [b for b in at.button if b.label == "Register a trial with this plan"]
     register.click().run()
@@ -40,14 +46,17 @@ def test_plan_page_starts_from_past_trials(demo):
 
 def test_volume_can_be_given_as_daily_clicks(app_store):
     at = open_app(PAGE)
-    widget(at.number_input, "Baseline conversion rate (%)").set_value(5.0)
-    widget(at.number_input, "Smallest lift worth finding (%)").set_value(50.0)
-    widget(at.number_input, "Arms (control included)").set_value(2)
-    widget(at.number_input, "Cost per click").set_value(2.0)
-    widget(at.number_input, "Daily budget (all arms)").set_value(1000.0)
-    widget(at.radio, "Volume given as").set_value("clicks")
-    [plan] = [b for b in at.button if b.label == "Plan"]
-    plan.click().run()
+    ask_for_plan(
+        at,
+        {
+            "Baseline conversion rate (%)": 5.0,
+            "Smallest lift worth finding (%)": 50.0,
+            "Arms (control included)": 2,
+            "Cost per click": 2.0,
+            "Daily budget (all arms)": 1000.0,
+        },
+        volume="clicks",
+    )
     assert not at.exception, [e.value for e in at.exception]
     [success] = at.success
     # 1,000 clicks a day at 2 per click: 2,000 a day, 500 clicks per arm.

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import day_rows, make_spec
+from tests.trials.test_cli import run
 from trials.cli import main
 from trials.demo import load_demo
 from trials.domain import DailyResult, DecisionRule
@@ -57,27 +58,14 @@ def test_progress_uses_the_last_week_of_volume(store):
     )
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+def run_plan(capsys, args: str):
+    """``python -m trials plan ARGS`` (arguments without spaces, split on blanks)."""
+    return run(capsys, "plan", *args.split())
 
 
 def test_plan_json_has_every_promised_field(capsys):
-    code, out, err = run(
-        capsys,
-        "plan",
-        "--baseline-cvr",
-        "5%",
-        "--lift",
-        "0.5",
-        "--arms",
-        "2",
-        "--clicks-per-day",
-        "1000",
-        "--cpc",
-        "1.2",
-        "--json",
+    code, out, err = run_plan(
+        capsys, "--baseline-cvr 5% --lift 0.5 --arms 2 --clicks-per-day 1000 --cpc 1.2 --json"
     )
     assert code == 0, err
     plan = json.loads(out)
@@ -98,84 +86,37 @@ def test_plan_json_has_every_promised_field(capsys):
     assert plan["clicks_per_arm_for_assurance"] == pytest.approx(500 * plan["days"])
     point = plan["assurance_curve"][0]
     assert set(point) == {"days", "clicks_per_arm", "budget", "assurance", "wrong_arm"}
-    again = run(
-        capsys,
-        "plan",
-        "--baseline-cvr",
-        "0.05",
-        "--lift",
-        "50%",
-        "--arms",
-        "2",
-        "--clicks-per-day",
-        "1000",
-        "--cpc",
-        "1.2",
-        "--json",
+    again = run_plan(
+        capsys, "--baseline-cvr 0.05 --lift 50% --arms 2 --clicks-per-day 1000 --cpc 1.2 --json"
     )[1]
     assert json.loads(again) == plan
 
 
 def test_plan_human_output_advice_and_errors(capsys):
-    code, out, _ = run(
+    code, out, _ = run_plan(
         capsys,
-        "plan",
-        "--baseline-cvr",
-        "2%",
-        "--lift",
-        "10%",
-        "--arms",
-        "4",
-        "--daily-budget",
-        "300",
-        "--cpc",
-        "2",
-        "--budget-cap",
-        "3000",
-        "--max-days",
-        "30",
+        "--baseline-cvr 2% --lift 10% --arms 4 --daily-budget 300 --cpc 2 "
+        "--budget-cap 3000 --max-days 30",
     )
     assert code == 0
     assert "not reached within 30 days" in out and "To make it answerable" in out
     assert "Classical fixed horizon" in out
-    code, _, err = run(
-        capsys,
-        "plan",
-        "--baseline-cvr",
-        "2",
-        "--lift",
-        "0.1",
-        "--arms",
-        "2",
-        "--daily-budget",
-        "300",
-        "--cpc",
-        "2",
+    code, _, err = run_plan(
+        capsys, "--baseline-cvr 2 --lift 0.1 --arms 2 --daily-budget 300 --cpc 2"
     )
     assert code == 1 and "baseline conversion rate must be between 0 and 1" in err
-    code, _, err = run(capsys, "plan", "--lift", "0.1", "--arms", "2", "--cpc", "2")
+    code, _, err = run_plan(capsys, "--lift 0.1 --arms 2 --cpc 2")
     assert code == 1 and "--baseline-cvr" in err and "--daily-budget" in err
     with pytest.raises(SystemExit):
         main(["plan", "--lift", "ten", "--arms", "2"])
 
 
 def test_plan_from_workspace_takes_the_baseline_from_past_trials(capsys):
-    code, _, err = run(
-        capsys, "plan", "--from-workspace", "--lift", "0.3", "--arms", "2", "--daily-budget", "500"
-    )
+    code, _, err = run_plan(capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500")
     assert code == 1 and "no trial in the workspace has results" in err
     run(capsys, "demo", "--today", "2026-10-20")
-    code, out, err = run(
-        capsys,
-        "plan",
-        "--from-workspace",
-        "--lift",
-        "0.3",
-        "--arms",
-        "2",
-        "--daily-budget",
-        "500",
-        "--json",
+    code, out, err = run_plan(
+        capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500 --json"
     )
     assert code == 0, err
     inputs = json.loads(out)["inputs"]
