@@ -16,13 +16,19 @@ __all__ = ["ANALYSED_METRICS", "analyse", "analysis_dict", "funnel_data"]
 ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
 
 
-def funnel_data(store: TrialStore, trial: Trial, source: ResultSource = ResultSource.CHANNEL):
-    """The trial's daily results in the arrays the models read (arms in trial order)."""
+def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = None):
+    """The trial's daily results in the arrays the models read (arms in trial order).
+
+    Impressions, clicks and spend always come from the channels' reports. Conversions
+    and revenue come from ``source``: by default the trial's choice (own orders once any
+    are imported, see :func:`trials.orders.source_in_use`).
+    """
     from inference.data import FunnelData
+    from trials.orders import attribute, source_in_use
 
     index = {arm.id: i for i, arm in enumerate(trial.arms)}
-    rows = [
-        {
+    rows = {
+        (r.arm_id, r.day): {
             "arm": index[r.arm_id],
             "day": r.day.isoformat(),
             "impressions": r.impressions,
@@ -31,9 +37,29 @@ def funnel_data(store: TrialStore, trial: Trial, source: ResultSource = ResultSo
             "spend": r.spend,
             "revenue": r.revenue,
         }
-        for r in store.daily_results(trial.id, source)
-    ]
-    return FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], rows)
+        for r in store.daily_results(trial.id, ResultSource.CHANNEL)
+    }
+    orders = store.orders(trial.id)
+    if source is None:
+        source = source_in_use(trial, bool(orders))
+    if source == ResultSource.ORDERS:
+        for row in rows.values():
+            row["conversions"], row["revenue"] = 0, 0.0
+        credited = attribute(trial, orders, store.utm_rules(trial.id)).results
+        for r in credited:
+            row = rows.setdefault(
+                (r.arm_id, r.day),
+                {
+                    "arm": index[r.arm_id],
+                    "day": r.day.isoformat(),
+                    "impressions": 0,
+                    "clicks": 0,
+                    "spend": 0.0,
+                },
+            )
+            row["conversions"], row["revenue"] = r.conversions, r.revenue
+    ordered = [rows[k] for k in sorted(rows, key=lambda k: (k[1], index[k[0]]))]
+    return FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], ordered)
 
 
 def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, progress=None):

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from trials.cli_data import add_data_commands
 from trials.domain import TrialStatus, TrialValidationError, UserError
 
 __all__ = ["main"]
@@ -101,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
     p.set_defaults(run=_analyze)
+
+    add_data_commands(sub)
 
     p = sub.add_parser("archive", help="archive a trial (keeps all its data)")
     p.add_argument("trial", metavar="TRIAL")
@@ -233,11 +236,12 @@ def _create(args) -> int:
 
 
 def _show(args) -> int:
+    from trials.orders import order_totals
     from trials.serialize import trial_dict
 
     store = _store()
     trial = store.get_trial(args.trial)
-    data = trial_dict(trial, store.arm_totals(trial.id))
+    data = trial_dict(trial, store.arm_totals(trial.id), order_totals(store, trial))
     if args.json:
         _print_json(data)
         return EXIT_OK

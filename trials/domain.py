@@ -18,17 +18,23 @@ __all__ = [
     "Arm",
     "ArmSpec",
     "ArmTotals",
+    "AttributionRule",
     "DailyResult",
     "DecisionRule",
+    "OrderRow",
+    "OrderStatus",
     "PrimaryMetric",
     "Problem",
+    "ResultRow",
     "ResultSource",
+    "ResultsChoice",
     "Trial",
     "TrialSpec",
     "TrialStatus",
     "TrialSummary",
     "TrialValidationError",
     "UserError",
+    "arm_key",
 ]
 
 # Shares given per arm may be rounded by the person typing them (33.3 % x 3).
@@ -80,6 +86,8 @@ TRIAL_FIELDS = frozenset(
         "status",
         "decision_rule",
         "is_demo",
+        "attribution_rule",
+        "results_source",
     }
 )
 
@@ -105,6 +113,36 @@ class TrialStatus(StrEnum):
     RUNNING = "running"
     DECIDED = "decided"
     ARCHIVED = "archived"
+
+
+class AttributionRule(StrEnum):
+    """How an own order that more than one arm claims is credited (counted once either way)."""
+
+    LAST_TOUCH = "last_touch"  # the touch with the latest timestamp takes the order
+    SPLIT = "split"  # each claiming arm gets an equal share
+
+    @property
+    def label(self) -> str:
+        return {
+            AttributionRule.LAST_TOUCH: "Last touch (the latest click before the order)",
+            AttributionRule.SPLIT: "Split evenly between the arms that claim it",
+        }[self]
+
+
+class ResultsChoice(StrEnum):
+    """Whose conversions and revenue the models read."""
+
+    AUTO = "auto"  # own orders once any are imported, else the channels' reports
+    CHANNEL = "channel"
+    ORDERS = "orders"
+
+    @property
+    def label(self) -> str:
+        return {
+            ResultsChoice.AUTO: "Own orders once imported, else channel reports",
+            ResultsChoice.CHANNEL: "Channel reports",
+            ResultsChoice.ORDERS: "Own orders",
+        }[self]
 
 
 class ResultSource(StrEnum):
@@ -241,8 +279,12 @@ class TrialSpec:
     status: TrialStatus = TrialStatus.DRAFT
     decision_rule: DecisionRule = field(default_factory=DecisionRule)
     is_demo: bool = False
+    attribution_rule: AttributionRule = AttributionRule.LAST_TOUCH
+    results_source: ResultsChoice = ResultsChoice.AUTO
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "attribution_rule", AttributionRule(self.attribution_rule))
+        object.__setattr__(self, "results_source", ResultsChoice(self.results_source))
         object.__setattr__(self, "name", _clean_text(self.name))
         object.__setattr__(self, "hypothesis", str(self.hypothesis or "").strip())
         object.__setattr__(self, "currency", _clean_text(self.currency).upper())
@@ -268,6 +310,12 @@ class TrialSpec:
             v, "primary_metric", PrimaryMetric, problems, "conversion_rate, roas or cpa"
         )
         status = _coerce(v, "status", TrialStatus, problems, "draft, running, decided or archived")
+        attribution = _coerce(
+            v, "attribution_rule", AttributionRule, problems, "last_touch or split"
+        )
+        results_source = _coerce(
+            v, "results_source", ResultsChoice, problems, "auto, channel or orders"
+        )
         start = _coerce_date(v, "start", problems)
         end = _coerce_date(v, "end", problems)
         budget = _coerce_float(v, "budget", problems)
@@ -316,6 +364,8 @@ class TrialSpec:
             status=status,
             decision_rule=rule,
             is_demo=bool(v.get("is_demo", False)),
+            attribution_rule=attribution,
+            results_source=results_source,
         )
 
     def problems(self) -> list[Problem]:
@@ -407,6 +457,82 @@ class DailyResult:
         if not out and self.clicks > self.impressions:
             out.append(Problem("clicks", "are more than impressions"))
         return out
+
+
+def arm_key(channel: str, creative: str) -> tuple[str, str]:
+    """How rows find their arm: channel and creative, ignoring case and extra spaces."""
+    return (_clean_text(channel).casefold(), _clean_text(creative).casefold())
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One arm-day as it arrives (from a file or the editing grid), before it is stored.
+
+    The arm is named, not yet resolved to an id, so a file may name arms the trial does
+    not have yet. ``row`` is where it came from (file row number; 0 for none).
+    """
+
+    channel: str
+    creative: str
+    day: date
+    impressions: int
+    clicks: int
+    conversions: int
+    spend: float
+    revenue: float
+    row: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return arm_key(self.channel, self.creative)
+
+    @property
+    def arm_name(self) -> str:
+        return f"{_clean_text(self.channel)} · {_clean_text(self.creative)}"
+
+
+class OrderStatus(StrEnum):
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One of the shop's own orders, as one touch: the UTM values (or arm) it came with.
+
+    An order claimed by two arms arrives as two rows with the same ``order_id``.
+    """
+
+    order_id: str
+    ordered_at: datetime
+    amount: float
+    status: OrderStatus
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_content: str = ""
+    channel: str = ""
+    creative: str = ""
+    row: int = 0
+    import_batch_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", OrderStatus(self.status))
+        for name in ("order_id", *TOUCH_FIELDS):
+            object.__setattr__(self, name, _clean_text(getattr(self, name)))
+
+    @property
+    def touch(self) -> str:
+        """What tells two touches of one order apart (case and spacing ignored)."""
+        return "\x1f".join(getattr(self, f).casefold() for f in TOUCH_FIELDS)
+
+    @property
+    def utm(self) -> tuple[str, str, str, str]:
+        return (self.utm_source, self.utm_medium, self.utm_campaign, self.utm_content)
+
+
+TOUCH_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "channel", "creative")
 
 
 @dataclass(frozen=True)
@@ -552,11 +678,18 @@ def _coerce_rule(raw: Any, problems: list[Problem]) -> DecisionRule:
     return DecisionRule()
 
 
+_ENUM_DEFAULTS = {
+    "status": TrialStatus.DRAFT,
+    "attribution_rule": AttributionRule.LAST_TOUCH,
+    "results_source": ResultsChoice.AUTO,
+}
+
+
 def _coerce(v, key, enum, problems, allowed):
     raw = v.get(key)
     if raw in (None, ""):
-        if key == "status":
-            return TrialStatus.DRAFT
+        if key in _ENUM_DEFAULTS:
+            return _ENUM_DEFAULTS[key]
         problems.append(Problem(key, f"is missing; one of {allowed}"))
         return None
     try:

@@ -35,7 +35,11 @@ __all__ = [
     "decisions",
     "import_batches",
     "metadata",
+    "orders",
+    "replaced_orders",
+    "replaced_results",
     "trials",
+    "utm_rules",
     "workspaces",
 ]
 
@@ -85,6 +89,11 @@ trials = Table(
     Column("status", String(16), nullable=False),
     Column("decision_rule", JSON, nullable=False),
     Column("is_demo", Boolean, nullable=False, default=False),
+    # How an order claimed by several arms is credited: last_touch or split.
+    Column("attribution_rule", String(16), nullable=False, server_default="last_touch"),
+    # Which conversions and revenue the models read: auto (own orders once there are
+    # any), channel or orders.
+    Column("results_source", String(16), nullable=False, server_default="auto"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(120), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -128,6 +137,8 @@ import_batches = Table(
     Column("created_by", String(120), nullable=False),
     Column("undone_at", DateTime(timezone=True), nullable=True),
     Column("undone_by", String(120), nullable=True),
+    # What the batch did (rows added, replaced, removed; arms it added), for undo and audit.
+    Column("details", JSON, nullable=True),
     sqlite_autoincrement=True,
 )
 
@@ -158,6 +169,130 @@ daily_results = Table(
         name="not_negative",
     ),
     CheckConstraint("clicks <= impressions", name="clicks_within_impressions"),
+    sqlite_autoincrement=True,
+)
+
+
+def _result_columns() -> list[Column]:
+    return [
+        Column("trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
+        Column("arm_id", Integer, ForeignKey("arms.id", ondelete="CASCADE"), nullable=False),
+        Column("day", Date, nullable=False),
+        Column("source", String(16), nullable=False),
+        Column("impressions", BigInteger, nullable=False),
+        Column("clicks", BigInteger, nullable=False),
+        Column("conversions", BigInteger, nullable=False),
+        Column("spend_micros", BigInteger, nullable=False),
+        Column("revenue_micros", BigInteger, nullable=False),
+    ]
+
+
+# Rows an import replaced or a manual edit removed, kept so the batch can be undone.
+replaced_results = Table(
+    "replaced_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_result_columns(),
+    Column(
+        "import_batch_id",
+        Integer,
+        ForeignKey("import_batches.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column(
+        "replaced_by_batch_id",
+        Integer,
+        ForeignKey("import_batches.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sqlite_autoincrement=True,
+)
+
+
+def _order_columns() -> list[Column]:
+    return [
+        Column("trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
+        Column("order_id", String(120), nullable=False),
+        # One order may arrive once per touch (UTM set or arm); ``touch`` tells them apart.
+        Column("touch", String(700), nullable=False),
+        Column("ordered_at", DateTime(timezone=False), nullable=False),
+        Column("amount_micros", BigInteger, nullable=False),
+        Column("status", String(16), nullable=False),  # paid, cancelled, refunded
+        Column("utm_source", String(255), nullable=False, default=""),
+        Column("utm_medium", String(255), nullable=False, default=""),
+        Column("utm_campaign", String(255), nullable=False, default=""),
+        Column("utm_content", String(255), nullable=False, default=""),
+        Column("channel", String(255), nullable=False, default=""),  # arm columns, if any
+        Column("creative", String(255), nullable=False, default=""),
+        Column("row_number", Integer, nullable=False),
+    ]
+
+
+# The shop's own orders, one row per order and touch, as imported (never pre-attributed:
+# attribution is computed on read, so changing the rule or the UTM mapping re-credits).
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_order_columns(),
+    Column(
+        "import_batch_id",
+        Integer,
+        ForeignKey("import_batches.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    UniqueConstraint("trial_id", "order_id", "touch", name="uq_orders_trial_order_touch"),
+    CheckConstraint("amount_micros >= 0", name="amount_not_negative"),
+    sqlite_autoincrement=True,
+)
+
+replaced_orders = Table(
+    "replaced_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_order_columns(),
+    Column(
+        "import_batch_id",
+        Integer,
+        ForeignKey("import_batches.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column(
+        "replaced_by_batch_id",
+        Integer,
+        ForeignKey("import_batches.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sqlite_autoincrement=True,
+)
+
+# Which arm an order's UTM values belong to. A blank value matches anything; the most
+# specific matching rule wins.
+utm_rules = Table(
+    "utm_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("utm_source", String(255), nullable=False),
+    Column("utm_medium", String(255), nullable=False),
+    Column("utm_campaign", String(255), nullable=False),
+    Column("utm_content", String(255), nullable=False),
+    Column("arm_id", Integer, ForeignKey("arms.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    UniqueConstraint(
+        "trial_id",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        name="uq_utm_rules_trial_values",
+    ),
     sqlite_autoincrement=True,
 )
 

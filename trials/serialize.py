@@ -10,7 +10,14 @@ from trials.domain import ArmTotals, Trial, TrialSummary
 __all__ = ["summary_dict", "trial_dict"]
 
 
-def trial_dict(trial: Trial, totals: dict[int, ArmTotals] | None = None) -> dict[str, Any]:
+def trial_dict(
+    trial: Trial,
+    totals: dict[int, ArmTotals] | None = None,
+    order_totals: dict[int, ArmTotals] | None = None,
+) -> dict[str, Any]:
+    """A trial as JSON. ``totals`` are the channels' reported numbers per arm;
+    ``order_totals``, when the trial has own orders, the conversions and revenue they credit
+    to each arm (``order_totals`` is then added to every arm)."""
     spec = trial.spec
     totals = totals or {}
     shares = spec.planned_shares()
@@ -28,6 +35,8 @@ def trial_dict(trial: Trial, totals: dict[int, ArmTotals] | None = None) -> dict
         "status": spec.status.value,
         "is_demo": spec.is_demo,
         "decision_rule": spec.decision_rule.as_dict(),
+        "attribution_rule": spec.attribution_rule.value,
+        "results_source": spec.results_source.value,
         "created_at": trial.created_at.isoformat(),
         "created_by": trial.created_by,
         "updated_at": trial.updated_at.isoformat(),
@@ -42,6 +51,11 @@ def trial_dict(trial: Trial, totals: dict[int, ArmTotals] | None = None) -> dict
                 "budget_share": arm.spec.budget_share,
                 "planned_share": round(share, 6),
                 "totals": totals.get(arm.id, ArmTotals()).as_dict(),
+                **(
+                    {"order_totals": order_totals.get(arm.id, ArmTotals()).as_dict()}
+                    if order_totals
+                    else {}
+                ),
             }
             for arm, share in zip(trial.arms, shares, strict=True)
         ],

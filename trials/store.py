@@ -24,10 +24,12 @@ from trials.domain import (
     Arm,
     ArmSpec,
     ArmTotals,
+    AttributionRule,
     DailyResult,
     DecisionRule,
     PrimaryMetric,
     Problem,
+    ResultsChoice,
     ResultSource,
     Trial,
     TrialSpec,
@@ -36,6 +38,7 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
+from trials.store_imports import ImportsMixin
 
 __all__ = ["ImportBatch", "TrialNotFound", "TrialStore", "current_actor"]
 
@@ -57,6 +60,13 @@ class ImportBatch:
     status: str
     created_at: datetime
     created_by: str
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+    details: dict | None = None
+
+    @property
+    def undone(self) -> bool:
+        return self.status == "undone"
 
 
 def current_actor() -> str:
@@ -89,7 +99,7 @@ def from_micros(micros: int | Decimal | None) -> float:
     return round(int(micros or 0) / t.MICROS, 6)
 
 
-class TrialStore:
+class TrialStore(ImportsMixin):
     """Trials of one workspace, read and written on behalf of one actor."""
 
     def __init__(
@@ -378,6 +388,10 @@ class TrialStore:
 
     # -- internals -------------------------------------------------------------------------
 
+    @staticmethod
+    def _batch_from_row(row: Row) -> ImportBatch:
+        return _batch(row)
+
     def _trials_query(self):
         return select(t.trials).where(t.trials.c.workspace_id == self.workspace_id)
 
@@ -458,6 +472,8 @@ def _trial_values(spec: TrialSpec) -> dict:
         "status": spec.status.value,
         "decision_rule": spec.decision_rule.as_dict(),
         "is_demo": spec.is_demo,
+        "attribution_rule": spec.attribution_rule.value,
+        "results_source": spec.results_source.value,
     }
 
 
@@ -514,6 +530,8 @@ def _trial(row: Row, arm_rows: list[Row]) -> Trial:
         status=TrialStatus(row.status),
         decision_rule=DecisionRule.from_dict(row.decision_rule),
         is_demo=bool(row.is_demo),
+        attribution_rule=AttributionRule(row.attribution_rule),
+        results_source=ResultsChoice(row.results_source),
     )
     return Trial(
         id=row.id,
@@ -537,4 +555,7 @@ def _batch(row: Row) -> ImportBatch:
         status=row.status,
         created_at=_aware(row.created_at),
         created_by=row.created_by,
+        undone_at=_aware(row.undone_at) if row.undone_at else None,
+        undone_by=row.undone_by,
+        details=row.details,
     )

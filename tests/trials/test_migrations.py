@@ -76,3 +76,36 @@ def test_default_database_lives_in_a_data_directory_that_is_created(tmp_path, mo
     engine = connect()
     assert (tmp_path / "nested" / "data" / "trials.sqlite3").exists()
     engine.dispose()
+
+
+def test_upgrading_from_0001_keeps_trials_arms_and_results(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'old.sqlite3'}", migrate_schema=False)
+    migrate(engine, "0001")
+    # Write through plain SQL: today's store knows columns 0001 lacks.
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO trials (id, workspace_id, name, hypothesis, primary_metric, "
+            "break_even_roas, currency, start_date, end_date, budget_micros, status, "
+            "decision_rule, is_demo, created_at, created_by, updated_at, updated_by) VALUES "
+            "(1, 1, 'Old', '', 'roas', 2.0, 'CNY', '2026-09-01', '2026-09-30', 0, 'running', "
+            "'{}', 0, '2026-09-01 00:00:00', 'a', '2026-09-01 00:00:00', 'a')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO arms (id, trial_id, position, channel, creative, is_control) VALUES "
+            "(1, 1, 0, 'WeChat', 'A', 1), (2, 1, 1, 'Weibo', 'B', 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO daily_results (trial_id, arm_id, day, source, impressions, clicks, "
+            "conversions, spend_micros, revenue_micros) VALUES "
+            "(1, 1, '2026-09-01', 'channel', 100, 10, 1, 5000000, 9000000)"
+        )
+    migrate(engine)
+    store = TrialStore(engine)
+    trial = store.get_trial("Old")
+    assert [a.name for a in trial.arms] == ["WeChat · A", "Weibo · B"]
+    assert trial.spec.attribution_rule == "last_touch"
+    assert store.arm_totals(trial.id)[1].revenue == 9.0
+    downgrade(engine, "0001")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM daily_results").scalar() == 1
+    engine.dispose()

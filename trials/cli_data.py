@@ -1,0 +1,441 @@
+"""``python -m trials`` commands that bring data in: import, orders, imports, undo, utm,
+reconcile and set. Registered by :mod:`trials.cli`; the same rules apply (stable names,
+errors on stderr with exit 1, JSON with ``--json``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from trials.domain import AttributionRule, ResultsChoice, UserError
+
+__all__ = ["add_data_commands"]
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def add_data_commands(sub) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import daily results from a CSV, TSV or XLSX export (checked, all or nothing)",
+        description="Reads Google Ads, Meta Ads and generic exports in English or Chinese. "
+        "Every problem is listed with its row and column; nothing is written unless the "
+        "whole file is good. Importing the same rows again changes nothing.",
+    )
+    p.add_argument("trial", metavar="TRIAL", help="the trial's name or id")
+    p.add_argument("file", metavar="FILE", help="the export (.csv, .tsv, .txt or .xlsx)")
+    _reading_flags(p)
+    p.add_argument(
+        "--preset",
+        default="auto",
+        choices=["auto", "generic", "google-ads", "meta-ads"],
+        help="the platform the file comes from (default: recognised from its headers)",
+    )
+    p.add_argument(
+        "--channel", metavar="NAME", help="every row is this channel (file has no channel column)"
+    )
+    p.add_argument(
+        "--add-arms", action="store_true", help="add arms the file names that the trial lacks"
+    )
+    p.set_defaults(run=_import)
+
+    p = sub.add_parser(
+        "orders",
+        help="import the shop's own orders (order id, time, amount, status, UTM values)",
+    )
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument("file", metavar="FILE")
+    _reading_flags(p)
+    p.set_defaults(run=_orders)
+
+    p = sub.add_parser("imports", help="list a trial's imports (who, when, file, rows)")
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_imports)
+
+    p = sub.add_parser("undo", help="undo one import: its rows go, rows it replaced come back")
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument("batch", metavar="IMPORT", type=int, help="the import's number (see imports)")
+    p.set_defaults(run=_undo)
+
+    p = sub.add_parser(
+        "utm",
+        help="list the UTM rules that send orders to arms, or add one (with --arm)",
+    )
+    p.add_argument("trial", metavar="TRIAL")
+    for name in ("source", "medium", "campaign", "content"):
+        p.add_argument(f"--{name}", default="", help=f"utm_{name} value (blank: any)")
+    p.add_argument("--arm", metavar="ARM", help="'Channel · Creative' or 'Channel/Creative'")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_utm)
+
+    p = sub.add_parser(
+        "reconcile", help="channel-reported conversions and revenue per arm vs own orders"
+    )
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_reconcile)
+
+    p = sub.add_parser("set", help="change how a trial counts orders")
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument(
+        "--attribution",
+        choices=[r.value for r in AttributionRule],
+        help="an order several arms claim: last_touch (default) or split",
+    )
+    p.add_argument(
+        "--results-source",
+        choices=[r.value for r in ResultsChoice],
+        help="conversions and revenue the models read: auto (own orders once imported), "
+        "channel or orders",
+    )
+    p.set_defaults(run=_set)
+
+
+def _reading_flags(p) -> None:
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD from COLUMN (header text or 1-based number); repeatable",
+    )
+    p.add_argument("--decimal", choices=[",", "."], help="the decimal mark (default: detected)")
+    p.add_argument("--date-format", metavar="FMT", help="e.g. %%d/%%m/%%Y (default: detected)")
+    p.add_argument("--dry-run", action="store_true", help="check and preview; write nothing")
+    p.add_argument("--replace", action="store_true", help="replace stored rows the file changes")
+    p.add_argument("--json", action="store_true", help="print the preview and outcome as JSON")
+
+
+def _store():
+    from trials.cli import _store
+
+    return _store()
+
+
+def _options(args):
+    from trials.imports import ImportOptions
+
+    mapping = {}
+    for item in args.map:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise UserError(f"--map {item}: write FIELD=COLUMN, e.g. --map spend='Amount spent'")
+        mapping[field.strip()] = column.strip()
+    return ImportOptions(
+        preset=getattr(args, "preset", "auto"),
+        mapping=mapping,
+        decimal=args.decimal,
+        date_format=args.date_format,
+        channel=getattr(args, "channel", None),
+    )
+
+
+def _read(path_text: str) -> bytes:
+    path = Path(path_text)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    return path.read_bytes()
+
+
+def _report_reading(reading, as_json: bool) -> None:
+    if as_json:
+        return
+    mapping = reading.columns.as_dict() if reading.columns else {}
+    print(f"{reading.file_name}: {reading.format_label}; header on row {reading.header_row}")
+    if mapping:
+        print("columns: " + ", ".join(f"{f} ← '{h}'" for f, h in mapping.items()))
+    for row, why in reading.skipped:
+        print(f"skipped row {row}: {why}")
+    for w in reading.warnings:
+        print(f"warning: {w}")
+
+
+def _fail_with_problems(reading, as_json: bool, outcome: dict) -> int:
+    if as_json:
+        print(json.dumps(outcome, indent=2, ensure_ascii=False))
+    print(
+        f"error: {reading.file_name} has {len(reading.errors)} problems; nothing was written",
+        file=sys.stderr,
+    )
+    for problem in reading.errors:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _import(args) -> int:
+    from trials.imports import commit_import, preview_import
+    from trials.store_imports import OverlapError
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    preview = preview_import(store, trial, _read(args.file), Path(args.file).name, _options(args))
+    out = preview.as_dict()
+    reading = preview.reading
+    _report_reading(reading, args.json)
+    if not reading.ok:
+        return _fail_with_problems(reading, args.json, out)
+    plan = preview.plan
+    if not args.json:
+        c = plan.counts()
+        print(
+            f"{len(reading.rows)} rows: {c['new']} new, {c['changed']} change stored numbers, "
+            f"{c['unchanged']} already stored"
+        )
+        for change in plan.of("changed"):
+            print(
+                f"  row {change.row.row}: {change.row.arm_name} {change.row.day} "
+                f"{_numbers_text(change.old)} → {_numbers_text(change.row)}"
+            )
+        if plan.unknown_arms:
+            names = ", ".join(f"{c} · {k}" for c, k in plan.unknown_arms)
+            print(f"arms not in the trial: {names}" + ("" if args.add_arms else " (--add-arms)"))
+    if args.dry_run:
+        out["written"] = False
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            print("dry run: nothing was written")
+        return EXIT_OK
+    try:
+        outcome = commit_import(store, trial, preview, replace=args.replace, add_arms=args.add_arms)
+    except OverlapError as e:
+        raise UserError(str(e)) from e
+    return _finish(out, outcome, args.json, "rows")
+
+
+def _finish(out: dict, outcome, as_json: bool, what: str) -> int:
+    from trials.imports import outcome_line
+
+    out["written"] = not outcome.changed_nothing
+    out["import"] = outcome.batch.id if outcome.batch else None
+    out["added_arms"] = list(outcome.added_arms)
+    if as_json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for name in outcome.added_arms:
+            print(f"added arm: {name}")
+        print(outcome_line(outcome, what))
+    return EXIT_OK
+
+
+def _orders(args) -> int:
+    from trials.orders import commit_orders, preview_orders
+    from trials.store_imports import OverlapError
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    preview = preview_orders(store, trial, _read(args.file), Path(args.file).name, _options(args))
+    out = preview.as_dict()
+    reading = preview.reading
+    _report_reading(reading, args.json)
+    if not reading.ok:
+        return _fail_with_problems(reading, args.json, out)
+    if not args.json:
+        c = preview.plan.counts()
+        print(
+            f"{len(reading.orders)} order rows: {c['new']} new, {c['changed']} change stored "
+            f"orders, {c['unchanged']} already stored"
+        )
+    if args.dry_run:
+        out["written"] = False
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            print("dry run: nothing was written")
+        return EXIT_OK
+    try:
+        outcome = commit_orders(store, trial, preview, replace=args.replace)
+    except OverlapError as e:
+        raise UserError(str(e)) from e
+    return _finish(out, outcome, args.json, "order rows")
+
+
+def batch_dict(batch) -> dict[str, Any]:
+    return {
+        "import": batch.id,
+        "kind": batch.kind,
+        "file": batch.file_name,
+        "digest": batch.digest,
+        "rows": batch.row_count,
+        "status": batch.status,
+        "created_at": batch.created_at.isoformat(),
+        "created_by": batch.created_by,
+        "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
+        "undone_by": batch.undone_by,
+        "details": batch.details,
+    }
+
+
+def _imports(args) -> int:
+    from trials.cli import _print_table
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    batches = [batch_dict(b) for b in store.import_batches(trial.id)]
+    if args.json:
+        print(json.dumps(batches, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not batches:
+        print(f"no imports yet for '{trial.name}'")
+        return EXIT_OK
+    _print_table(
+        ["import", "kind", "file", "rows", "status", "when", "who"],
+        [
+            [
+                b["import"],
+                b["kind"],
+                b["file"] or "-",
+                b["rows"],
+                b["status"],
+                b["created_at"][:16].replace("T", " "),
+                b["created_by"],
+            ]
+            for b in batches
+        ],
+    )
+    return EXIT_OK
+
+
+def _undo(args) -> int:
+    store = _store()
+    trial = store.get_trial(args.trial)
+    batch = store.undo_batch(trial.id, args.batch)
+    print(f"undid import {batch.id} ({batch.file_name or batch.kind}) in '{trial.name}'")
+    return EXIT_OK
+
+
+def _find_arm(trial, text: str):
+    from trials.domain import arm_key
+
+    for sep in ("·", "/"):
+        if sep in text:
+            channel, _, creative = text.partition(sep)
+            key = arm_key(channel, creative)
+            for arm in trial.arms:
+                if arm_key(arm.spec.channel, arm.spec.creative) == key:
+                    return arm
+    names = ", ".join(f"'{a.name}'" for a in trial.arms)
+    raise UserError(f"--arm {text}: no such arm; the arms are {names}")
+
+
+def _utm(args) -> int:
+    from trials.store_imports import UtmRule
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    if args.arm:
+        arm = _find_arm(trial, args.arm)
+        store.save_utm_rules(
+            trial.id, [UtmRule(args.source, args.medium, args.campaign, args.content, arm.id)]
+        )
+    names = {a.id: a.name for a in trial.arms}
+    rules = [
+        {
+            "utm_source": r.utm_source,
+            "utm_medium": r.utm_medium,
+            "utm_campaign": r.utm_campaign,
+            "utm_content": r.utm_content,
+            "arm": names[r.arm_id],
+        }
+        for r in store.utm_rules(trial.id)
+    ]
+    if args.json:
+        print(json.dumps(rules, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rules:
+        print(
+            "no UTM rules: orders go to the arm whose channel is their utm_source and whose "
+            "creative is their utm_content"
+        )
+    for r in rules:
+        values = "/".join(r[k] or "*" for k in ("utm_source", "utm_medium", "utm_campaign"))
+        print(f"{values}/{r['utm_content'] or '*'} → {r['arm']}")
+    return EXIT_OK
+
+
+def _reconcile(args) -> int:
+    from trials.cli import _print_table
+    from trials.orders import reconcile
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    result = reconcile(store, trial)
+    data = result.as_dict(trial)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(
+        f"{trial.name}: models read {data['source_in_use']} conversions and revenue "
+        f"(setting: {data['results_source']}); attribution {data['attribution_rule']}"
+    )
+
+    def pct(value):
+        return "-" if value is None else f"{value:+.0%}"
+
+    _print_table(
+        [
+            "arm",
+            "conv. channel",
+            "conv. orders",
+            "diff",
+            "revenue channel",
+            "revenue orders",
+            "diff",
+        ],
+        [
+            [
+                a["arm"],
+                a["channel_conversions"],
+                a["order_conversions"],
+                f"{a['conversions_difference']:+d} ({pct(a['conversions_difference_pct'])})",
+                f"{a['channel_revenue']:,.2f}",
+                f"{a['order_revenue']:,.2f}",
+                f"{a['revenue_difference']:+,.2f} ({pct(a['revenue_difference_pct'])})",
+            ]
+            for a in data["arms"]
+        ],
+    )
+    for status, v in data["excluded"].items():
+        print(f"left out, {status}: {v['orders']} orders, {v['amount']:,.2f}")
+    for s in data["shared_orders"]:
+        credited = ", ".join(f"{c['arm']} {c['share']:.2g}" for c in s["credited"])
+        print(f"order {s['order_id']} claimed by {', '.join(s['arms'])}: counted once ({credited})")
+    for u in data["unattributed"]:
+        print(
+            f"not matched to an arm: utm_source={u['utm_source'] or '-'} "
+            f"utm_content={u['utm_content'] or '-'}: {u['orders']} orders, {u['amount']:,.2f} "
+            "(add a rule: python -m trials utm TRIAL --source … --content … --arm …)"
+        )
+    if data["outside_dates"]["orders"]:
+        print(f"outside the trial's dates: {data['outside_dates']['orders']} orders")
+    return EXIT_OK
+
+
+def _set(args) -> int:
+    store = _store()
+    trial = store.get_trial(args.trial)
+    changes = {}
+    if args.attribution:
+        changes["attribution_rule"] = AttributionRule(args.attribution)
+    if args.results_source:
+        changes["results_source"] = ResultsChoice(args.results_source)
+    if not changes:
+        raise UserError("nothing to change: give --attribution or --results-source")
+    trial = store.update_trial(
+        trial.id, trial.spec.with_changes(**changes), [a.id for a in trial.arms]
+    )
+    print(
+        f"'{trial.name}': attribution {trial.spec.attribution_rule.value}, results source "
+        f"{trial.spec.results_source.value}"
+    )
+    return EXIT_OK
+
+
+def _numbers_text(r) -> str:
+    return (
+        f"{r.impressions:,} impr., {r.clicks:,} clicks, {r.conversions:,} conv., "
+        f"spend {r.spend:,.2f}, revenue {r.revenue:,.2f}"
+    )
