@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from trials import schema as t
 from trials.domain import (
@@ -185,7 +186,8 @@ class ImportsMixin:
             trial = self._get(conn, trial_id)
             plan = self._plan_results(conn, trial, rows, removals, digest, source)
             added: list[int] = []
-            if plan.unknown_arms:
+            new_arms = plan.unknown_arms
+            if new_arms:
                 if not add_arms:
                     names = ", ".join(f"{c} · {k}" for c, k in plan.unknown_arms)
                     raise UserError(
@@ -223,14 +225,19 @@ class ImportsMixin:
             self._set_aside_results(conn, trial.id, stale, source, batch_id)
             fresh = [c.row for c in plan.changes if c.kind in ("new", "changed")]
             if fresh:
-                conn.execute(
-                    insert(t.daily_results),
-                    [_row_values(trial.id, keys[r.key], batch_id, r, source) for r in fresh],
-                )
+                try:
+                    conn.execute(
+                        insert(t.daily_results),
+                        [_row_values(trial.id, keys[r.key], batch_id, r, source) for r in fresh],
+                    )
+                except IntegrityError as e:  # e.g. clicks above impressions
+                    raise UserError(
+                        f"the database refused a row ({e.orig}); nothing was written"
+                    ) from e
             return ImportOutcome(
                 batch=self._batch_by_id(conn, batch_id),
                 counts=counts,
-                added_arms=tuple(f"{c} · {k}" for c, k in plan.unknown_arms),
+                added_arms=tuple(f"{c} · {k}" for c, k in new_arms),
             )
 
     def _plan_results(self, conn, trial, rows, removals, digest, source) -> ResultsPlan:
