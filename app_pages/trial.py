@@ -9,29 +9,10 @@ from trials.planning import progress_sentence, trial_progress
 from ui.session import flash, show_flash, store
 from ui.text import md, money, percent
 from ui.trial_form import show_problems, trial_form
+from ui.trial_picker import pick_trial
 
 trials = store()
-summaries = {s.trial.id: s for s in trials.list_trials()}
-if not summaries:
-    st.title("Trial")
-    st.info("No trials yet.")
-    st.page_link("app_pages/new_trial.py", label="Register a trial", icon=":material/add:")
-    st.stop()
-
-requested = st.query_params.get("trial", "")
-ids = list(summaries)
-current = int(requested) if requested.isdigit() and int(requested) in summaries else ids[0]
-trial_id = st.selectbox(
-    "Trial",
-    ids,
-    index=ids.index(current),
-    format_func=lambda i: f"{summaries[i].trial.name}  ({summaries[i].trial.spec.status.value})",
-    label_visibility="collapsed",
-)
-if str(trial_id) != requested:
-    st.query_params["trial"] = str(trial_id)
-
-summary = summaries[trial_id]
+summary = pick_trial(trials, "Trial")
 trial = summary.trial
 spec = trial.spec
 totals = trials.arm_totals(trial.id)

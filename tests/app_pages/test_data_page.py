@@ -1,0 +1,163 @@
+"""The Data page: upload, preview, import, replace, add arms, orders, grid and undo."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from tests.app_pages.conftest import open_app, texts, widget
+from tests.conftest import ROOT, make_spec
+from ui.importer import GridProblems, save_grid
+
+FILES = ROOT / "tests" / "trials" / "files"
+
+
+@pytest.fixture
+def trial(app_store):
+    return app_store.create_trial(make_spec())
+
+
+def upload(at, label, file_name):
+    [uploader] = [u for u in at.file_uploader if u.label.startswith(label)]
+    uploader.set_value((file_name, (FILES / file_name).read_bytes(), "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at, label):
+    [found] = [b for b in at.button if b.label == label]
+    return found
+
+
+def test_upload_preview_and_import(app_store, trial):
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    page = texts(at)
+    assert "header on row 3" in page and "Skipped: row 8" in page
+    assert widget(at.metric, "New rows").value == "4"
+    assert app_store.daily_results(trial.id) == []  # the preview writes nothing
+    button(at, "Import 4 rows").click().run()
+    assert "Import 1: 4 new" in texts(at)
+    totals = app_store.arm_totals(trial.id)
+    assert totals[trial.arms[0].id].clicks == 116
+    assert [b.file_name for b in app_store.import_batches(trial.id)] == ["google_ads_report.csv"]
+
+
+def test_bad_rows_are_listed_and_nothing_can_be_imported(app_store, trial):
+    at = upload(open_app("app_pages/data.py", trial=trial.id), "Daily results", "bad_rows.csv")
+    assert "7 problems" in texts(at)
+    problems = at.dataframe[0].value
+    assert list(problems["Row"]) == [3, 4, 5, 6, 7, 7, 9]
+    assert not [b for b in at.button if b.label.startswith("Import") and not b.disabled]
+    assert app_store.import_batches(trial.id) == []
+
+
+def test_same_file_again_says_so_and_overlap_needs_the_replace_box(app_store, trial):
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    button(at, "Import 4 rows").click().run()
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    assert "was imported already" in texts(at)
+    assert button(at, "Import 4 rows").disabled
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "meta_ads_export.csv"
+    )
+    assert widget(at.metric, "Rows that change stored numbers").value == "4"
+    assert button(at, "Import 4 rows").disabled
+    widget(at.checkbox, "Replace these 4 stored rows").check().run()
+    button(at, "Import 4 rows").click().run()
+    assert "4 replaced" in texts(at)
+    assert app_store.arm_totals(trial.id)[trial.arms[0].id].impressions == 4400
+
+
+def test_unknown_arms_can_be_added_in_the_same_step(app_store):
+    trial = app_store.create_trial(
+        make_spec(arms=(make_spec().arms[0], make_spec().arms[0].__class__("Email", "Plain")))
+    )
+    at = upload(open_app("app_pages/data.py", trial=trial.id), "Daily results", "results.xlsx")
+    assert "Weibo · Image B" in texts(at)
+    assert button(at, "Import 4 rows").disabled
+    widget(at.checkbox, "Add these 1 arms to the trial").check().run()
+    button(at, "Import 4 rows").click().run()
+    assert [a.name for a in app_store.get_trial(trial.id).arms][-1] == "Weibo · Image B"
+
+
+def test_orders_upload_and_reconciliation(app_store, trial):
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    button(at, "Import 4 rows").click().run()
+    at = upload(open_app("app_pages/data.py", trial=trial.id), "Own orders", "own_orders.csv")
+    assert "8 new order rows" in texts(at)
+    button(at, "Import orders").click().run()
+    page = texts(at)
+    assert "Channel reports vs own orders" in page and "The models read" in page
+    assert "1 paid orders match no arm" in page
+    [frame] = [d.value for d in at.dataframe if "Conversions (orders)" in d.value.columns]
+    assert list(frame["Conversions (orders)"]) == [1, 2]
+
+
+def test_history_undo(app_store, trial):
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    button(at, "Import 4 rows").click().run()
+    at = open_app("app_pages/data.py", trial=trial.id)
+    button(at, "Undo").click().run()
+    assert "Undid import 1" in texts(at)
+    assert app_store.daily_results(trial.id) == []
+
+
+def grid(rows):
+    return pd.DataFrame(
+        rows,
+        columns=["Arm", "Day", "Impressions", "Clicks", "Conversions", "Spend", "Revenue"],
+    )
+
+
+def test_grid_saves_as_one_checked_undoable_edit(app_store, trial):
+    a, b = (arm.name for arm in trial.arms)
+    first = save_grid(
+        app_store,
+        trial,
+        grid(
+            [
+                [a, date(2026, 9, 1), 100, 10, 1, 5.0, 20.0],
+                [b, date(2026, 9, 1), 90, 9, 0, 4.0, 0.0],
+            ]
+        ),
+    )
+    assert first.counts["new"] == 2
+    with pytest.raises(GridProblems) as e:
+        save_grid(app_store, trial, grid([[a, date(2026, 9, 1), 10, 20, 1, 5.0, None]]))
+    assert {(p.row, p.column) for p in e.value.problems} == {(1, "Revenue")}
+    edit = save_grid(app_store, trial, grid([[a, date(2026, 9, 1), 100, 12, 1, 5.0, 20.0]]))
+    assert edit.counts == {"new": 0, "changed": 1, "unchanged": 0, "removed": 1}
+    assert [(r.arm_id, r.clicks) for r in app_store.daily_results(trial.id)] == [
+        (trial.arms[0].id, 12)
+    ]
+    app_store.undo_batch(trial.id, edit.batch.id)
+    assert len(app_store.daily_results(trial.id)) == 2
+
+
+def test_grid_page_shows_the_stored_rows(app_store, trial):
+    save_grid(
+        app_store, trial, grid([[trial.arms[0].name, date(2026, 9, 1), 100, 10, 1, 5.0, 20.0]])
+    )
+    at = open_app("app_pages/data.py", trial=trial.id)
+    [shown] = [d.value for d in at.dataframe if "Impressions" in d.value.columns]
+    assert shown.to_dict("records") == [
+        {
+            "Arm": trial.arms[0].name,
+            "Day": date(2026, 9, 1),
+            "Impressions": 100,
+            "Clicks": 10,
+            "Conversions": 1,
+            "Spend": 5.0,
+            "Revenue": 20.0,
+        }
+    ]
