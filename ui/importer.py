@@ -28,7 +28,7 @@ from trials.orders import commit_orders, preview_orders, reconcile
 from trials.store import TrialStore
 from trials.store_imports import OverlapError, UtmRule
 from ui.session import flash
-from ui.text import md, money
+from ui.text import md, money, plural
 
 __all__ = ["daily_grid", "import_history", "orders_import", "results_import"]
 
@@ -128,7 +128,8 @@ def _show_reading(reading) -> None:
         )
         st.dataframe(_problems_table(list(reading.errors)), hide_index=True)
     if reading.warnings:
-        st.warning(f"{len(reading.warnings)} things to check (these rows are imported):")
+        n = len(reading.warnings)
+        st.warning(f"{n} {'note' if n == 1 else 'notes'} to check (these rows are imported):")
         st.dataframe(_problems_table(list(reading.warnings)), hide_index=True)
     if reading.skipped:
         st.caption(
@@ -139,6 +140,22 @@ def _show_reading(reading) -> None:
 def _numbers(r) -> str:
     return (
         f"{r.impressions:,} / {r.clicks:,} / {r.conversions:,} / {r.spend:,.2f} / {r.revenue:,.2f}"
+    )
+
+
+def _rows_table(rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Row": [r.row for r in rows],
+            "Day": [r.day for r in rows],
+            "Channel": [r.channel for r in rows],
+            "Creative": [r.creative for r in rows],
+            "Impressions": [r.impressions for r in rows],
+            "Clicks": [r.clicks for r in rows],
+            "Conversions": [r.conversions for r in rows],
+            "Spend": [r.spend for r in rows],
+            "Revenue": [r.revenue for r in rows],
+        }
     )
 
 
@@ -180,6 +197,8 @@ def results_import(trials: TrialStore, trial: Trial) -> None:
     plan = preview.plan
     if plan is None:
         return
+    with st.expander(f"The {len(reading.rows)} rows as read"):
+        st.dataframe(_rows_table(reading.rows), hide_index=True)
     counts = plan.counts()
     c1, c2, c3 = st.columns(3)
     c1.metric("New rows", counts["new"])
@@ -374,8 +393,8 @@ def _utm_rules(trials: TrialStore, trial: Trial, result) -> None:
     if not unmatched:
         return
     st.warning(
-        f"{sum(n for _, n, _ in unmatched)} paid orders match no arm. Send their UTM values "
-        "to an arm (saved for this trial), or leave them out of the trial."
+        f"{plural(sum(n for _, n, _ in unmatched), 'paid order')} matched no arm. Send "
+        "their UTM values to an arm (saved for this trial), or leave them out of the trial."
     )
     arms = {a.name: a.id for a in trial.arms}
     frame = pd.DataFrame(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import string
 
-__all__ = ["md", "money", "number", "percent"]
+__all__ = ["md", "money", "number", "percent", "plural"]
 
 _PUNCTUATION = frozenset(string.punctuation)
 
@@ -36,3 +36,8 @@ def percent(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value:.{digits}%}"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 order", "3 orders"."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"

@@ -96,7 +96,7 @@ def test_orders_upload_and_reconciliation(app_store, trial):
     button(at, "Import orders").click().run()
     page = texts(at)
     assert "Channel reports vs own orders" in page and "The models read" in page
-    assert "1 paid orders match no arm" in page
+    assert "1 paid order matched no arm" in page
     [frame] = [d.value for d in at.dataframe if "Conversions (orders)" in d.value.columns]
     assert list(frame["Conversions (orders)"]) == [1, 2]
 

@@ -42,3 +42,12 @@ def test_numbers_for_people():
     assert money(None) == "–"
     assert percent(0.256) == "25.6%"
     assert percent(float("nan")) == "–"
+
+
+def test_plural():
+    from ui.text import plural
+
+    assert plural(1, "order") == "1 order"
+    assert plural(2, "order") == "2 orders"
+    assert plural(1_200, "day") == "1,200 days"
+    assert plural(2, "entry", "entries") == "2 entries"
