@@ -103,6 +103,12 @@ with arms_tab:
     )
 
 with daily_tab:
+    st.page_link(
+        "app_pages/data.py",
+        label="Import, edit or undo data",
+        icon=":material/upload_file:",
+        query_params={"trial": str(trial.id)},
+    )
     daily = trials.daily_results(trial.id)
     if not daily:
         st.info("No daily results yet.")

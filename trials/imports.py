@@ -213,7 +213,8 @@ def read_daily_file(
             table.numbers[header_index],
             "",
             f"no column found for {', '.join(missing)}. The header row has: {found}. "
-            "Choose the column for each (--map FIELD=COLUMN) or pick the platform's preset.",
+            "Choose the column for each (under Columns on the Data page, or --map FIELD=COLUMN) "
+            "or pick the platform's preset.",
         )
         return FileReading(
             **base,

@@ -207,7 +207,8 @@ def read_orders_file(
             header_row,
             "",
             f"no column found for {', '.join(missing)}. The header row has: {found}. "
-            "Choose the column for each (--map FIELD=COLUMN).",
+            "Choose the column for each (under Columns on the Data page, or --map "
+            "FIELD=COLUMN).",
         )
         return OrdersReading(
             **base,

@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from trials.columns import DAILY_FIELDS, PRESETS
+from trials.columns import DAILY_FIELDS, ORDER_FIELDS, PRESETS
 from trials.domain import AttributionRule, ResultsChoice, Trial, UserError
 from trials.imports import (
     ImportOptions,
@@ -24,6 +24,7 @@ from trials.imports import (
     preview_import,
     read_daily_file,
 )
+from trials.orders import REQUIRED as ORDER_REQUIRED
 from trials.orders import commit_orders, preview_orders, reconcile
 from trials.store import TrialStore
 from trials.store_imports import OverlapError, UtmRule
@@ -94,9 +95,10 @@ def _mapping_editor(key: str, columns, fields, required) -> None:
         headers = list(columns.headers)
         picks = st.columns(4)
         for i, name in enumerate(fields):
+            label = name.replace("utm_", "UTM ").replace("_", " ")
             current = columns.columns.get(name)
             picks[i % 4].selectbox(
-                name.replace("_", " ").capitalize() + ("" if name in required else " (optional)"),
+                label[0].upper() + label[1:] + ("" if name in required else " (optional)"),
                 list(range(len(headers))),
                 index=current,
                 format_func=lambda c, h=headers: h[c] or f"column {c + 1}",
@@ -239,7 +241,7 @@ def results_import(trials: TrialStore, trial: Trial) -> None:
         )
     something = plan.writes or bool(plan.unknown_arms)
     ready = something and (replace or not changed) and (add_arms or not plan.unknown_arms)
-    if st.button(f"Import {len(reading.rows)} rows", type="primary", disabled=not ready):
+    if st.button(f"Import {plural(len(reading.rows), 'row')}", type="primary", disabled=not ready):
         try:
             outcome = commit_import(trials, trial, preview, replace=replace, add_arms=add_arms)
         except (OverlapError, UserError) as e:
@@ -263,12 +265,13 @@ def orders_import(trials: TrialStore, trial: Trial) -> None:
     if upload is not None:
         settings = _reading_options(key, with_preset=False)
         try:
-            options = ImportOptions(**settings)
+            options = ImportOptions(**settings, mapping=_mapping_overrides(key, ORDER_FIELDS))
             preview = preview_orders(trials, trial, upload.getvalue(), upload.name, options)
         except UserError as e:
             st.error(str(e))
             preview = None
         if preview is not None:
+            _mapping_editor(key, preview.reading.columns, ORDER_FIELDS, ORDER_REQUIRED)
             _show_reading(preview.reading)
             if preview.plan is not None:
                 counts = preview.plan.counts()

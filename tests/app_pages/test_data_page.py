@@ -161,3 +161,29 @@ def test_grid_page_shows_the_stored_rows(app_store, trial):
             "Revenue": 20.0,
         }
     ]
+
+
+def test_columns_can_be_chosen_when_headers_are_unknown(app_store, trial, tmp_path):
+    odd = (
+        "Tag,Version,When,Seen,Taps,Buys,Paid,Made\nWeChat,Video A,2026-09-03,100,10,1,5.00,20.00\n"
+    )
+    at = open_app("app_pages/data.py", trial=trial.id)
+    [uploader] = [u for u in at.file_uploader if u.label.startswith("Daily results")]
+    uploader.set_value(("odd.csv", odd.encode(), "text/csv")).run()
+    [problems] = [d.value for d in at.dataframe if "Problem" in d.value.columns]
+    assert "no column found for date, channel, impressions" in problems["Problem"][0]
+    for field, column in (
+        ("Date", 2),
+        ("Channel", 0),
+        ("Creative", 1),
+        ("Impressions", 3),
+        ("Clicks", 4),
+        ("Conversions", 5),
+        ("Spend", 6),
+        ("Revenue (optional)", 7),
+    ):
+        widget(at.selectbox, field).set_value(column)
+    at.run()
+    assert widget(at.metric, "New rows").value == "1"
+    button(at, "Import 1 row").click().run()
+    assert app_store.arm_totals(trial.id)[trial.arms[0].id].revenue == 20.0
