@@ -8,14 +8,15 @@ models honestly. The same ``seed`` and ``today`` always give the same workspace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from trials.domain import (
     ArmSpec,
     DailyResult,
+    OrderRow,
     PrimaryMetric,
     ResultSource,
     TrialSpec,
@@ -44,6 +45,7 @@ class DemoTrial:
     truths: tuple[ArmTruth, ...]  # beside spec.arms
     days_with_data: int
     daily_spend: float  # per arm, before day-to-day wobble
+    with_orders: bool = False  # also load the shop's own orders behind the conversions
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def demo_trials(today: date) -> list[DemoTrial]:
             ),
             days_with_data=28,
             daily_spend=1000 / 28,
+            with_orders=True,
         ),
         DemoTrial(
             spec=TrialSpec(
@@ -193,6 +196,72 @@ def simulate_days(
     return results
 
 
+def simulate_orders(
+    results: list[DailyResult], arms: dict[int, tuple[str, str]], rng: np.random.Generator
+) -> list[OrderRow]:
+    """The shop's own orders behind a trial's channel-reported conversions.
+
+    Channels over-claim: about one reported conversion in four is an order the other arm
+    also claims (a second touch, when the other arm had an order that day), one in ten
+    never reached the shop, and one order in ten is later cancelled, one in ten refunded.
+    """
+    orders: list[OrderRow] = []
+    by_day: dict[date, list[OrderRow]] = {}
+    created = 0
+    for r in results:
+        source, content = (_slug(part) for part in arms[r.arm_id])
+        value = r.revenue / r.conversions if r.conversions else 0.0
+        for _ in range(r.conversions):
+            u = rng.random()
+            at = datetime.combine(r.day, datetime.min.time()) + timedelta(
+                minutes=int(rng.integers(8 * 60, 23 * 60))
+            )
+            # A second claim on an order the other arm brought in over the last five days.
+            others = [
+                o
+                for back in range(5)
+                for o in by_day.get(r.day - timedelta(days=back), [])
+                if o.utm_source != source and o.status == "paid"
+            ]
+            if u < 0.25 and others:
+                first = others[int(rng.integers(len(others)))]
+                if any(o.order_id == first.order_id and o.utm_source == source for o in orders):
+                    continue
+                shift = timedelta(minutes=int(rng.integers(-120, 120)))
+                orders.append(
+                    replace(
+                        first,
+                        utm_source=source,
+                        utm_content=content,
+                        ordered_at=first.ordered_at + shift,
+                    )
+                )
+                continue
+            if u < 0.30:
+                continue
+            # Every tenth order is later cancelled and every tenth refunded: a steady share,
+            # so even a small demo shows both.
+            created += 1
+            status = {4: "cancelled", 8: "refunded"}.get(created % 10, "paid")
+            order = OrderRow(
+                order_id=f"D{10000 + created}",
+                ordered_at=at,
+                amount=round(value * float(rng.lognormal(0.0, 0.1)), 2),
+                status=status,
+                utm_source=source,
+                utm_medium="social",
+                utm_campaign="launch",
+                utm_content=content,
+            )
+            orders.append(order)
+            by_day.setdefault(r.day, []).append(order)
+    return orders
+
+
+def _slug(text: str) -> str:
+    return "-".join(text.casefold().split())
+
+
 def load_demo(store: TrialStore, *, today: date | None = None, seed: int = DEMO_SEED) -> DemoReport:
     """Add the demo trials the workspace does not have yet (by name); never duplicates."""
     today = today or date.today()
@@ -208,5 +277,9 @@ def load_demo(store: TrialStore, *, today: date | None = None, seed: int = DEMO_
         results = simulate_days(demo, [a.id for a in trial.arms], rng)
         if results:
             store.add_results(trial.id, results, kind="demo", file_name="demo data")
+        if demo.with_orders and results:
+            arms = {a.id: (a.spec.channel, a.spec.creative) for a in trial.arms}
+            orders = simulate_orders(results, arms, rng)
+            store.commit_orders(trial.id, orders, file_name="demo shop orders")
         created.append(trial.name)
     return DemoReport(created=tuple(created), skipped=tuple(skipped))

@@ -56,3 +56,16 @@ def test_demo_is_reproducible_and_never_duplicated(store, engine):
 def test_demo_specs_are_valid_on_any_day():
     for today in (date(2024, 2, 29), date(2026, 1, 1), date(2030, 12, 31)):
         assert len(demo_trials(today)) >= 3
+
+
+def test_social_pair_has_own_orders_that_channels_over_claim(store):
+    from trials.orders import reconcile
+
+    load_demo(store, today=TODAY)
+    trial = store.get_trial("WeChat vs Weibo launch")
+    result = reconcile(store, trial)
+    assert result.has_orders and result.source.value == "orders"
+    for arm in result.arms:
+        assert 0 < arm.order_conversions < arm.channel_conversions
+    assert result.attribution.shared and result.attribution.excluded
+    assert [b.kind for b in store.import_batches(trial.id)] == ["demo", "orders"]
