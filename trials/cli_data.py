@@ -167,7 +167,6 @@ def _fail_with_problems(reading, as_json: bool, outcome: dict) -> int:
 
 def _import(args) -> int:
     from trials.imports import commit_import, preview_import
-    from trials.store_imports import OverlapError
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -192,23 +191,30 @@ def _import(args) -> int:
         if plan.unknown_arms:
             names = ", ".join(f"{c} · {k}" for c, k in plan.unknown_arms)
             print(f"arms not in the trial: {names}" + ("" if args.add_arms else " (--add-arms)"))
+    return _write_unless_dry_run(
+        args,
+        out,
+        lambda: commit_import(store, trial, preview, replace=args.replace, add_arms=args.add_arms),
+        "rows",
+    )
+
+
+def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
+    from trials.imports import outcome_line
+    from trials.store_imports import OverlapError
+
+    as_json = args.json
     if args.dry_run:
         out["written"] = False
-        if args.json:
+        if as_json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
         else:
             print("dry run: nothing was written")
         return EXIT_OK
     try:
-        outcome = commit_import(store, trial, preview, replace=args.replace, add_arms=args.add_arms)
+        outcome = commit()
     except OverlapError as e:
         raise UserError(str(e)) from e
-    return _finish(out, outcome, args.json, "rows")
-
-
-def _finish(out: dict, outcome, as_json: bool, what: str) -> int:
-    from trials.imports import outcome_line
-
     out["written"] = not outcome.changed_nothing
     out["import"] = outcome.batch.id if outcome.batch else None
     out["added_arms"] = list(outcome.added_arms)
@@ -223,7 +229,6 @@ def _finish(out: dict, outcome, as_json: bool, what: str) -> int:
 
 def _orders(args) -> int:
     from trials.orders import commit_orders, preview_orders
-    from trials.store_imports import OverlapError
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -239,18 +244,12 @@ def _orders(args) -> int:
             f"{len(reading.orders)} order rows: {c['new']} new, {c['changed']} change stored "
             f"orders, {c['unchanged']} already stored"
         )
-    if args.dry_run:
-        out["written"] = False
-        if args.json:
-            print(json.dumps(out, indent=2, ensure_ascii=False))
-        else:
-            print("dry run: nothing was written")
-        return EXIT_OK
-    try:
-        outcome = commit_orders(store, trial, preview, replace=args.replace)
-    except OverlapError as e:
-        raise UserError(str(e)) from e
-    return _finish(out, outcome, args.json, "order rows")
+    return _write_unless_dry_run(
+        args,
+        out,
+        lambda: commit_orders(store, trial, preview, replace=args.replace),
+        "order rows",
+    )
 
 
 def batch_dict(batch) -> dict[str, Any]:

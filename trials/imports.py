@@ -207,15 +207,7 @@ def read_daily_file(
     required = [f for f in REQUIRED if not (f == "channel" and options.channel)]
     missing = columns.missing(required)
     if missing:
-        found = ", ".join(f"'{h}'" for h in columns.headers if h)
-        error = RowProblem(
-            file_name,
-            table.numbers[header_index],
-            "",
-            f"no column found for {', '.join(missing)}. The header row has: {found}. "
-            "Choose the column for each (under Columns on the Data page, or --map FIELD=COLUMN) "
-            "or pick the platform's preset.",
-        )
+        error = missing_columns(file_name, table.numbers[header_index], columns, missing)
         return FileReading(
             **base,
             decimal=".",
@@ -228,8 +220,10 @@ def read_daily_file(
         )
     body = table.rows[header_index + 1 :]
     numbers = table.numbers[header_index + 1 :]
-    decimal, decimal_reason, decimal_error = _decimal(table, body, columns, options)
-    order, order_error, ask = _date_order(body, columns, options)
+    decimal, decimal_reason, decimal_error = settle_decimal(
+        table, column_cells(body, columns, (*COUNTS, *AMOUNTS)), options
+    )
+    order, order_error, ask = settle_date_order(column_cells(body, columns, ["date"]), options)
     errors: list[RowProblem] = [
         RowProblem(file_name, 0, "", m) for m in (decimal_error, order_error) if m
     ]
@@ -283,6 +277,17 @@ def read_daily_file(
         warnings=tuple(warnings),
         skipped=tuple(skipped),
         ask_date_order=ask,
+    )
+
+
+def missing_columns(file_name: str, header_row: int, columns: ColumnMap, missing) -> RowProblem:
+    found = ", ".join(f"'{h}'" for h in columns.headers if h)
+    return RowProblem(
+        file_name,
+        header_row,
+        "",
+        f"no column found for {', '.join(missing)}. The header row has: {found}. Choose "
+        "the column for each (under Columns on the Data page, or --map FIELD=COLUMN).",
     )
 
 
@@ -367,8 +372,9 @@ def _looks_like(preset: Preset, row: Sequence) -> bool:
     return bool(names & marks.get(preset.name, set()))
 
 
-def _numeric_cells(body, columns: ColumnMap):
-    for name in (*COUNTS, *AMOUNTS):
+def column_cells(body, columns: ColumnMap, names):
+    """Every cell of the named fields' columns, for settling a file's conventions."""
+    for name in names:
         index = columns.columns.get(name)
         if index is None:
             continue
@@ -377,10 +383,11 @@ def _numeric_cells(body, columns: ColumnMap):
                 yield cells[index]
 
 
-def _decimal(table: RawTable, body, columns, options) -> tuple[str, str, str]:
+def settle_decimal(table: RawTable, cells, options) -> tuple[str, str, str]:
+    """The file's decimal mark, why, and an error message when the cells disagree."""
     if options.decimal:
         return options.decimal, "set by you", ""
-    evidence: Evidence = decimal_evidence(_numeric_cells(body, columns))
+    evidence: Evidence = decimal_evidence(cells)
     if evidence.conflict:
         return (
             ".",
@@ -396,11 +403,11 @@ def _decimal(table: RawTable, body, columns, options) -> tuple[str, str, str]:
     return ".", "decimal point (no number says otherwise)", ""
 
 
-def _date_order(body, columns, options) -> tuple[str | None, str, bool]:
+def settle_date_order(cells, options) -> tuple[str | None, str, bool]:
+    """Day or month first, an error message when unsettled, and whether to ask."""
     if options.date_format:
         return None, "", False
-    index = columns.columns["date"]
-    cells = [c[index] for c in body if index < len(c)]
+    cells = list(cells)
     evidence = date_order_evidence(cells)
     if options.date_order:
         return options.date_order, "", False

@@ -28,10 +28,7 @@ from typing import Any
 
 from trials.cells import (
     CellError,
-    date_order_evidence,
-    decimal_evidence,
     is_blank,
-    needs_date_order,
     parse_amount,
     parse_timestamp,
 )
@@ -48,7 +45,15 @@ from trials.domain import (
     UserError,
     arm_key,
 )
-from trials.imports import ImportOptions, RowProblem, digest_of
+from trials.imports import (
+    ImportOptions,
+    RowProblem,
+    column_cells,
+    digest_of,
+    missing_columns,
+    settle_date_order,
+    settle_decimal,
+)
 from trials.store_imports import OrdersPlan, UtmRule
 from trials.tables import ImportLimits, read_table
 
@@ -201,15 +206,7 @@ def read_orders_file(
     )
     missing = columns.missing(REQUIRED)
     if missing:
-        found = ", ".join(f"'{h}'" for h in columns.headers if h)
-        error = RowProblem(
-            file_name,
-            header_row,
-            "",
-            f"no column found for {', '.join(missing)}. The header row has: {found}. "
-            "Choose the column for each (under Columns on the Data page, or --map "
-            "FIELD=COLUMN).",
-        )
+        error = missing_columns(file_name, header_row, columns, missing)
         return OrdersReading(
             **base,
             decimal=".",
@@ -219,30 +216,14 @@ def read_orders_file(
             warnings=(),
             skipped=(),
         )
-    errors: list[RowProblem] = []
+    decimal, _, decimal_error = settle_decimal(
+        table, column_cells(body, columns, ["amount"]), options
+    )
+    order, order_error, ask = settle_date_order(column_cells(body, columns, ["timestamp"]), options)
+    errors: list[RowProblem] = [
+        RowProblem(file_name, 0, "", m) for m in (decimal_error, order_error) if m
+    ]
     warnings: list[RowProblem] = []
-    amount_cells = [c[columns.columns["amount"]] for c in body]
-    evidence = decimal_evidence(amount_cells)
-    decimal = options.decimal or evidence.value or ("," if table.delimiter == ";" else ".")
-    if evidence.conflict and not options.decimal:
-        errors.append(
-            RowProblem(file_name, 0, "", "amounts mix decimal marks; say which (--decimal)")
-        )
-    time_cells = [c[columns.columns["timestamp"]] for c in body]
-    order_evidence = date_order_evidence(time_cells)
-    order = options.date_order or order_evidence.value
-    ask = False
-    if not options.date_format and order is None and needs_date_order(time_cells):
-        ask = True
-        errors.append(
-            RowProblem(
-                file_name,
-                0,
-                columns.header("timestamp"),
-                "dates like '01/09/2026' could be day/month or month/day; say which "
-                "(--date-format)",
-            )
-        )
     if "status" not in columns.columns:
         warnings.append(
             RowProblem(
