@@ -6,6 +6,7 @@ import streamlit as st
 
 from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserError
 from trials.planning import progress_sentence, trial_progress
+from ui.importer import batches_table
 from ui.session import flash, show_flash, store
 from ui.text import md, money, percent
 from ui.trial_form import show_problems, trial_form
@@ -153,20 +154,7 @@ with daily_tab:
             st.dataframe(frame, hide_index=True)
         batches = trials.import_batches(trial.id)
         st.caption("Where the data came from")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Batch": [b.id for b in batches],
-                    "Kind": [b.kind for b in batches],
-                    "File": [b.file_name or "" for b in batches],
-                    "Rows": [b.row_count for b in batches],
-                    "Status": [b.status for b in batches],
-                    "When": [b.created_at.strftime("%Y-%m-%d %H:%M UTC") for b in batches],
-                    "By": [b.created_by for b in batches],
-                }
-            ),
-            hide_index=True,
-        )
+        st.dataframe(batches_table(batches), hide_index=True)
 
 with edit_tab:
     submitted, slots = trial_form(f"edit_{trial.id}", initial=trial, submit_label="Save changes")

@@ -187,27 +187,31 @@ def _result_columns() -> list[Column]:
     ]
 
 
-# Rows an import replaced or a manual edit removed, kept so the batch can be undone.
-replaced_results = Table(
-    "replaced_results",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    *_result_columns(),
-    Column(
-        "import_batch_id",
-        Integer,
-        ForeignKey("import_batches.id", ondelete="SET NULL"),
-        nullable=True,
-    ),
-    Column(
-        "replaced_by_batch_id",
-        Integer,
-        ForeignKey("import_batches.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sqlite_autoincrement=True,
-)
+def _set_aside(name: str, columns: list[Column]) -> Table:
+    """A table of rows an import replaced or a manual edit removed, kept for undo."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        *columns,
+        Column(
+            "import_batch_id",
+            Integer,
+            ForeignKey("import_batches.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        Column(
+            "replaced_by_batch_id",
+            Integer,
+            ForeignKey("import_batches.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        sqlite_autoincrement=True,
+    )
+
+
+replaced_results = _set_aside("replaced_results", _result_columns())
 
 
 def _order_columns() -> list[Column]:
@@ -248,26 +252,7 @@ orders = Table(
     sqlite_autoincrement=True,
 )
 
-replaced_orders = Table(
-    "replaced_orders",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    *_order_columns(),
-    Column(
-        "import_batch_id",
-        Integer,
-        ForeignKey("import_batches.id", ondelete="SET NULL"),
-        nullable=True,
-    ),
-    Column(
-        "replaced_by_batch_id",
-        Integer,
-        ForeignKey("import_batches.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sqlite_autoincrement=True,
-)
+replaced_orders = _set_aside("replaced_orders", _order_columns())
 
 # Which arm an order's UTM values belong to. A blank value matches anything; the most
 # specific matching rule wins.

@@ -31,7 +31,13 @@ from trials.store_imports import OverlapError, UtmRule
 from ui.session import flash
 from ui.text import md, money, plural
 
-__all__ = ["daily_grid", "import_history", "orders_import", "results_import"]
+__all__ = [
+    "batches_table",
+    "daily_grid",
+    "import_history",
+    "orders_import",
+    "results_import",
+]
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx"]
 DECIMALS = {"detect": "Detect from the file", ".": "Point (1,234.56)", ",": "Comma (1.234,56)"}
@@ -523,26 +529,28 @@ def save_grid(trials: TrialStore, trial: Trial, edited: pd.DataFrame):
     )
 
 
+def batches_table(batches) -> pd.DataFrame:
+    """Where a trial's data came from: one row per import."""
+    return pd.DataFrame(
+        {
+            "Import": [b.id for b in batches],
+            "Kind": [b.kind for b in batches],
+            "File": [b.file_name or "" for b in batches],
+            "Rows": [b.row_count for b in batches],
+            "Status": [b.status for b in batches],
+            "When (UTC)": [b.created_at.strftime("%Y-%m-%d %H:%M") for b in batches],
+            "By": [b.created_by for b in batches],
+            "Undone by": [b.undone_by or "" for b in batches],
+        }
+    )
+
+
 def import_history(trials: TrialStore, trial: Trial) -> None:
     batches = trials.import_batches(trial.id)
     if not batches:
         st.caption("No imports yet.")
         return
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Import": [b.id for b in batches],
-                "Kind": [b.kind for b in batches],
-                "File": [b.file_name or "" for b in batches],
-                "Rows": [b.row_count for b in batches],
-                "Status": [b.status for b in batches],
-                "When (UTC)": [b.created_at.strftime("%Y-%m-%d %H:%M") for b in batches],
-                "By": [b.created_by for b in batches],
-                "Undone by": [b.undone_by or "" for b in batches],
-            }
-        ),
-        hide_index=True,
-    )
+    st.dataframe(batches_table(batches), hide_index=True)
     live = [b for b in reversed(batches) if not b.undone]
     if not live:
         return

@@ -34,7 +34,7 @@ def test_daily_data_and_its_provenance(demo):
     frames = [d.value for d in at.dataframe]
     daily = next(f for f in frames if "Day" in f.columns)
     assert len(daily) == 14 * 2
-    batches = next(f for f in frames if "Batch" in f.columns)
+    batches = next(f for f in frames if "Import" in f.columns)
     assert list(batches["Kind"]) == ["demo"] and list(batches["By"]) == ["tester"]
 
 
