@@ -6,12 +6,20 @@ Field names in ``arm_results`` are a public interface (``python -m trials analyz
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
-from trials.domain import ArmTotals, ResultSource, Trial
+from trials.domain import ArmTotals, DailyResult, ResultSource, Trial
 from trials.store import TrialStore
 
-__all__ = ["ANALYSED_METRICS", "analyse", "analysis_dict", "funnel_data"]
+__all__ = [
+    "ANALYSED_METRICS",
+    "DecisionInputs",
+    "analyse",
+    "analysis_dict",
+    "decision_inputs",
+    "funnel_data",
+]
 
 ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
 
@@ -103,3 +111,38 @@ def analysis_dict(trial: Trial, totals: dict[int, ArmTotals], posterior) -> dict
         "notes": list(posterior.notes),
         "seconds": round(posterior.seconds, 3),
     }
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    """What the decision layer reads besides the posterior."""
+
+    totals: dict[int, ArmTotals]  # conversions and revenue from the source the models read
+    daily: list[DailyResult]  # the channels' daily rows
+    progress: Any  # inference.planning.DecisionProgress
+    source: str
+
+
+def decision_inputs(store: TrialStore, trial: Trial, seed: int = 0) -> DecisionInputs:
+    from trials.orders import order_totals, source_in_use
+    from trials.planning import trial_progress
+
+    totals = store.arm_totals(trial.id)
+    own = order_totals(store, trial)
+    source = source_in_use(trial, own is not None)
+    if source == ResultSource.ORDERS:
+        own = own or {}
+        totals = {
+            arm_id: replace(
+                t,
+                conversions=own.get(arm_id, ArmTotals()).conversions,
+                revenue=own.get(arm_id, ArmTotals()).revenue,
+            )
+            for arm_id, t in totals.items()
+        }
+    return DecisionInputs(
+        totals=totals,
+        daily=store.daily_results(trial.id),
+        progress=trial_progress(store, trial, seed=seed),
+        source=source.value,
+    )

@@ -101,6 +101,18 @@ def _parser() -> argparse.ArgumentParser:
         help="treat daily counts as binomial (no extra day-to-day variation)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
+    p.add_argument(
+        "--budget", type=float, metavar="N", help="split N over the arms for the next round"
+    )
+    p.add_argument("--min-per-arm", type=float, default=0.0, metavar="X", help="with --budget")
+    p.add_argument("--max-per-arm", type=float, metavar="Y", help="with --budget")
+    p.add_argument(
+        "--risk",
+        type=float,
+        default=0.5,
+        metavar="L",
+        help="with --budget: weight on the worst 10%% of outcomes (0 = expected profit only)",
+    )
     p.set_defaults(run=_analyze)
 
     add_data_commands(sub)
@@ -275,7 +287,8 @@ def _show(args) -> int:
 def _analyze(args) -> int:
     from inference.fit import FitError
     from inference.spec import ModelSpec
-    from trials.analysis import analyse, analysis_dict
+    from trials.analysis import analyse, analysis_dict, decision_inputs
+    from trials.decisions import decide, decision_dict
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -287,6 +300,29 @@ def _analyze(args) -> int:
     except FitError as e:
         raise CliError(f"could not fit '{trial.name}': {e}") from e
     result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
+    inputs = decision_inputs(store, trial, seed=args.seed)
+    try:
+        decision = decide(
+            trial,
+            posterior,
+            inputs.totals,
+            inputs.daily,
+            inputs.progress,
+            budget=args.budget,
+            low=args.min_per_arm,
+            high=args.max_per_arm,
+            risk=args.risk,
+            seed=args.seed,
+        )
+    except ValueError as e:
+        raise CliError(str(e)) from e
+    extra = decision_dict(trial, decision)
+    for arm, row in zip(trial.arms, result["arms"], strict=True):
+        row.update(extra["arms"][arm.id])
+    result["results_source"] = inputs.source
+    result["decision"] = extra["decision"]
+    if "allocation" in extra:
+        result["allocation"] = extra["allocation"]
     if args.json:
         _print_json(result)
         return EXIT_OK
@@ -327,6 +363,29 @@ def _print_analysis(result: dict, currency: str) -> None:
         print("note: " + "; ".join(d["reasons"]))
     for note in result["notes"]:
         print(f"note: {note}")
+    print(f"conversions and revenue from: {result['results_source']}")
+    for a in result["arms"]:
+        print(f"{a['recommendation'].upper().replace('_', ' ')}: {a['reason']}")
+    allocation = result.get("allocation")
+    if allocation:
+        print(
+            f"next round, {allocation['total_budget']:,.2f} {currency}: expected revenue "
+            f"{allocation['expected_revenue']:,.2f} (today's split "
+            f"{allocation['current_expected_revenue']:,.2f}); P(loss) "
+            f"{allocation['p_loss']:.0%} (today's split {allocation['current_p_loss']:.0%})"
+        )
+        _print_table(
+            ["arm", "budget", "today's split", "expected revenue"],
+            [
+                [
+                    f"{a['channel']} · {a['creative']}",
+                    f"{a['budget']:,.2f}",
+                    f"{a['current_budget']:,.2f}",
+                    f"{a['expected_revenue']:,.2f}",
+                ]
+                for a in allocation["arms"]
+            ],
+        )
 
 
 def _fraction(text: str) -> float:
