@@ -16,7 +16,8 @@ information of n / DE independent ones. Each day's posterior is the exact conjug
 Beta(1 + k, 1 + n_eff t - k) per arm (effective counts), and the rule is met when
 
     t >= min_days,  every arm has >= min_conversions (actual, not effective),  and
-    max_a P(a is best) >= probability_threshold  (a clear winner)  or
+    max_a P(a is best) >= 1 - (1 - probability_threshold) / arms  (a clear winner,
+    guarded over arms: see ``inference.decisions.winner_threshold``)  or
     expected loss of choosing the leader / its mean <= expected_loss_threshold
     (whichever arm is chosen, little is lost: close arms end the trial too),
 
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import special, stats
+
+from inference.decisions import winner_threshold
 
 __all__ = [
     "Advice",
@@ -278,7 +281,8 @@ def _rule_met(
             continue
         p_best, lead, loss = decision_metrics(a[gates, t], b[gates, t])
         # A winner is clear, or choosing the leader costs little even if it is not best.
-        met[gates, t] = (p_best.max(axis=-1) >= rule.probability_threshold) | (
+        winner = winner_threshold(rule.probability_threshold, a.shape[-1])
+        met[gates, t] = (p_best.max(axis=-1) >= winner) | (
             loss <= rule.expected_loss_threshold
         )
         leader[gates, t] = lead

@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from inference.decisions import Allocation, ArmComparison, allocate, compare_arms
+from inference.decisions import (
+    Allocation,
+    ArmComparison,
+    allocate,
+    compare_arms,
+    winner_threshold,
+)
 from inference.planning import DecisionProgress
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric, Trial
 
@@ -223,9 +229,16 @@ def decide(
             comparisons[defined[j]] = comp
     leader = max(comparisons, key=lambda i: comparisons[i].p_best) if comparisons else None
     leader_comp = comparisons.get(leader) if leader is not None else None
-    decisive = leader_comp is not None and (
-        leader_comp.p_best >= rule.probability_threshold
-        or leader_comp.relative_loss <= rule.expected_loss_threshold
+    # A winner clears the threshold guarded over arms; "equal" means choosing the leader
+    # costs less than the rule's loss share, so no arm is worth scaling over another.
+    winner = winner_threshold(rule.probability_threshold, len(comparisons))
+    decisive = leader_comp is not None and leader_comp.p_best >= winner
+    equal = (
+        leader_comp.relative_loss
+        if leader_comp is not None
+        and not decisive
+        and leader_comp.relative_loss <= rule.expected_loss_threshold
+        else None
     )
     gates_ok = all(g.passed for g in trial_gates)
     roas = posterior.draws["roas"]
@@ -283,7 +296,19 @@ def decide(
         sentence += f"; expected loss if wrong {loss:,.2f} {unit}."
         blocking = [g for g in (*trial_gates, gates[0]) if not g.passed]
         recommendation, why = _recommend(
-            i, comp, leader, decisive, blocking, gates, p_profit, posterior, spec, trial, progress
+            i,
+            comp,
+            leader,
+            decisive,
+            equal,
+            blocking,
+            gates,
+            p_profit,
+            posterior,
+            spec,
+            trial,
+            progress,
+            winner,
         )
         decisions.append(
             ArmDecision(
@@ -317,9 +342,20 @@ def decide(
 
 
 def _recommend(
-    i, comp, leader, decisive, blocking, gates, p_profit, posterior, spec, trial, progress
+    i,
+    comp,
+    leader,
+    decisive,
+    equal,
+    blocking,
+    gates,
+    p_profit,
+    posterior,
+    spec,
+    trial,
+    progress,
+    winner,
 ):
-    rule = spec.decision_rule
     if blocking:
         return "keep_testing", "Keep testing: " + "; ".join(
             g.message for g in blocking
@@ -343,7 +379,13 @@ def _recommend(
             f"{p_profit:.0%} probability: "
             + ("improve it before spending more." if stage else "stop rather than scale it.")
         )
-    if decisive and comp.p_best < 1 - rule.probability_threshold:
+    if equal is not None:
+        return "keep_testing", (
+            "No winner to scale: the arms are practically equal (choosing the leader "
+            f"costs at most {equal:.1%} of its value). Keep today's split, or "
+            "end the trial and test a bolder change."
+        )
+    if decisive and comp.p_best < 1 - winner:
         stage = (
             _weak_stage(posterior, i, leader)
             if spec.primary_metric is not PrimaryMetric.CONVERSION_RATE

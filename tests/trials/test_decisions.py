@@ -1,0 +1,248 @@
+"""Recommendations from planted posteriors: gates, scale, stop, fix stages, reasons, JSON."""
+
+import json
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from inference.spec import ModelSpec
+from inference.summary import Diagnostics, Posterior
+from tests.trials.test_cli import run
+from tests.trials.test_imports import FILES, create
+from trials.decisions import cpc_jumps, decide, decision_dict, delivery_gaps
+from trials.domain import (
+    Arm,
+    ArmSpec,
+    ArmTotals,
+    DailyResult,
+    DecisionRule,
+    PrimaryMetric,
+    Trial,
+    TrialSpec,
+)
+
+N = 20_000
+START = date(2026, 9, 1)
+
+
+def make_trial(metric=PrimaryMetric.ROAS, arms=2, control=True, rule=None):
+    specs = tuple(
+        ArmSpec("WeChat", f"Video {chr(65 + i)}", control=control and i == 0) for i in range(arms)
+    )
+    spec = TrialSpec(
+        name="Planted",
+        primary_metric=metric,
+        break_even_roas=2.0,
+        currency="CNY",
+        start=START,
+        end=START + timedelta(days=27),
+        budget=3000.0,
+        arms=specs,
+        decision_rule=rule or DecisionRule(),
+    )
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 9, 1, tzinfo=UTC)
+    return Trial(1, spec, tuple(Arm(i + 1, s) for i, s in enumerate(specs)), now, "t", now, "t")
+
+
+def planted(ctr, cvr, value, cpc, sd=0.02, reliable=True, seed=0):
+    """Draws around per-arm truths; ROAS = CTR-free: CVR x value / CPC."""
+    rng = np.random.default_rng(seed)
+    k = len(ctr)
+
+    def around(x):
+        x = np.asarray(x, dtype=float)
+        return x * rng.lognormal(0.0, sd, size=(N, k))
+
+    ctr_d, cvr_d, value_d = around(ctr), around(cvr), around(value)
+    roas = cvr_d * value_d / np.asarray(cpc)
+    draws = {
+        "ctr": ctr_d,
+        "cvr": cvr_d,
+        "revenue_per_conversion": value_d,
+        "roas": roas,
+        "cpa": np.asarray(cpc) / cvr_d,
+        "revenue_per_impression": ctr_d * cvr_d * value_d,
+    }
+    diagnostics = Diagnostics(reliable=reliable, reasons=() if reliable else ("R-hat 1.05 > 1.01",))
+    return Posterior("mcmc", ModelSpec(), tuple("ab"[:k]), "digest", draws, {}, diagnostics)
+
+
+def totals(trial, conversions=40, days=14, spend=None):
+    spend = spend or [1000.0] * len(trial.arms)
+    return {
+        a.id: ArmTotals(10_000, 500, conversions, s, 3 * s, days)
+        for a, s in zip(trial.arms, spend, strict=True)
+    }
+
+
+def steady_days(trial, days=14, cpc=2.0):
+    return [
+        DailyResult(a.id, START + timedelta(days=d), 1000, 50, 4, 50 * cpc, 300.0)
+        for d in range(days)
+        for a in trial.arms
+    ]
+
+
+def test_clear_profitable_winner_scales_and_the_loser_is_diagnosed():
+    trial = make_trial()
+    # B has the same CTR but half the conversion after the click: the landing page.
+    post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    a, b = d.arms
+    assert (a.recommendation, b.recommendation) == ("scale", "fix_landing")
+    assert d.leader == 1 and d.rule_met
+    assert a.reason.startswith("WeChat · Video A returns 3.00 per 1 spent (94% HDI")
+    assert "Scale: it leads with 100%" in a.reason and "above break-even 2" in a.reason
+    assert "0% chance it beats WeChat · Video A" in b.reason
+    assert b.comparison.lift_mean == pytest.approx(-0.5, abs=0.01)
+    assert b.expected_loss == pytest.approx(1500, rel=0.02)  # (3.0 - 1.5) x 1,000
+    assert b.loss_unit == "revenue per 1,000 spent"
+
+
+def test_a_loser_held_back_by_its_click_through_rate_needs_a_new_creative():
+    trial = make_trial(metric=PrimaryMetric.CPA)
+    # B converts as well after the click but its ad earns few clicks, so each click costs
+    # more (its CPC is higher): the creative is the weak stage.
+    post = planted(ctr=[0.03, 0.01], cvr=[0.05, 0.05], value=[100, 100], cpc=[1.0, 3.0])
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    assert [x.recommendation for x in d.arms] == ["scale", "fix_creative"]
+    assert "costs 20.00 CNY per conversion" in d.arms[0].reason
+    assert d.arms[1].loss_unit == "spend per 1,000 spent"
+    assert d.arms[1].expected_loss == pytest.approx(1000 * (1 - 20 / 60), rel=0.02)
+
+
+def test_clearly_behind_on_both_stages_is_stopped():
+    trial = make_trial(arms=3, control=False)
+    post = planted(
+        ctr=[0.03, 0.01, 0.02], cvr=[0.06, 0.02, 0.05], value=[100, 100, 100], cpc=[2, 2, 2]
+    )
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    assert [x.recommendation for x in d.arms][:2] == ["scale", "stop"]
+    assert all(x.comparison.p_beat_control is None for x in d.arms)
+
+
+def test_gates_keep_testing_with_the_reason_and_the_days_still_needed():
+    from inference.planning import DecisionProgress
+
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
+    progress = DecisionProgress(False, (0.3, 0.7, 0.9), 2, 3)
+    d = decide(trial, post, totals(trial, conversions=10, days=5), steady_days(trial), progress)
+    assert all(x.recommendation == "keep_testing" for x in d.arms)
+    reason = d.arms[0].reason
+    assert "5 of the 7 days the rule asks for" in reason
+    assert "10 of the 25 conversions the rule asks for" in reason
+    assert "About 3 more days at today's budget reach the 95% rule with 80% probability" in reason
+    assert not d.rule_met
+
+
+def test_an_unreliable_fit_never_drives_a_scale():
+    trial = make_trial()
+    post = planted(
+        ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0], reliable=False
+    )
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    assert all(x.recommendation == "keep_testing" for x in d.arms)
+    assert "the model fit is unreliable: R-hat" in d.arms[0].reason
+
+
+def test_a_leader_below_break_even_is_not_scaled():
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.03, 0.01], value=[100, 100], cpc=[2.0, 2.0])
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    assert d.arms[0].recommendation != "scale"
+    assert d.arms[0].p_roas_above_break_even < 0.01
+    assert "above break-even 2 with only 0% probability" in d.arms[0].reason
+
+
+def test_close_arms_keep_testing():
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.05, 0.05], value=[100, 100], cpc=[2.0, 2.0], sd=0.2)
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    assert [x.recommendation for x in d.arms] == ["keep_testing", "keep_testing"]
+    assert 0.3 < d.arms[1].comparison.p_beat_control < 0.7
+
+
+def test_delivery_gap_and_cpc_jump_block_a_scale():
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
+    uneven = totals(trial, spend=[1500.0, 500.0])
+    assert set(delivery_gaps(trial, uneven)) == {1, 2}
+    d = decide(trial, post, uneven, steady_days(trial))
+    assert d.arms[0].recommendation == "keep_testing"
+    assert "spend share 75% against 50% planned" in d.arms[0].reason
+    jumped = steady_days(trial)
+    jumped[2 * 10] = replace(jumped[2 * 10], spend=300.0)  # arm 1, day 10: CPC 6 vs 2
+    assert cpc_jumps(trial, jumped) == {
+        1: "cost per click jumped to 6.00 on 2026-09-11 from about 2.00; check for a bid, "
+        "audience or tracking change"
+    }
+    assert decide(trial, post, totals(trial), jumped).arms[0].recommendation == "keep_testing"
+
+
+def test_arms_without_an_estimate_keep_testing_with_a_neutral_answer():
+    trial = make_trial(arms=3)
+    post = planted(ctr=[0.02] * 3, cvr=[0.05] * 3, value=[100] * 3, cpc=[2.0] * 3)
+    post.draws["roas"][:, 2] = np.nan
+    post.undefined["roas"] = {2: "no spend yet"}
+    d = decide(trial, post, totals(trial), steady_days(trial), budget=1000)
+    assert d.arms[2].comparison is None and "no spend yet" in d.arms[2].reason
+    out = decision_dict(trial, d)
+    assert out["arms"][3]["p_best"] is None and out["arms"][3]["recommendation"] == "keep_testing"
+    assert [a["creative"] for a in out["allocation"]["arms"]] == ["Video A", "Video B"]
+
+
+def test_decision_dict_fields():
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
+    out = decision_dict(trial, decide(trial, post, totals(trial), steady_days(trial), budget=2000))
+    control, other = out["arms"][1], out["arms"][2]
+    assert control["p_beat_control"] is None and control["lift_vs_control"] is None
+    assert set(other["lift_vs_control"]) == {"mean", "hdi_low", "hdi_high"}
+    assert out["allocation"]["total_budget"] == 2000
+    assert out["allocation"]["arms"][0]["budget"] == pytest.approx(2000, abs=1)
+    assert out["decision"]["leader"] == "WeChat · Video A"
+
+
+def test_analyze_json_gains_decision_fields_and_allocation(capsys, tmp_path):
+    name = create(capsys, tmp_path)
+    run(capsys, "import", name, str(FILES / "google_ads_report.csv"))
+    code, out, err = run(
+        capsys,
+        "analyze",
+        name,
+        "--method",
+        "exact",
+        "--json",
+        "--budget",
+        "1000",
+        "--min-per-arm",
+        "100",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    for arm in result["arms"]:
+        for key in (
+            "p_best",
+            "p_beat_control",
+            "lift_vs_control",
+            "expected_loss",
+            "p_roas_above_break_even",
+            "recommendation",
+            "reason",
+        ):
+            assert key in arm
+        assert arm["recommendation"] == "keep_testing"  # two days of data
+    assert result["arms"][0]["p_beat_control"] is None
+    assert result["results_source"] == "channel"
+    allocation = result["allocation"]
+    assert sum(a["budget"] for a in allocation["arms"]) == pytest.approx(1000)
+    assert all(a["budget"] >= 100 for a in allocation["arms"])
+    code, _, err = run(
+        capsys, "analyze", name, "--method", "exact", "--budget", "100", "--min-per-arm", "80"
+    )
+    assert code == 1 and "cannot hold" in err
