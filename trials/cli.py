@@ -288,7 +288,7 @@ def _analyze(args) -> int:
     from inference.fit import FitError
     from inference.spec import ModelSpec
     from trials.analysis import analyse, analysis_dict, decision_inputs
-    from trials.decisions import decide, decision_dict
+    from trials.decisions import decide, decision_dict, raw_estimate, raw_vs_model_sentence
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -319,6 +319,8 @@ def _analyze(args) -> int:
     extra = decision_dict(trial, decision)
     for arm, row in zip(trial.arms, result["arms"], strict=True):
         row.update(extra["arms"][arm.id])
+        row["raw_estimate"] = raw_estimate(trial.spec.primary_metric, inputs.totals[arm.id])
+    result["raw_vs_model"] = raw_vs_model_sentence(trial, posterior, inputs.totals)
     result["results_source"] = inputs.source
     result["decision"] = extra["decision"]
     if "allocation" in extra:
@@ -364,6 +366,7 @@ def _print_analysis(result: dict, currency: str) -> None:
     for note in result["notes"]:
         print(f"note: {note}")
     print(f"conversions and revenue from: {result['results_source']}")
+    print(result["raw_vs_model"])
     for a in result["arms"]:
         print(f"{a['recommendation'].upper().replace('_', ' ')}: {a['reason']}")
     allocation = result.get("allocation")

@@ -43,6 +43,8 @@ __all__ = [
     "decide",
     "decision_dict",
     "delivery_gaps",
+    "raw_estimate",
+    "raw_vs_model_sentence",
 ]
 
 RECOMMENDATIONS = ("scale", "keep_testing", "stop", "fix_creative", "fix_landing")
@@ -458,6 +460,45 @@ def _allocation(trial, posterior, totals, budget, low, high, risk, seed):
         seed=seed,
     )
     return result, tuple(trial.arms[i].id for i in usable)
+
+
+def raw_estimate(metric: PrimaryMetric, t: ArmTotals) -> float | None:
+    """The metric straight from the totals, before any modelling (None when undefined)."""
+    if metric is PrimaryMetric.ROAS:
+        return t.revenue / t.spend if t.spend else None
+    if metric is PrimaryMetric.CPA:
+        return t.spend / t.conversions if t.conversions else None
+    return t.conversions / t.clicks if t.clicks else None
+
+
+def raw_vs_model_sentence(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> str:
+    """One plain sentence on why the raw and the modelled figures differ most for one arm."""
+    name, _ = _METRIC[trial.spec.primary_metric]
+    widest, gap = None, 0.0
+    for i, arm in enumerate(trial.arms):
+        raw = raw_estimate(trial.spec.primary_metric, totals[arm.id])
+        model = posterior.interval(name, i)
+        if raw and model.defined and abs(model.mean / raw - 1) > gap:
+            widest, gap = (arm, raw, model.mean), abs(model.mean / raw - 1)
+    if widest is None or gap < 0.02:
+        return (
+            "Raw and modelled figures agree closely: there is enough data for the noise "
+            "to wash out."
+        )
+    arm, raw, model = widest
+    fmt = ".2%" if trial.spec.primary_metric is PrimaryMetric.CONVERSION_RATE else ",.2f"
+    why = (
+        "the model pulls each arm toward its channel's and the trial's average in proportion "
+        "to how little data the arm has, and lets daily rates wander, so a few lucky or "
+        "unlucky days move it less"
+        if posterior.method == "mcmc" and posterior.spec.pooling == "partial"
+        else "the model adds a weak prior and, for ROAS and CPA, carries the uncertainty of "
+        "each funnel stage"
+    )
+    return (
+        f"{arm.name}: raw {raw:{fmt}} vs modelled {model:{fmt}} ({arm.spec.channel}, "
+        f"{totals[arm.id].conversions} conversions): {why}."
+    )
 
 
 def _clean(x: float | None, digits: int = 4) -> float | None:

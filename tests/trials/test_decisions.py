@@ -246,3 +246,13 @@ def test_analyze_json_gains_decision_fields_and_allocation(capsys, tmp_path):
         capsys, "analyze", name, "--method", "exact", "--budget", "100", "--min-per-arm", "80"
     )
     assert code == 1 and "cannot hold" in err
+
+
+def test_raw_and_modelled_figures_side_by_side(capsys, tmp_path):
+    name = create(capsys, tmp_path)
+    run(capsys, "import", name, str(FILES / "google_ads_report.csv"))
+    result = json.loads(run(capsys, "analyze", name, "--method", "exact", "--json")[1])
+    wechat = result["arms"][0]
+    assert wechat["raw_estimate"] == pytest.approx(1240.0 / 232.40)  # revenue / spend
+    assert result["raw_vs_model"].startswith(("WeChat", "Weibo", "Raw and modelled"))
+    assert "raw" in result["raw_vs_model"] or "agree" in result["raw_vs_model"]
