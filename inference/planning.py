@@ -282,9 +282,7 @@ def _rule_met(
         p_best, lead, loss = decision_metrics(a[gates, t], b[gates, t])
         # A winner is clear, or choosing the leader costs little even if it is not best.
         winner = winner_threshold(rule.probability_threshold, a.shape[-1])
-        met[gates, t] = (p_best.max(axis=-1) >= winner) | (
-            loss <= rule.expected_loss_threshold
-        )
+        met[gates, t] = (p_best.max(axis=-1) >= winner) | (loss <= rule.expected_loss_threshold)
         leader[gates, t] = lead
     return met, leader
 

@@ -19,6 +19,7 @@ __all__ = [
     "analysis_dict",
     "decision_inputs",
     "funnel_data",
+    "response_curves",
 ]
 
 ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
@@ -146,3 +147,22 @@ def decision_inputs(store: TrialStore, trial: Trial, seed: int = 0) -> DecisionI
         progress=trial_progress(store, trial, seed=seed),
         source=source.value,
     )
+
+
+def response_curves(store: TrialStore, trial: Trial, seed: int = 0) -> dict[int, Any]:
+    """Each arm's diminishing-returns curve (``inference.saturation``), by arm id; arms
+    that ran at a single spend level get a neutral answer with the reason."""
+    import numpy as np
+
+    from inference.saturation import SpendLadder, fit_saturation
+
+    data = funnel_data(store, trial)
+    out = {}
+    for i, arm in enumerate(trial.arms):
+        rows = data.arm == i
+        order = np.argsort(data.day[rows], kind="stable")
+        ladder = SpendLadder.of(
+            data.spend[rows][order], data.conversions[rows][order], data.revenue[rows][order]
+        )
+        out[arm.id] = fit_saturation(ladder, trial.spec.break_even_roas, seed=seed)
+    return out

@@ -287,7 +287,7 @@ def _show(args) -> int:
 def _analyze(args) -> int:
     from inference.fit import FitError
     from inference.spec import ModelSpec
-    from trials.analysis import analyse, analysis_dict, decision_inputs
+    from trials.analysis import analyse, analysis_dict, decision_inputs, response_curves
     from trials.decisions import decide, decision_dict, raw_estimate, raw_vs_model_sentence
 
     store = _store()
@@ -321,6 +321,10 @@ def _analyze(args) -> int:
         row.update(extra["arms"][arm.id])
         row["raw_estimate"] = raw_estimate(trial.spec.primary_metric, inputs.totals[arm.id])
     result["raw_vs_model"] = raw_vs_model_sentence(trial, posterior, inputs.totals)
+    if args.method == "mcmc":
+        curves = response_curves(store, trial, seed=args.seed)
+        for arm, row in zip(trial.arms, result["arms"], strict=True):
+            row["response_curve"] = curves[arm.id].as_dict()
     result["results_source"] = inputs.source
     result["decision"] = extra["decision"]
     if "allocation" in extra:
@@ -369,6 +373,8 @@ def _print_analysis(result: dict, currency: str) -> None:
     print(result["raw_vs_model"])
     for a in result["arms"]:
         print(f"{a['recommendation'].upper().replace('_', ' ')}: {a['reason']}")
+        if "response_curve" in a:
+            print(f"  spend: {a['response_curve']['advice']}")
     allocation = result.get("allocation")
     if allocation:
         print(

@@ -407,8 +407,9 @@ def _recommend(
                 f"{leader_name}'s while its click-through rate holds up.",
             )
         return "stop", f"Stop: {comp.p_best:.1%} chance of being the best; {leader_name} leads."
-    return "keep_testing", "Keep testing: no arm is clearly ahead yet." + _progress_text(
-        progress, trial
+    return "keep_testing", (
+        f"Keep testing: no arm is clearly ahead yet (a winner needs {winner:.1%} to be best)."
+        + _progress_text(progress, trial)
     )
 
 

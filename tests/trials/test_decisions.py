@@ -256,3 +256,32 @@ def test_raw_and_modelled_figures_side_by_side(capsys, tmp_path):
     assert wechat["raw_estimate"] == pytest.approx(1240.0 / 232.40)  # revenue / spend
     assert result["raw_vs_model"].startswith(("WeChat", "Weibo", "Raw and modelled"))
     assert "raw" in result["raw_vs_model"] or "agree" in result["raw_vs_model"]
+
+
+@pytest.mark.slow
+def test_analyze_reports_a_response_curve_for_arms_with_budget_steps(capsys, tmp_path):
+    rng = np.random.default_rng(5)
+    lines = ["date,channel,creative,impressions,clicks,conversions,spend,revenue"]
+    for d in range(28):
+        day = (START + timedelta(days=d)).isoformat()
+        for creative, base in (("Video A", 100.0), ("Image B", 100.0)):
+            spend = base * (1.0 if d < 14 else 1.6 if creative == "Video A" else 1.0)
+            clicks = int(rng.poisson(spend / 0.8))
+            conversions = int(rng.binomial(clicks, 0.05))
+            revenue = float(rng.gamma(2.5, 40.0, size=conversions).sum())
+            channel = "WeChat" if creative == "Video A" else "Weibo"
+            lines.append(
+                f"{day},{channel},{creative},{clicks * 30},{clicks},{conversions},"
+                f"{spend:.2f},{revenue:.2f}"
+            )
+    name = create(capsys, tmp_path)
+    path = tmp_path / "ladder.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert run(capsys, "import", name, str(path))[0] == 0
+    code, out, err = run(capsys, "analyze", name, "--json")
+    assert code == 0, err
+    stepped, flat = (a["response_curve"] for a in json.loads(out)["arms"])
+    assert stepped["marginal_roas"]["mean"] is not None
+    assert stepped["current_daily_spend"] == pytest.approx(160, rel=0.05)
+    assert stepped["advice"].startswith(("Raise", "Hold", "Lower"))
+    assert flat["marginal_roas"]["mean"] is None and "one daily spend level" in flat["advice"]

@@ -1,0 +1,329 @@
+"""Diminishing returns: how an arm's conversions grow with its daily spend.
+
+When an arm has run at several daily spend levels (budget steps), its daily conversions
+follow a saturating (Michaelis–Menten) curve in spend s:
+
+    mu(s) = m0 * x (1 + k) / (k + x),     x = s / s0,
+
+where s0 is the current daily spend (the last level), m0 the expected conversions a day at
+s0 and k the half-saturation spend in units of s0 (k large: nearly proportional; k small:
+saturating early). Each conversion brings an order value v, so revenue is v mu(s) and the
+**marginal ROAS** (revenue from the next unit of spend) is
+
+    dR/ds = v m0 (1 + k) k / (s0 (k + x)^2).
+
+It falls below break-even b at the spend x* s0 where (k + x*)^2 = v m0 (1 + k) k / (s0 b).
+
+Likelihood: daily conversions ~ NegativeBinomial(mu(s), alpha) (days vary more than
+Poisson); revenue on days with conversions ~ Gamma(shape = a n, rate = a / v) for n
+conversions (the funnel model's order values). Priors, informative on the scaled axes:
+m0 ~ LogNormal(log(mean conversions a day at s0), 0.5), k ~ LogNormal(log 2, 1.5),
+alpha ~ LogNormal(log 20, 1), v ~ LogNormal(log(mean order value), 1), a ~ Gamma(2, 1).
+
+The specification (:class:`SaturationPriors`, :class:`SpendLadder`) knows nothing of PyMC;
+:func:`build_saturation_model` translates it, and :func:`fit_saturation` samples it with
+nutpie, compiled once per ladder length.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from inference.summary import Interval, hdi
+
+__all__ = [
+    "ResponseCurve",
+    "SaturationPriors",
+    "SpendLadder",
+    "build_saturation_model",
+    "fit_saturation",
+    "marginal_roas",
+    "spend_levels",
+]
+
+LEVEL_TOLERANCE = 0.15  # days within 15 % of a level's spend belong to it
+MIN_DAYS_PER_LEVEL = 3
+MIN_LEVEL_RATIO = 1.3  # the highest level must be this much above the lowest
+STEP = 1.5  # the next step considered: 50 % more daily spend
+STEP_CONFIDENCE = 0.8
+
+
+@dataclass(frozen=True)
+class SaturationPriors:
+    half_saturation_log_median: float = math.log(2.0)
+    half_saturation_log_sd: float = 1.5
+    level_log_sd: float = 0.5
+    dispersion_log_median: float = math.log(20.0)
+    dispersion_log_sd: float = 1.0
+    order_value_log_sd: float = 1.0
+
+
+@dataclass(frozen=True)
+class SpendLadder:
+    """One arm's days: spend, conversions and revenue, in date order."""
+
+    spend: np.ndarray
+    conversions: np.ndarray
+    revenue: np.ndarray
+
+    @classmethod
+    def of(cls, spend, conversions, revenue) -> SpendLadder:
+        return cls(
+            np.asarray(spend, dtype=float),
+            np.asarray(conversions, dtype=np.int64),
+            np.asarray(revenue, dtype=float),
+        )
+
+    @property
+    def current_spend(self) -> float:
+        """The level the arm runs at now: the median of its last level's days."""
+        levels = spend_levels(self.spend)
+        return levels[-1][0] if levels else float(np.median(self.spend))
+
+
+def spend_levels(spend: np.ndarray) -> list[tuple[float, int]]:
+    """Budget steps in date order: (median daily spend, days) for each run of days whose
+    spend stays within 15 % of the run's first day; runs shorter than 3 days are dropped."""
+    runs: list[list[float]] = []
+    for s in np.asarray(spend, dtype=float):
+        if s <= 0:
+            continue
+        if runs and abs(s / runs[-1][0] - 1) <= LEVEL_TOLERANCE:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return [(float(np.median(r)), len(r)) for r in runs if len(r) >= MIN_DAYS_PER_LEVEL]
+
+
+def ladder_reason(ladder: SpendLadder) -> str | None:
+    """Why a curve cannot be fitted (None when it can)."""
+    levels = spend_levels(ladder.spend)
+    if len(levels) < 2:
+        return (
+            "the arm has run at one daily spend level; step its budget (e.g. +50 % for a "
+            "week) to see how returns change with spend"
+        )
+    spends = [s for s, _ in levels]
+    if max(spends) / min(spends) < MIN_LEVEL_RATIO:
+        return "its spend levels are too close together (less than 30 % apart) to show a curve"
+    if ladder.conversions.sum() < 10:
+        return "fewer than 10 conversions so far"
+    return None
+
+
+def marginal_roas(spend, order_value, m0, k, s0):
+    """dR/ds at daily ``spend`` (broadcasts over draws)."""
+    x = np.asarray(spend, dtype=float) / s0
+    return order_value * m0 * (1 + k) * k / (s0 * (k + x) ** 2)
+
+
+def break_even_spend(order_value, m0, k, s0, break_even):
+    """Daily spend at which the marginal ROAS equals ``break_even`` (0 if never above)."""
+    x = np.sqrt(order_value * m0 * (1 + k) * k / (s0 * break_even)) - k
+    return np.maximum(x, 0.0) * s0
+
+
+def model_values(ladder: SpendLadder) -> dict[str, np.ndarray]:
+    """The data the model reads, scaled to today's spend level."""
+    s0 = ladder.current_spend
+    recent = [c for s, c in zip(ladder.spend, ladder.conversions, strict=True) if s > 0]
+    level = max(float(np.mean(recent[-MIN_DAYS_PER_LEVEL:])), 0.5)
+    with_orders = ladder.conversions > 0
+    revenue = ladder.revenue[with_orders].sum()
+    value = revenue / ladder.conversions[with_orders].sum() if revenue > 0 else 1.0
+    return {
+        "x": ladder.spend / s0,
+        "conversions": ladder.conversions,
+        "revenue": np.where(with_orders, ladder.revenue, 1.0),
+        "has_orders": with_orders.astype(float),
+        "log_level": np.asarray(math.log(level)),
+        "log_value": np.asarray(math.log(value)),
+    }
+
+
+def build_saturation_model(ladder: SpendLadder, priors: SaturationPriors | None = None):
+    """The PyMC model for one arm's ladder (named coords: day)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    priors = priors or SaturationPriors()
+    values = model_values(ladder)
+    coords = {"day": np.arange(len(ladder.spend))}
+    with pm.Model(coords=coords) as model:
+        x = pm.Data("x", values["x"], dims="day")
+        conversions = pm.Data("conversions", values["conversions"], dims="day")
+        revenue = pm.Data("revenue", values["revenue"], dims="day")
+        has_orders = pm.Data("has_orders", values["has_orders"], dims="day")
+        # Priors centre on this arm's own level and order value; as data, so a compiled
+        # model serves every arm with the same number of days.
+        log_level = pm.Data("log_level", values["log_level"])
+        log_value = pm.Data("log_value", values["log_value"])
+        m0 = pm.LogNormal("m0", mu=log_level, sigma=priors.level_log_sd)
+        k = pm.LogNormal(
+            "k", mu=priors.half_saturation_log_median, sigma=priors.half_saturation_log_sd
+        )
+        alpha = pm.LogNormal(
+            "alpha", mu=priors.dispersion_log_median, sigma=priors.dispersion_log_sd
+        )
+        mu = m0 * x * (1 + k) / (k + x)
+        pm.NegativeBinomial("conversions_obs", mu=mu, alpha=alpha, observed=conversions)
+        v = pm.LogNormal("order_value", mu=log_value, sigma=priors.order_value_log_sd)
+        shape = pm.Gamma("order_value_shape", alpha=2.0, beta=1.0)
+        n = pt.maximum(conversions, 1)
+        revenue_logp = pm.logp(pm.Gamma.dist(alpha=shape * n, beta=shape / v), revenue)
+        pm.Potential("revenue_obs", (revenue_logp * has_orders).sum())
+    return model
+
+
+@dataclass(frozen=True)
+class ResponseCurve:
+    """What the curve says at today's spend and one step up; neutral with a reason when
+    it cannot be fitted."""
+
+    current_spend: float
+    marginal_now: Interval
+    p_now_above_break_even: float | None
+    break_even_spend: Interval
+    next_spend: float
+    marginal_next: Interval
+    p_next_above_break_even: float | None
+    advice: str
+    reliable: bool = True
+    reasons: tuple[str, ...] = ()
+    curve: tuple[tuple[float, float, float, float], ...] = field(default=())  # s, mean, lo, hi
+
+    def as_dict(self) -> dict:
+        return {
+            "current_daily_spend": round(self.current_spend, 2),
+            "marginal_roas": self.marginal_now.as_dict(),
+            "p_marginal_above_break_even": _round(self.p_now_above_break_even),
+            "break_even_daily_spend": self.break_even_spend.as_dict(),
+            "next_daily_spend": round(self.next_spend, 2),
+            "marginal_roas_next": self.marginal_next.as_dict(),
+            "p_next_above_break_even": _round(self.p_next_above_break_even),
+            "advice": self.advice,
+            "reliable": self.reliable,
+            "reasons": list(self.reasons),
+        }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 4)
+
+
+def _interval(draws: np.ndarray, prob: float) -> Interval:
+    low, high = hdi(draws, prob)
+    return Interval(float(draws.mean()), float(low), float(high))
+
+
+def neutral_curve(ladder: SpendLadder, reason: str) -> ResponseCurve:
+    none = Interval(math.nan, math.nan, math.nan, reason)
+    s0 = float(np.median(ladder.spend)) if len(ladder.spend) else 0.0
+    return ResponseCurve(s0, none, None, none, s0 * STEP, none, None, f"No curve yet: {reason}.")
+
+
+_compiled: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def fit_saturation(
+    ladder: SpendLadder,
+    break_even: float,
+    *,
+    seed: int = 0,
+    priors: SaturationPriors | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+    hdi_prob: float = 0.94,
+) -> ResponseCurve:
+    """Fit the curve for one arm and read off marginal ROAS now and one step up."""
+    reason = ladder_reason(ladder)
+    if reason:
+        return neutral_curve(ladder, reason)
+    import nutpie
+
+    from inference.diagnostics import convergence
+
+    priors = priors or SaturationPriors()
+    key = (len(ladder.spend), priors)
+    with _lock:
+        compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = nutpie.compile_pymc_model(build_saturation_model(ladder, priors))
+        with _lock:
+            _compiled[key] = compiled
+    trace = nutpie.sample(
+        compiled.with_data(**model_values(ladder)),
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        target_accept=0.95,
+        progress_bar=False,
+    )
+    post = trace.posterior
+    stacked = {name: post[name].values.reshape(-1) for name in ("m0", "k", "order_value")}
+    s0 = ladder.current_spend
+    step = s0 * STEP
+    now = marginal_roas(s0, stacked["order_value"], stacked["m0"], stacked["k"], s0)
+    nxt = marginal_roas(step, stacked["order_value"], stacked["m0"], stacked["k"], s0)
+    be = break_even_spend(stacked["order_value"], stacked["m0"], stacked["k"], s0, break_even)
+    per_chain = np.stack([now.reshape(chains, -1), nxt.reshape(chains, -1)])
+    r_hat, bulk, tail = convergence(per_chain)
+    divergences = int(trace.sample_stats["diverging"].sum())
+    reasons = []
+    if np.nanmax(r_hat) > 1.01:
+        reasons.append(f"R-hat {np.nanmax(r_hat):.3f} is above 1.01")
+    if min(np.nanmin(bulk), np.nanmin(tail)) < 400:
+        reasons.append(f"ESS {min(np.nanmin(bulk), np.nanmin(tail)):.0f} is below 400")
+    if divergences:
+        reasons.append(f"{divergences} divergent transitions")
+    p_now = float((now > break_even).mean())
+    p_next = float((nxt > break_even).mean())
+    grid = np.linspace(0.25, 2.0, 15) * s0
+    curve = tuple((float(s), *_curve_point(stacked, s, s0, hdi_prob)) for s in grid)
+    marginal_next = _interval(nxt, hdi_prob)
+    advice = _advice(s0, step, p_now, p_next, marginal_next, _interval(be, hdi_prob), break_even)
+    return ResponseCurve(
+        current_spend=s0,
+        marginal_now=_interval(now, hdi_prob),
+        p_now_above_break_even=p_now,
+        break_even_spend=_interval(be, hdi_prob),
+        next_spend=step,
+        marginal_next=marginal_next,
+        p_next_above_break_even=p_next,
+        advice=advice if not reasons else "The curve fit is unreliable; do not act on it.",
+        reliable=not reasons,
+        reasons=tuple(reasons),
+        curve=curve,
+    )
+
+
+def _curve_point(stacked, s, s0, prob) -> tuple[float, float, float]:
+    m = marginal_roas(s, stacked["order_value"], stacked["m0"], stacked["k"], s0)
+    low, high = hdi(m, prob)
+    return float(m.mean()), float(low), float(high)
+
+
+def _advice(s0, step, p_now, p_next, nxt: Interval, be: Interval, break_even) -> str:
+    if p_next >= STEP_CONFIDENCE:
+        return (
+            f"Raise daily spend from {s0:,.0f} to {step:,.0f}: marginal ROAS at {step:,.0f} is "
+            f"{nxt.mean:.2f} ({nxt.low:.2f}–{nxt.high:.2f}), above break-even {break_even:g} "
+            f"with {p_next:.0%} probability."
+        )
+    if p_now < 1 - STEP_CONFIDENCE:
+        return (
+            f"Lower daily spend from {s0:,.0f}: the last unit spent returns below break-even "
+            f"{break_even:g} with {1 - p_now:.0%} probability; the break-even level is about "
+            f"{be.mean:,.0f} ({be.low:,.0f}–{be.high:,.0f})."
+        )
+    return (
+        f"Hold daily spend at {s0:,.0f}: one step up to {step:,.0f} returns above break-even "
+        f"{break_even:g} with only {p_next:.0%} probability."
+    )
