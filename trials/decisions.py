@@ -243,6 +243,7 @@ def decide(
         else None
     )
     gates_ok = all(g.passed for g in trial_gates)
+    verdict = _Verdict(trial, posterior, progress, leader, winner, decisive, equal)
     roas = posterior.draws["roas"]
     delivery = delivery_gaps(trial, totals)
     jumps = cpc_jumps(trial, daily)
@@ -297,21 +298,7 @@ def decide(
             sentence += f"; {comp.p_best:.0%} chance it is the best arm"
         sentence += f"; expected loss if wrong {loss:,.2f} {unit}."
         blocking = [g for g in (*trial_gates, gates[0]) if not g.passed]
-        recommendation, why = _recommend(
-            i,
-            comp,
-            leader,
-            decisive,
-            equal,
-            blocking,
-            gates,
-            p_profit,
-            posterior,
-            spec,
-            trial,
-            progress,
-            winner,
-        )
+        recommendation, why = _recommend(verdict, i, comp, blocking, gates, p_profit)
         decisions.append(
             ArmDecision(
                 arm.id,
@@ -343,21 +330,28 @@ def decide(
     )
 
 
-def _recommend(
-    i,
-    comp,
-    leader,
-    decisive,
-    equal,
-    blocking,
-    gates,
-    p_profit,
-    posterior,
-    spec,
-    trial,
-    progress,
-    winner,
-):
+@dataclass(frozen=True)
+class _Verdict:
+    """What the trial as a whole says, for judging each arm."""
+
+    trial: Trial
+    posterior: Any
+    progress: DecisionProgress | None
+    leader: int | None  # arm index
+    winner: float  # the P(best) a winner needs
+    decisive: bool  # the leader clears ``winner``
+    equal: float | None  # the leader's relative loss when the arms are practically equal
+
+
+def _recommend(verdict: _Verdict, i, comp, blocking, gates, p_profit) -> tuple[str, str]:
+    trial, posterior, progress = verdict.trial, verdict.posterior, verdict.progress
+    spec, leader, decisive, equal, winner = (
+        trial.spec,
+        verdict.leader,
+        verdict.decisive,
+        verdict.equal,
+        verdict.winner,
+    )
     if blocking:
         return "keep_testing", "Keep testing: " + "; ".join(
             g.message for g in blocking
