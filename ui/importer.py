@@ -282,8 +282,8 @@ def orders_import(trials: TrialStore, trial: Trial) -> None:
             if preview.plan is not None:
                 counts = preview.plan.counts()
                 st.write(
-                    f"{counts['new']} new order rows, {counts['changed']} that change stored "
-                    f"orders, {counts['unchanged']} already stored."
+                    f"{plural(counts['new'], 'new order row')}, {counts['changed']} that "
+                    f"change stored orders, {counts['unchanged']} already stored."
                 )
                 replace = False
                 if counts["changed"]:
@@ -367,19 +367,17 @@ def _reconciliation(trials: TrialStore, trial: Trial) -> None:
     )
     a = result.attribution
     notes = [
-        f"{status}: {n} orders, {money(v, trial.spec.currency)}"
+        f"{status}: {plural(n, 'order')}, {money(v, trial.spec.currency)}"
         for status, (n, v) in a.excluded.items()
     ]
     if notes:
         st.caption("Left out as " + "; ".join(md(n) for n in notes) + ".")
     if a.outside_dates[0]:
-        st.caption(
-            f"{a.outside_dates[0]} orders fall outside the trial's dates and are not counted."
-        )
+        st.caption(f"{plural(a.outside_dates[0], 'order')} outside the trial's dates, not counted.")
     if a.shared:
         names = {arm.id: arm.name for arm in trial.arms}
         with st.expander(
-            f"{len(a.shared)} orders claimed by more than one arm (each counted once)"
+            f"{plural(len(a.shared), 'order')} claimed by more than one arm (counted once each)"
         ):
             st.dataframe(
                 pd.DataFrame(
