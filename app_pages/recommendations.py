@@ -1,0 +1,36 @@
+"""Recommendations: what to do with each arm and why, the next round's budget split, and
+how returns change with spend."""
+
+import streamlit as st
+
+from ui.fits import curves_for, data_digest, decision_for, mcmc_fit
+from ui.recommendations import show_allocation, show_curves, show_recommendations
+from ui.session import show_flash, store
+from ui.text import md
+from ui.trial_picker import pick_trial
+
+trials = store()
+summary = pick_trial(trials, "Recommendations")
+trial = summary.trial
+st.title(f"Recommendations · {md(trial.name)}")
+show_flash()
+if not summary.days_with_data:
+    st.info("No results yet: import the channels' daily numbers first.")
+    st.page_link("app_pages/data.py", label="Go to Data", query_params={"trial": str(trial.id)})
+    st.stop()
+
+digest = data_digest(trial)
+bar = st.progress(0.0, text="Fitting the full model")
+outcome = mcmc_fit(trial.id, digest, _progress=lambda f, m: bar.progress(f, text=m))
+bar.empty()
+if outcome.error:
+    st.error(f"The model could not be fitted: {md(outcome.error)}")
+    st.stop()
+posterior = outcome.posterior
+
+st.subheader("Per arm")
+show_recommendations(trial, decision_for(trial, posterior))
+st.subheader("Next round's budget")
+show_allocation(trial, posterior, summary.spend)
+st.subheader("Returns as spend grows")
+show_curves(trial, curves_for(trial.id, digest))

@@ -1,0 +1,44 @@
+"""Results: a trial's posterior — headline, funnel per arm, intervals against break-even,
+distributions, raw vs modelled, diagnostics. The exact preview shows at once; the full
+model replaces it when its fit is done."""
+
+import streamlit as st
+
+from trials.analysis import decision_inputs
+from ui.fits import data_digest, decision_for, exact_fit, mcmc_fit
+from ui.results import show_results
+from ui.session import show_flash, store
+from ui.text import md
+from ui.trial_picker import pick_trial
+
+trials = store()
+summary = pick_trial(trials, "Results")
+trial = summary.trial
+st.title(f"Results · {md(trial.name)}")
+show_flash()
+if not summary.days_with_data:
+    st.info("No results yet: import the channels' daily numbers first.")
+    st.page_link("app_pages/data.py", label="Go to Data", query_params={"trial": str(trial.id)})
+    st.stop()
+
+digest = data_digest(trial)
+totals = decision_inputs(trials, trial).totals
+shown = st.empty()
+with shown.container():
+    preview = exact_fit(trial.id, digest).posterior
+    st.info("Instant preview (exact conjugate posteriors); the full model is being fitted…")
+    show_results(trial, preview, totals, decision_for(trial, preview))
+
+bar = st.progress(0.0, text="Fitting the full model (partial pooling, day-to-day variation)")
+outcome = mcmc_fit(trial.id, digest, _progress=lambda f, m: bar.progress(f, text=m))
+bar.empty()
+if outcome.error:
+    st.error(f"The full model could not be fitted ({md(outcome.error)}); showing the preview.")
+else:
+    with shown.container():
+        posterior = outcome.posterior
+        st.caption(
+            f"Full model: {posterior.spec.pooling} pooling, day-to-day variation, "
+            f"{posterior.n_draws:,} draws · data digest {posterior.data_digest[:12]}"
+        )
+        show_results(trial, posterior, totals, decision_for(trial, posterior))

@@ -1,0 +1,37 @@
+"""The Recommendations page: a recommendation and reason per arm, the budget split with its
+inputs, and response curves (or why there are none)."""
+
+from tests.app_pages.conftest import open_app, texts, widget
+
+PAGE = "app_pages/recommendations.py"
+
+
+def test_recommendations_split_and_curves(demo):
+    trial = demo.get_trial("Search ads headline test")
+    at = open_app(PAGE, trial=trial.id)
+    page = texts(at)
+    for arm in trial.arms:
+        assert arm.name in page
+    assert "Keep testing" in page and "converts" in page
+    [split] = [d.value for d in at.dataframe if "Proposed" in d.value.columns]
+    assert (
+        abs(split["Proposed"].sum() - widget(at.number_input, "Next round's budget (USD)").value)
+        < 1
+    )
+    widget(at.number_input, "At least per arm (USD)").set_value(200.0)
+    [button] = [b for b in at.button if b.label == "Split the budget"]
+    button.click().run()
+    [split] = [d.value for d in at.dataframe if "Proposed" in d.value.columns]
+    assert (split["Proposed"] >= 200 - 0.01).all()
+    assert "one daily spend level" in texts(at) or "too close together" in texts(at)
+
+
+def test_impossible_bounds_are_explained(demo):
+    trial = demo.get_trial("Email subject lines, November")
+    at = open_app(PAGE, trial=trial.id)
+    cur = trial.spec.currency
+    widget(at.number_input, f"Next round's budget ({cur})").set_value(100.0)
+    widget(at.number_input, f"At least per arm ({cur})").set_value(80.0)
+    [button] = [b for b in at.button if b.label == "Split the budget"]
+    button.click().run()
+    assert "cannot hold" in texts(at)

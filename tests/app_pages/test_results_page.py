@@ -1,0 +1,34 @@
+"""The Results page: preview then the full model, funnel with the weakest stage, intervals
+against break-even, raw vs modelled, diagnostics; a trial without data is pointed to Data."""
+
+from tests.app_pages.conftest import open_app, texts
+
+PAGE = "app_pages/results.py"
+
+
+def test_results_show_the_full_model_with_every_section(demo):
+    trial = demo.get_trial("Search ads headline test")
+    at = open_app(PAGE, trial=trial.id)
+    page = texts(at)
+    for heading in (
+        "Funnel per arm",
+        "ROAS, conversion rate and CPA",
+        "Posterior distributions",
+        "Raw and modelled",
+    ):
+        assert heading in page
+    assert "Full model: partial pooling" in page
+    assert "Instant preview" not in page  # replaced once the fit is done
+    [funnel] = [d.value for d in at.dataframe if "Stage" in d.value.columns]
+    assert len(funnel) == 3 * 3 and (funnel["Weakest stage"] == "◀ weakest").sum() == 3
+    [raw] = [d.value for d in at.dataframe if "Raw (from totals)" in d.value.columns]
+    assert list(raw["Conversions"]) == [
+        demo.arm_totals(trial.id)[a.id].conversions for a in trial.arms
+    ]
+    assert [e.label for e in at.expander if e.label.startswith("Diagnostics")]
+
+
+def test_a_trial_without_data_points_to_the_data_page(demo):
+    trial = demo.get_trial("Xiaohongshu notes (planned)")
+    at = open_app(PAGE, trial=trial.id)
+    assert "No results yet" in texts(at)

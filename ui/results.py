@@ -1,0 +1,238 @@
+"""Drawing a trial's posterior: headline, funnel per arm with its weakest stage, interval
+charts with break-even, posterior distributions, raw vs modelled, and diagnostics."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from trials.decisions import TrialDecision, raw_estimate, raw_vs_model_sentence
+from trials.domain import ArmTotals, PrimaryMetric, Trial
+from ui.text import md, money
+
+__all__ = ["show_results", "weakest_stages"]
+
+STAGES = (
+    ("ctr", "Click-through (clicks per impression)"),
+    ("cvr", "Conversion (conversions per click)"),
+    ("revenue_per_conversion", "Order value (revenue per conversion)"),
+)
+SHOWN = {"roas": "ROAS", "cvr": "Conversion rate", "cpa": "CPA"}
+
+
+def weakest_stages(posterior) -> dict[int, tuple[str, float, float]]:
+    """Per arm index: the funnel stage where it trails the best arm most, as (stage, its
+    mean over the best arm's, P(it is below the best other arm on that stage))."""
+    out = {}
+    k = len(posterior.arms)
+    if k < 2:
+        return out
+    for i in range(k):
+        worst = None
+        for stage, _ in STAGES:
+            draws = posterior.draws[stage]
+            if not np.isfinite(draws).all():
+                continue
+            others = np.delete(draws, i, axis=1)
+            best_other = others.max(axis=1)
+            ratio = draws[:, i].mean() / max(draws.mean(axis=0).max(), 1e-12)
+            p_below = float((draws[:, i] < best_other).mean())
+            if worst is None or ratio < worst[1]:
+                worst = (stage, float(ratio), p_below)
+        if worst is not None:
+            out[i] = worst
+    return out
+
+
+def _headline(trial: Trial, totals: dict[int, ArmTotals], decision: TrialDecision) -> None:
+    spend = sum(t.spend for t in totals.values())
+    revenue = sum(t.revenue for t in totals.values())
+    cur = trial.spec.currency
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(f"Spend ({cur})", money(spend))
+    c2.metric(f"Revenue ({cur})", money(revenue))
+    c3.metric("ROAS so far", f"{revenue / spend:.2f}" if spend else "–")
+    leader = next((d for d in decision.arms if d.arm_id == decision.leader), None)
+    if leader and leader.comparison:
+        c4.metric(
+            "Leading arm",
+            f"{leader.comparison.p_best:.0%}",
+            help=f"{leader.name}: probability to be the best arm on the primary metric.",
+        )
+        st.caption(f"Leading: **{md(leader.name)}**, {leader.comparison.p_best:.0%} to be best.")
+    else:
+        c4.metric("Leading arm", "–")
+
+
+def _funnel(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
+    weakest = weakest_stages(posterior)
+    rows = []
+    for i, arm in enumerate(trial.arms):
+        t = totals[arm.id]
+        for stage, (count_from, count_to, label) in {
+            "ctr": ("impressions", "clicks", "Impressions → clicks"),
+            "cvr": ("clicks", "conversions", "Clicks → conversions"),
+            "revenue_per_conversion": ("conversions", "revenue", "Conversions → revenue"),
+        }.items():
+            interval = posterior.interval(stage, i)
+            mark = weakest.get(i, (None,))[0] == stage
+            rows.append(
+                {
+                    "Arm": arm.name,
+                    "Stage": label,
+                    "Weakest stage": "◀ weakest" if mark else "",
+                    "From": getattr(t, count_from),
+                    "To": getattr(t, count_to),
+                    "Posterior mean": interval.mean,
+                    "94% HDI low": interval.low,
+                    "94% HDI high": interval.high,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "From": st.column_config.NumberColumn(format="localized"),
+            "To": st.column_config.NumberColumn(format="localized"),
+            "Posterior mean": st.column_config.NumberColumn(format="%.4g"),
+            "94% HDI low": st.column_config.NumberColumn(format="%.4g"),
+            "94% HDI high": st.column_config.NumberColumn(format="%.4g"),
+        },
+    )
+    notes = []
+    for i, (stage, ratio, p_below) in weakest.items():
+        if ratio < 0.95:
+            label = dict(STAGES)[stage].split(" (")[0].lower()
+            notes.append(
+                f"{trial.arms[i].name}: {label} is {ratio:.0%} of the best arm's "
+                f"({p_below:.0%} it is below the best other arm)"
+            )
+    if notes:
+        st.caption("Weakest stage per arm: " + "; ".join(md(n) for n in notes) + ".")
+
+
+def _interval_chart(trial: Trial, posterior, metric: str) -> alt.Chart | None:
+    rows = []
+    for i, arm in enumerate(trial.arms):
+        interval = posterior.interval(metric, i)
+        if interval.defined:
+            rows.append(
+                {"Arm": arm.name, "mean": interval.mean, "low": interval.low, "high": interval.high}
+            )
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    title = SHOWN[metric] + (" (%)" if metric == "cvr" else "")
+    scale = 100 if metric == "cvr" else 1
+    frame[["mean", "low", "high"]] *= scale
+    base = alt.Chart(frame).encode(
+        y=alt.Y("Arm:N", title=None, sort=None, axis=alt.Axis(labelLimit=400))
+    )
+    chart = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X("low:Q", title=title, scale=alt.Scale(zero=False)), x2="high:Q"
+    ) + base.mark_point(filled=True, size=80).encode(
+        x="mean:Q", tooltip=["Arm:N", alt.Tooltip("mean:Q", format=".3g")]
+    )
+    if metric == "roas":
+        line = pd.DataFrame({"break_even": [trial.spec.break_even_roas]})
+        chart += (
+            alt.Chart(line).mark_rule(color="#d62728", strokeDash=[6, 4]).encode(x="break_even:Q")
+        )
+    return chart.properties(height=50 + 40 * len(rows))
+
+
+def _intervals(trial: Trial, posterior) -> None:
+    for metric in ("roas", "cvr", "cpa"):
+        chart = _interval_chart(trial, posterior, metric)
+        if chart is None:
+            st.caption(f"{SHOWN[metric]}: no arm has the data for it yet.")
+            continue
+        st.altair_chart(chart, width="stretch")
+    st.caption(
+        f"Dots are posterior means, bars 94% highest-density intervals. The dashed line is "
+        f"break-even ROAS {trial.spec.break_even_roas:g}."
+    )
+
+
+def _distributions(trial: Trial, posterior, metric: str) -> None:
+    draws = posterior.draws[metric]
+    rng = np.random.default_rng(0)
+    take = rng.choice(draws.shape[0], min(2000, draws.shape[0]), replace=False)
+    frames = []
+    for i, arm in enumerate(trial.arms):
+        column = draws[take, i]
+        if np.isfinite(column).all():
+            frames.append(pd.DataFrame({"Arm": arm.name, "value": column}))
+    if not frames:
+        return
+    chart = (
+        alt.Chart(pd.concat(frames))
+        .transform_density("value", groupby=["Arm"], as_=["value", "density"])
+        .mark_area(opacity=0.45)
+        .encode(
+            x=alt.X("value:Q", title=SHOWN.get(metric, metric)),
+            y=alt.Y("density:Q", title=None, axis=None),
+            color=alt.Color("Arm:N", legend=alt.Legend(orient="bottom", title=None)),
+        )
+        .properties(height=220)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def _raw_vs_model(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
+    metric = trial.spec.primary_metric
+    name = {PrimaryMetric.ROAS: "roas", PrimaryMetric.CPA: "cpa"}.get(metric, "cvr")
+    rows = []
+    for i, arm in enumerate(trial.arms):
+        interval = posterior.interval(name, i)
+        rows.append(
+            {
+                "Arm": arm.name,
+                "Raw (from totals)": raw_estimate(metric, totals[arm.id]),
+                "Modelled (posterior mean)": interval.mean if interval.defined else None,
+                "Conversions": totals[arm.id].conversions,
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="–")
+    st.caption(md(raw_vs_model_sentence(trial, posterior, totals)))
+
+
+def _diagnostics(posterior) -> None:
+    d = posterior.diagnostics
+    with st.expander(
+        "Diagnostics" + ("" if d.reliable else ": NOT reliable"), expanded=not d.reliable
+    ):
+        if posterior.method == "exact":
+            st.write("Exact conjugate posterior: no sampler, nothing to diagnose.")
+        else:
+            st.write(
+                f"R-hat max {d.r_hat_max:.3f}, bulk ESS min {d.ess_bulk_min:,.0f}, tail ESS "
+                f"min {d.ess_tail_min:,.0f}, divergences {d.divergences}, "
+                f"{posterior.seconds:.1f} s."
+            )
+        for reason in d.reasons:
+            st.warning(md(reason))
+        for note in posterior.notes:
+            st.caption(md(note))
+
+
+def show_results(
+    trial: Trial, posterior, totals: dict[int, ArmTotals], decision: TrialDecision
+) -> None:
+    """Everything the Results page shows for one posterior."""
+    _headline(trial, totals, decision)
+    st.subheader("Funnel per arm")
+    _funnel(trial, posterior, totals)
+    st.subheader("ROAS, conversion rate and CPA")
+    _intervals(trial, posterior)
+    st.subheader("Posterior distributions")
+    metric = {PrimaryMetric.ROAS: "roas", PrimaryMetric.CPA: "cpa"}.get(
+        trial.spec.primary_metric, "cvr"
+    )
+    _distributions(trial, posterior, metric)
+    st.subheader("Raw and modelled")
+    _raw_vs_model(trial, posterior, totals)
+    _diagnostics(posterior)
