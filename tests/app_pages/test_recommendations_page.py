@@ -2,6 +2,7 @@
 inputs, and response curves (or why there are none)."""
 
 from tests.app_pages.conftest import open_app, texts, widget
+from ui.text import md
 
 PAGE = "app_pages/recommendations.py"
 
@@ -11,7 +12,7 @@ def test_recommendations_split_and_curves(demo):
     at = open_app(PAGE, trial=trial.id)
     page = texts(at)
     for arm in trial.arms:
-        assert arm.name in page
+        assert md(arm.name) in page  # shown as text, escaped for Markdown
     assert "Keep testing" in page and "converts" in page
     [split] = [d.value for d in at.dataframe if "Proposed" in d.value.columns]
     assert (
