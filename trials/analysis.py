@@ -18,6 +18,7 @@ __all__ = [
     "analyse",
     "analysis_dict",
     "decision_inputs",
+    "full_analysis",
     "funnel_data",
     "response_curves",
 ]
@@ -166,3 +167,56 @@ def response_curves(store: TrialStore, trial: Trial, seed: int = 0) -> dict[int,
         )
         out[arm.id] = fit_saturation(ladder, trial.spec.break_even_roas, seed=seed)
     return out
+
+
+def full_analysis(
+    store: TrialStore,
+    trial: Trial,
+    *,
+    method: str,
+    spec,
+    seed: int,
+    budget: float | None = None,
+    low: float = 0.0,
+    high: float | None = None,
+    risk: float = 0.5,
+    progress=None,
+    posterior=None,
+) -> dict[str, Any]:
+    """Everything ``analyze --json`` prints: posteriors, decisions per arm, the rule's
+    verdict, response curves (MCMC only) and, with ``budget``, the allocation.
+
+    Pass ``posterior`` to reuse a fit already made (the pages keep theirs)."""
+    from trials.decisions import decide, decision_dict, raw_estimate, raw_vs_model_sentence
+
+    if posterior is None:
+        posterior = analyse(store, trial, method=method, spec=spec, seed=seed, progress=progress)
+    result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
+    inputs = decision_inputs(store, trial, seed=seed)
+    decision = decide(
+        trial,
+        posterior,
+        inputs.totals,
+        inputs.daily,
+        inputs.progress,
+        budget=budget,
+        low=low,
+        high=high,
+        risk=risk,
+        seed=seed,
+    )
+    extra = decision_dict(trial, decision)
+    for arm, row in zip(trial.arms, result["arms"], strict=True):
+        row.update(extra["arms"][arm.id])
+        row["raw_estimate"] = raw_estimate(trial.spec.primary_metric, inputs.totals[arm.id])
+    result["raw_vs_model"] = raw_vs_model_sentence(trial, posterior, inputs.totals)
+    if posterior.method == "mcmc":
+        curves = response_curves(store, trial, seed=seed)
+        for arm, row in zip(trial.arms, result["arms"], strict=True):
+            row["response_curve"] = curves[arm.id].as_dict()
+    result["currency"] = trial.spec.currency
+    result["results_source"] = inputs.source
+    result["decision"] = extra["decision"]
+    if "allocation" in extra:
+        result["allocation"] = extra["allocation"]
+    return result

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trials.cli_data import add_data_commands
+from trials.cli_decisions import add_decision_commands
 from trials.domain import TrialStatus, TrialValidationError, UserError
 
 __all__ = ["main"]
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_analyze)
 
     add_data_commands(sub)
+    add_decision_commands(sub)
 
     p = sub.add_parser("archive", help="archive a trial (keeps all its data)")
     p.add_argument("trial", metavar="TRIAL")
@@ -285,10 +287,20 @@ def _show(args) -> int:
 
 
 def _analyze(args) -> int:
+    result = _full_analysis(
+        args, budget=args.budget, low=args.min_per_arm, high=args.max_per_arm, risk=args.risk
+    )
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    _print_analysis(result, result["currency"])
+    return EXIT_OK
+
+
+def _full_analysis(args, **allocation) -> dict[str, Any]:
     from inference.fit import FitError
     from inference.spec import ModelSpec
-    from trials.analysis import analyse, analysis_dict, decision_inputs, response_curves
-    from trials.decisions import decide, decision_dict, raw_estimate, raw_vs_model_sentence
+    from trials.analysis import full_analysis
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -296,44 +308,13 @@ def _analyze(args) -> int:
         {"pooling": args.pooling, "overdispersion": not args.no_overdispersion}
     )
     try:
-        posterior = analyse(store, trial, method=args.method, spec=spec, seed=args.seed)
+        return full_analysis(
+            store, trial, method=args.method, spec=spec, seed=args.seed, **allocation
+        )
     except FitError as e:
         raise CliError(f"could not fit '{trial.name}': {e}") from e
-    result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
-    inputs = decision_inputs(store, trial, seed=args.seed)
-    try:
-        decision = decide(
-            trial,
-            posterior,
-            inputs.totals,
-            inputs.daily,
-            inputs.progress,
-            budget=args.budget,
-            low=args.min_per_arm,
-            high=args.max_per_arm,
-            risk=args.risk,
-            seed=args.seed,
-        )
     except ValueError as e:
         raise CliError(str(e)) from e
-    extra = decision_dict(trial, decision)
-    for arm, row in zip(trial.arms, result["arms"], strict=True):
-        row.update(extra["arms"][arm.id])
-        row["raw_estimate"] = raw_estimate(trial.spec.primary_metric, inputs.totals[arm.id])
-    result["raw_vs_model"] = raw_vs_model_sentence(trial, posterior, inputs.totals)
-    if args.method == "mcmc":
-        curves = response_curves(store, trial, seed=args.seed)
-        for arm, row in zip(trial.arms, result["arms"], strict=True):
-            row["response_curve"] = curves[arm.id].as_dict()
-    result["results_source"] = inputs.source
-    result["decision"] = extra["decision"]
-    if "allocation" in extra:
-        result["allocation"] = extra["allocation"]
-    if args.json:
-        _print_json(result)
-        return EXIT_OK
-    _print_analysis(result, trial.spec.currency)
-    return EXIT_OK
 
 
 def _print_analysis(result: dict, currency: str) -> None:

@@ -38,6 +38,7 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
+from trials.store_decisions import DecisionsMixin
 from trials.store_imports import ImportsMixin
 
 __all__ = ["ImportBatch", "TrialNotFound", "TrialStore", "current_actor"]
@@ -99,7 +100,7 @@ def from_micros(micros: int | Decimal | None) -> float:
     return round(int(micros or 0) / t.MICROS, 6)
 
 
-class TrialStore(ImportsMixin):
+class TrialStore(ImportsMixin, DecisionsMixin):
     """Trials of one workspace, read and written on behalf of one actor."""
 
     def __init__(

@@ -1,0 +1,112 @@
+"""``python -m trials decide`` and ``decisions``: record and list a trial's decisions."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+__all__ = ["add_decision_commands"]
+
+EXIT_OK = 0
+
+
+def add_decision_commands(sub) -> None:
+    p = sub.add_parser(
+        "decide",
+        help="record a decision on a trial, with a frozen snapshot of the evidence",
+        description="Arms are named 'Channel · Creative' (or 'Channel/Creative'). The "
+        "evidence (posteriors, recommendations, data digest, settings) is frozen with it.",
+    )
+    p.add_argument("trial", metavar="TRIAL")
+    for action, what in (
+        ("scale", "arms to scale"),
+        ("stop", "arms to stop"),
+        ("fix", "arms to fix (creative or landing page)"),
+        ("keep-testing", "arms to keep testing"),
+    ):
+        p.add_argument(f"--{action}", action="append", default=[], metavar="ARM", help=what)
+    p.add_argument(
+        "--budget-change", default="", metavar="TEXT", help="e.g. 'WeChat 200 → 300 a day'"
+    )
+    p.add_argument("--note", default="", metavar="TEXT")
+    p.add_argument("--corrects", type=int, metavar="ID", help="the entry this one corrects")
+    p.add_argument("--mark-decided", action="store_true", help="set the trial's status to decided")
+    p.add_argument("--method", choices=["mcmc", "exact"], default="mcmc", help="evidence from")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the entry as JSON")
+    p.set_defaults(run=_decide)
+
+    p = sub.add_parser("decisions", help="a trial's decision log, oldest first")
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_decisions)
+
+
+def _arm_names(trial, given: list[str]) -> tuple[str, ...]:
+    from trials.cli_data import _find_arm
+
+    return tuple(_find_arm(trial, text).name for text in given)
+
+
+def _decide(args) -> int:
+    from trials.cli import _full_analysis, _store
+    from trials.decision_log import DecisionRecord, entry_dict, evidence_snapshot
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    record = DecisionRecord(
+        scale=_arm_names(trial, args.scale),
+        stop=_arm_names(trial, args.stop),
+        fix=_arm_names(trial, args.fix),
+        keep_testing=_arm_names(trial, args.keep_testing),
+        budget_change=args.budget_change,
+        note=args.note,
+        corrects=args.corrects,
+        mark_decided=args.mark_decided,
+    )
+    record.summary(trial)  # refuse a bad decision before fitting anything
+    analysis = _full_analysis(
+        SimpleNamespace(
+            trial=trial.id,
+            method=args.method,
+            pooling="partial",
+            no_overdispersion=False,
+            seed=args.seed,
+        )
+    )
+    entry = store.record_decision(trial.id, record, evidence_snapshot(analysis))
+    if args.json:
+        print(json.dumps(entry_dict(entry), indent=2, ensure_ascii=False))
+    else:
+        print(f"recorded decision {entry.id} on '{trial.name}' by {entry.created_by}")
+    return EXIT_OK
+
+
+def _decisions(args) -> int:
+    from trials.cli import _store
+    from trials.decision_log import entry_dict
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    entries = [entry_dict(e) for e in store.decisions(trial.id)]
+    if args.json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        print(f"no decisions recorded for '{trial.name}' yet")
+    for e in entries:
+        head = f"#{e['id']} {e['created_at'][:16].replace('T', ' ')} by {e['created_by']}"
+        if e["corrects"]:
+            head += f" (corrects #{e['corrects']})"
+        if e["corrected_by"]:
+            head += f" (corrected by #{', #'.join(map(str, e['corrected_by']))})"
+        print(head)
+        for action in ("scale", "stop", "fix", "keep_testing"):
+            if e[action]:
+                print(f"  {action.replace('_', ' ')}: {', '.join(e[action])}")
+        if e["budget_change"]:
+            print(f"  budget: {e['budget_change']}")
+        if e["note"]:
+            print(f"  note: {e['note']}")
+        print(f"  evidence: data {e['snapshot']['data_digest'][:12]}, {e['snapshot']['method']}")
+    return EXIT_OK
