@@ -4,7 +4,12 @@ how returns change with spend."""
 import streamlit as st
 
 from ui.fits import curves_for, data_digest, decision_for, mcmc_fit
-from ui.recommendations import show_allocation, show_curves, show_recommendations
+from ui.recommendations import (
+    record_decision,
+    show_allocation,
+    show_curves,
+    show_recommendations,
+)
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial
@@ -28,9 +33,12 @@ if outcome.error:
     st.stop()
 posterior = outcome.posterior
 
+decision = decision_for(trial, posterior)
 st.subheader("Per arm")
-show_recommendations(trial, decision_for(trial, posterior))
+show_recommendations(trial, decision)
 st.subheader("Next round's budget")
 show_allocation(trial, posterior, summary.spend)
 st.subheader("Returns as spend grows")
 show_curves(trial, curves_for(trial.id, digest))
+st.subheader("Decision log")
+record_decision(trial, posterior, decision)

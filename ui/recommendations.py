@@ -7,12 +7,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from trials.analysis import full_analysis
+from trials.decision_log import DecisionRecord, evidence_snapshot
 from trials.decisions import TrialDecision
-from trials.domain import Trial
+from trials.domain import Trial, UserError
 from ui.fits import decision_for
+from ui.session import flash, store
 from ui.text import md, money
 
-__all__ = ["show_allocation", "show_curves", "show_recommendations"]
+__all__ = ["record_decision", "show_allocation", "show_curves", "show_log", "show_recommendations"]
 
 LABELS = {
     "scale": "Scale",
@@ -158,3 +161,99 @@ def show_curves(trial: Trial, curves: dict) -> None:
             "Marginal ROAS: revenue from the next unit of daily spend (band: 94% interval). "
             "Dotted: today's daily spend; dashed red: break-even."
         )
+
+
+def record_decision(trial: Trial, posterior, decision: TrialDecision) -> None:
+    """A form that records a decision (pre-filled from the recommendations) and the log."""
+    trials = store()
+    names = [a.name for a in trial.arms]
+    suggested = {d.name: d.recommendation for d in decision.arms}
+
+    def picked(*recommendations: str) -> list[str]:
+        return [n for n in names if suggested.get(n) in recommendations]
+
+    log = trials.decisions(trial.id)
+    with st.form(f"decision_{trial.id}"):
+        c1, c2 = st.columns(2)
+        scale = c1.multiselect("Scale", names, default=picked("scale"))
+        stop = c2.multiselect("Stop", names, default=picked("stop"))
+        fix = c1.multiselect("Fix", names, default=picked("fix_creative", "fix_landing"))
+        keep = c2.multiselect("Keep testing", names, default=picked("keep_testing"))
+        budget_change = st.text_input("Budget change", placeholder="e.g. WeChat 200 → 300 a day")
+        note = st.text_area("Note", placeholder="Why, and what happens next")
+        c3, c4 = st.columns(2)
+        corrects = c3.selectbox(
+            "Corrects an earlier entry",
+            [None, *[e.id for e in log]],
+            format_func=lambda i: "No, a new decision" if i is None else f"Entry #{i}",
+        )
+        mark = c4.checkbox("Mark the trial as decided", value=decision.rule_met)
+        submitted = st.form_submit_button("Record the decision", type="primary")
+    if submitted:
+        record = DecisionRecord(
+            scale=tuple(scale),
+            stop=tuple(stop),
+            fix=tuple(fix),
+            keep_testing=tuple(keep),
+            budget_change=budget_change,
+            note=note,
+            corrects=corrects,
+            mark_decided=mark,
+        )
+        try:
+            analysis = full_analysis(
+                trials,
+                trial,
+                method=posterior.method,
+                spec=posterior.spec,
+                seed=posterior.seed or 0,
+                posterior=posterior,
+            )
+            entry = trials.record_decision(trial.id, record, evidence_snapshot(analysis))
+        except UserError as e:
+            st.error(str(e))
+        else:
+            flash(f"Recorded decision #{entry.id}.")
+            st.rerun()
+    show_log(trials.decisions(trial.id))
+
+
+def show_log(log) -> None:
+    if not log:
+        st.caption("No decisions recorded yet.")
+        return
+    for e in reversed(log):
+        title = f"#{e.id} · {e.created_at:%Y-%m-%d %H:%M} UTC · {e.created_by}"
+        if e.corrects:
+            title += f" · corrects #{e.corrects}"
+        if e.corrected_by:
+            title += " · corrected by " + ", ".join(f"#{i}" for i in e.corrected_by)
+        with st.expander(title):
+            for action, label in (
+                ("scale", "Scale"),
+                ("stop", "Stop"),
+                ("fix", "Fix"),
+                ("keep_testing", "Keep testing"),
+            ):
+                if e.summary.get(action):
+                    st.markdown(f"**{label}:** " + md(", ".join(e.summary[action])))
+            if e.summary.get("budget_change"):
+                st.markdown("**Budget:** " + md(e.summary["budget_change"]))
+            if e.note:
+                st.markdown("**Note:** " + md(e.note))
+            snap = e.snapshot
+            st.caption(
+                f"Evidence: {snap.get('method')} posterior, data digest "
+                f"{str(snap.get('data_digest'))[:12]}, seed {snap.get('seed')}, app "
+                f"{snap.get('app_version')}."
+            )
+            rows = [
+                {
+                    "Arm": f"{a['channel']} · {a['creative']}",
+                    "P(best)": a.get("p_best"),
+                    "Recommendation": a.get("recommendation"),
+                }
+                for a in snap.get("arms", [])
+            ]
+            if rows:
+                st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="–")

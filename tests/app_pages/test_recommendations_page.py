@@ -36,3 +36,21 @@ def test_impossible_bounds_are_explained(demo):
     [button] = [b for b in at.button if b.label == "Split the budget"]
     button.click().run()
     assert "cannot hold" in texts(at)
+
+
+def test_recording_a_decision_freezes_the_evidence_and_shows_in_the_log(demo):
+    trial = demo.get_trial("Search ads headline test")
+    at = open_app(PAGE, trial=trial.id)
+    # Pre-filled from the recommendations: every arm keeps testing today.
+    assert widget(at.multiselect, "Keep testing").value == [a.name for a in trial.arms]
+    widget(at.text_area, "Note").set_value("<script>alert(1)</script> =HYPERLINK(x)")
+    widget(at.checkbox, "Mark the trial as decided").check()
+    [button] = [b for b in at.button if b.label == "Record the decision"]
+    button.click().run()
+    assert not at.exception
+    [entry] = demo.decisions(trial.id)
+    assert entry.note == "<script>alert(1)</script> =HYPERLINK(x)"
+    assert entry.snapshot["method"] == "mcmc" and entry.snapshot["data_digest"]
+    assert demo.get_trial(trial.id).spec.status.value == "decided"
+    assert "Recorded decision #1" in texts(at)
+    assert md("<script>alert(1)</script> =HYPERLINK(x)") in texts(at)
