@@ -6,7 +6,7 @@ import streamlit as st
 
 from trials.analysis import decision_inputs
 from ui.fits import data_digest, decision_for, exact_fit, mcmc_fit
-from ui.results import show_results
+from ui.results import report_downloads, show_results
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial
@@ -42,3 +42,5 @@ else:
             f"{posterior.n_draws:,} draws · data digest {posterior.data_digest[:12]}"
         )
         show_results(trial, posterior, totals, decision_for(trial, posterior))
+        st.subheader("Share")
+        report_downloads(trial, posterior)

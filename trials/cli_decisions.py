@@ -36,6 +36,18 @@ def add_decision_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the entry as JSON")
     p.set_defaults(run=_decide)
 
+    p = sub.add_parser(
+        "report",
+        help="a trial's results, recommendations and decision log as CSV, XLSX, Markdown or HTML",
+    )
+    p.add_argument("trial", metavar="TRIAL")
+    p.add_argument("--format", choices=["csv", "xlsx", "md", "html"], required=True)
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--method", choices=["mcmc", "exact"], default="mcmc", help="evidence from")
+    p.add_argument("--budget", type=float, metavar="N", help="include the next round's split")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_report)
+
     p = sub.add_parser("decisions", help="a trial's decision log, oldest first")
     p.add_argument("trial", metavar="TRIAL")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -79,6 +91,30 @@ def _decide(args) -> int:
         print(json.dumps(entry_dict(entry), indent=2, ensure_ascii=False))
     else:
         print(f"recorded decision {entry.id} on '{trial.name}' by {entry.created_by}")
+    return EXIT_OK
+
+
+def _report(args) -> int:
+    from pathlib import Path
+
+    from trials.cli import _full_analysis, _store
+    from trials.exports import build_report, render
+
+    store = _store()
+    trial = store.get_trial(args.trial)
+    analysis = _full_analysis(
+        SimpleNamespace(
+            trial=trial.id,
+            method=args.method,
+            pooling="partial",
+            no_overdispersion=False,
+            seed=args.seed,
+        ),
+        budget=args.budget,
+    )
+    data = render(build_report(trial, analysis, store.decisions(trial.id)), args.format)
+    Path(args.output).write_bytes(data)
+    print(f"wrote {args.output} ({len(data):,} bytes, {args.format})")
     return EXIT_OK
 
 

@@ -236,3 +236,45 @@ def show_results(
     st.subheader("Raw and modelled")
     _raw_vs_model(trial, posterior, totals)
     _diagnostics(posterior)
+
+
+def report_downloads(trial: Trial, posterior) -> None:
+    """Download buttons for the report in every format, from the posterior on screen."""
+    from trials.analysis import full_analysis
+    from trials.exports import build_report, render
+    from ui.session import store
+
+    trials = store()
+    analysis = full_analysis(
+        trials,
+        trial,
+        method=posterior.method,
+        spec=posterior.spec,
+        seed=posterior.seed or 0,
+        posterior=posterior,
+    )
+    report = build_report(trial, analysis, trials.decisions(trial.id))
+    stem = "".join(c if c.isalnum() else "-" for c in trial.name).strip("-")[:60] or "trial"
+    columns = st.columns(4)
+    for column, (fmt, label, mime) in zip(
+        columns,
+        (
+            ("html", "HTML report", "text/html"),
+            (
+                "xlsx",
+                "Excel (XLSX)",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            ("csv", "CSV", "text/csv"),
+            ("md", "Markdown", "text/markdown"),
+        ),
+        strict=True,
+    ):
+        column.download_button(
+            label,
+            data=render(report, fmt),
+            file_name=f"{stem}.{fmt}",
+            mime=mime,
+            key=f"download_{fmt}",
+            icon=":material/download:",
+        )

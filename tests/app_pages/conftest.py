@@ -36,7 +36,9 @@ def demo(app_store) -> TrialStore:
 
 
 def open_app(page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    # The Results and Recommendations pages fit the model: the first fit in a process
+    # compiles it (up to a minute on a loaded 2-core machine).
+    at = AppTest.from_file(APP, default_timeout=300)
     for key, value in query.items():
         at.query_params[key] = str(value)
     at.run()

@@ -32,3 +32,10 @@ def test_a_trial_without_data_points_to_the_data_page(demo):
     trial = demo.get_trial("Xiaohongshu notes (planned)")
     at = open_app(PAGE, trial=trial.id)
     assert "No results yet" in texts(at)
+
+
+def test_report_downloads_in_every_format(demo):
+    trial = demo.get_trial("Email subject lines, November")
+    at = open_app(PAGE, trial=trial.id)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["HTML report", "Excel (XLSX)", "CSV", "Markdown"]

@@ -1,0 +1,124 @@
+"""Reports: every format carries the numbers; names with <script> or =HYPERLINK( stay
+text everywhere; numbers stay numbers; the HTML needs nothing from the network."""
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+
+from tests.trials.test_cli import run, write
+from tests.trials.test_imports import TRIAL
+from trials.exports import safe_cell
+
+EVIL = {
+    "name": '<script>alert(1)</script> =HYPERLINK("http://x")',
+    "arms": [
+        {"channel": "WeChat", "creative": '=HYPERLINK("http://evil","click")', "control": True},
+        {"channel": "Weibo", "creative": "<script>alert(2)</script>"},
+    ],
+}
+
+
+@pytest.fixture
+def evil_trial(capsys, tmp_path):
+    spec = TRIAL | EVIL
+    assert run(capsys, "create", "--from-file", write(tmp_path, "t.json", spec))[0] == 0
+    data = (
+        "date,channel,creative,impressions,clicks,conversions,spend,revenue\n"
+        f'2026-09-01,WeChat,"{EVIL["arms"][0]["creative"].replace(chr(34), chr(34) * 2)}",'
+        "1000,40,3,80.00,300.00\n"
+        "2026-09-01,Weibo,<script>alert(2)</script>,900,30,1,70.00,90.00\n"
+    )
+    assert run(capsys, "import", spec["name"], write(tmp_path, "d.csv", data))[0] == 0
+    code, _, err = run(
+        capsys,
+        "decide",
+        spec["name"],
+        "--keep-testing",
+        "WeChat/" + EVIL["arms"][0]["creative"],
+        "--note",
+        "-2+3 @cmd",
+        "--method",
+        "exact",
+    )
+    assert code == 0, err
+    return spec["name"]
+
+
+def report(capsys, tmp_path, name, fmt) -> bytes:
+    out = tmp_path / f"r.{fmt}"
+    code, _, err = run(capsys, "report", name, "--format", fmt, "-o", str(out), "--method", "exact")
+    assert code == 0, err
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        (-1.5, -1.5),
+        (3, 3),
+        (None, None),
+    ],
+)
+def test_safe_cell(value, expected):
+    assert safe_cell(value) == expected
+
+
+def test_csv_neutralises_text_and_keeps_numbers(capsys, tmp_path, evil_trial):
+    text = report(capsys, tmp_path, evil_trial, "csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [c for row in rows for c in row]
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+    # Inside "WeChat · =HYPERLINK(...)" the = is not at the start: nothing to neutralise.
+    assert 'WeChat · =HYPERLINK("http://evil","click")' in cells
+    assert "'-2+3 @cmd" in cells
+    results = rows.index(["Results"])
+    header, first = rows[results + 1], rows[results + 2]
+    assert first[header.index("Clicks")] == "40" and first[header.index("Spend")] == "80.0"
+
+
+def test_xlsx_has_a_sheet_per_table_strings_stay_strings(capsys, tmp_path, evil_trial):
+    book = openpyxl.load_workbook(io.BytesIO(report(capsys, tmp_path, evil_trial, "xlsx")))
+    assert book.sheetnames == ["About", "Results", "Recommendations", "Decision log"]
+    results = book["Results"]
+    arm = results.cell(2, 1)
+    assert arm.data_type == "s"
+    assert arm.value == 'WeChat · =HYPERLINK("http://evil","click")'  # not at the start
+    clicks = results.cell(2, 3)
+    assert clicks.data_type == "n" and clicks.value == 40
+    log = book["Decision log"]
+    note = [c.value for c in log[2] if c.value and "cmd" in str(c.value)]
+    assert note == ["'-2+3 @cmd"]
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"  # no formulas anywhere
+
+
+def test_markdown_and_html_show_names_literally(capsys, tmp_path, evil_trial):
+    md = report(capsys, tmp_path, evil_trial, "md").decode()
+    assert "<script>" not in md and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    page = report(capsys, tmp_path, evil_trial, "html").decode()
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    for fetch in ("src=", "href=", "<link", "<img", "url(", "@import", "<iframe"):
+        assert fetch not in page.lower()
+    assert "default-src 'none'" in page and "<svg" in page
+
+
+def test_report_json_free_formats_agree_on_totals(capsys, tmp_path, evil_trial):
+    shown = json.loads(run(capsys, "show", evil_trial, "--json")[1])
+    page = report(capsys, tmp_path, evil_trial, "html").decode()
+    assert f"{shown['arms'][0]['totals']['spend']:,.2f}" in page
+    with pytest.raises(SystemExit) as e:
+        run(capsys, "report", evil_trial, "--format", "pdf", "-o", "x")
+    assert e.value.code == 2
