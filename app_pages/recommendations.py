@@ -12,17 +12,14 @@ from ui.recommendations import (
 )
 from ui.session import show_flash, store
 from ui.text import md
-from ui.trial_picker import pick_trial
+from ui.trial_picker import pick_trial, require_data
 
 trials = store()
 summary = pick_trial(trials, "Recommendations")
 trial = summary.trial
 st.title(f"Recommendations · {md(trial.name)}")
 show_flash()
-if not summary.days_with_data:
-    st.info("No results yet: import the channels' daily numbers first.")
-    st.page_link("app_pages/data.py", label="Go to Data", query_params={"trial": str(trial.id)})
-    st.stop()
+require_data(summary)
 
 digest = data_digest(trial)
 bar = st.progress(0.0, text="Fitting the full model")

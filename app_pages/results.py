@@ -9,17 +9,14 @@ from ui.fits import data_digest, decision_for, exact_fit, mcmc_fit
 from ui.results import report_downloads, show_results
 from ui.session import show_flash, store
 from ui.text import md
-from ui.trial_picker import pick_trial
+from ui.trial_picker import pick_trial, require_data
 
 trials = store()
 summary = pick_trial(trials, "Results")
 trial = summary.trial
 st.title(f"Results · {md(trial.name)}")
 show_flash()
-if not summary.days_with_data:
-    st.info("No results yet: import the channels' daily numbers first.")
-    st.page_link("app_pages/data.py", label="Go to Data", query_params={"trial": str(trial.id)})
-    st.stop()
+require_data(summary)
 
 digest = data_digest(trial)
 totals = decision_inputs(trials, trial).totals

@@ -17,6 +17,7 @@ __all__ = [
     "DecisionInputs",
     "analyse",
     "analysis_dict",
+    "decide_for",
     "decision_inputs",
     "full_analysis",
     "funnel_data",
@@ -169,6 +170,36 @@ def response_curves(store: TrialStore, trial: Trial, seed: int = 0) -> dict[int,
     return out
 
 
+def decide_for(
+    store: TrialStore,
+    trial: Trial,
+    posterior,
+    *,
+    budget: float | None = None,
+    low: float = 0.0,
+    high: float | None = None,
+    risk: float = 0.5,
+    seed: int = 0,
+    inputs: DecisionInputs | None = None,
+):
+    """The trial's recommendations (and, with ``budget``, the split) from ``posterior``."""
+    from trials.decisions import decide
+
+    inputs = inputs or decision_inputs(store, trial, seed=seed)
+    return decide(
+        trial,
+        posterior,
+        inputs.totals,
+        inputs.daily,
+        inputs.progress,
+        budget=budget,
+        low=low,
+        high=high,
+        risk=risk,
+        seed=seed,
+    )
+
+
 def full_analysis(
     store: TrialStore,
     trial: Trial,
@@ -187,23 +218,22 @@ def full_analysis(
     verdict, response curves (MCMC only) and, with ``budget``, the allocation.
 
     Pass ``posterior`` to reuse a fit already made (the pages keep theirs)."""
-    from trials.decisions import decide, decision_dict, raw_estimate, raw_vs_model_sentence
+    from trials.decisions import decision_dict, raw_estimate, raw_vs_model_sentence
 
     if posterior is None:
         posterior = analyse(store, trial, method=method, spec=spec, seed=seed, progress=progress)
     result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
     inputs = decision_inputs(store, trial, seed=seed)
-    decision = decide(
+    decision = decide_for(
+        store,
         trial,
         posterior,
-        inputs.totals,
-        inputs.daily,
-        inputs.progress,
         budget=budget,
         low=low,
         high=high,
         risk=risk,
         seed=seed,
+        inputs=inputs,
     )
     extra = decision_dict(trial, decision)
     for arm, row in zip(trial.arms, result["arms"], strict=True):

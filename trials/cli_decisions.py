@@ -54,6 +54,20 @@ def add_decision_commands(sub) -> None:
     p.set_defaults(run=_decisions)
 
 
+def _evidence(trial, args, **allocation) -> dict:
+    """The analysis a decision or report rests on (default model settings)."""
+    from trials.cli import _full_analysis
+
+    settings = SimpleNamespace(
+        trial=trial.id,
+        method=args.method,
+        pooling="partial",
+        no_overdispersion=False,
+        seed=args.seed,
+    )
+    return _full_analysis(settings, **allocation)
+
+
 def _arm_names(trial, given: list[str]) -> tuple[str, ...]:
     from trials.cli_data import _find_arm
 
@@ -61,7 +75,7 @@ def _arm_names(trial, given: list[str]) -> tuple[str, ...]:
 
 
 def _decide(args) -> int:
-    from trials.cli import _full_analysis, _store
+    from trials.cli import _store
     from trials.decision_log import DecisionRecord, entry_dict, evidence_snapshot
 
     store = _store()
@@ -77,15 +91,7 @@ def _decide(args) -> int:
         mark_decided=args.mark_decided,
     )
     record.summary(trial)  # refuse a bad decision before fitting anything
-    analysis = _full_analysis(
-        SimpleNamespace(
-            trial=trial.id,
-            method=args.method,
-            pooling="partial",
-            no_overdispersion=False,
-            seed=args.seed,
-        )
-    )
+    analysis = _evidence(trial, args)
     entry = store.record_decision(trial.id, record, evidence_snapshot(analysis))
     if args.json:
         print(json.dumps(entry_dict(entry), indent=2, ensure_ascii=False))
@@ -97,21 +103,12 @@ def _decide(args) -> int:
 def _report(args) -> int:
     from pathlib import Path
 
-    from trials.cli import _full_analysis, _store
+    from trials.cli import _store
     from trials.exports import build_report, render
 
     store = _store()
     trial = store.get_trial(args.trial)
-    analysis = _full_analysis(
-        SimpleNamespace(
-            trial=trial.id,
-            method=args.method,
-            pooling="partial",
-            no_overdispersion=False,
-            seed=args.seed,
-        ),
-        budget=args.budget,
-    )
+    analysis = _evidence(trial, args, budget=args.budget)
     data = render(build_report(trial, analysis, store.decisions(trial.id)), args.format)
     Path(args.output).write_bytes(data)
     print(f"wrote {args.output} ({len(data):,} bytes, {args.format})")

@@ -17,8 +17,8 @@ import streamlit as st
 
 from inference.fit import FitError
 from inference.spec import ModelSpec
-from trials.analysis import analyse, decision_inputs, funnel_data, response_curves
-from trials.decisions import TrialDecision, decide
+from trials.analysis import analyse, decide_for, full_analysis, funnel_data, response_curves
+from trials.decisions import TrialDecision
 from trials.domain import Trial
 from ui.session import store
 
@@ -115,17 +115,18 @@ def decision_for(
     high: float | None = None,
     risk: float = 0.5,
 ) -> TrialDecision:
-    inputs = decision_inputs(store(), trial)
-    return decide(
+    return decide_for(store(), trial, posterior, budget=budget, low=low, high=high, risk=risk)
+
+
+def analysis_for(trial: Trial, posterior) -> dict:
+    """What ``analyze --json`` would print, for the posterior on screen (reports, log)."""
+    return full_analysis(
+        store(),
         trial,
-        posterior,
-        inputs.totals,
-        inputs.daily,
-        inputs.progress,
-        budget=budget,
-        low=low,
-        high=high,
-        risk=risk,
+        method=posterior.method,
+        spec=posterior.spec,
+        seed=posterior.seed or 0,
+        posterior=posterior,
     )
 
 

@@ -7,11 +7,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from trials.analysis import full_analysis
 from trials.decision_log import DecisionRecord, evidence_snapshot
 from trials.decisions import TrialDecision
 from trials.domain import Trial, UserError
-from ui.fits import decision_for
+from ui.fits import analysis_for, decision_for
 from ui.session import flash, store
 from ui.text import md, money
 
@@ -201,14 +200,7 @@ def record_decision(trial: Trial, posterior, decision: TrialDecision) -> None:
             mark_decided=mark,
         )
         try:
-            analysis = full_analysis(
-                trials,
-                trial,
-                method=posterior.method,
-                spec=posterior.spec,
-                seed=posterior.seed or 0,
-                posterior=posterior,
-            )
+            analysis = analysis_for(trial, posterior)
             entry = trials.record_decision(trial.id, record, evidence_snapshot(analysis))
         except UserError as e:
             st.error(str(e))

@@ -7,7 +7,7 @@ import streamlit as st
 from trials.domain import TrialSummary
 from trials.store import TrialStore
 
-__all__ = ["pick_trial"]
+__all__ = ["pick_trial", "require_data"]
 
 
 def pick_trial(trials: TrialStore, title: str) -> TrialSummary:
@@ -33,3 +33,14 @@ def pick_trial(trials: TrialStore, title: str) -> TrialSummary:
     if str(trial_id) != requested:
         st.query_params["trial"] = str(trial_id)
     return summaries[trial_id]
+
+
+def require_data(summary: TrialSummary) -> None:
+    """Stop the page with a pointer to the Data page when the trial has no results yet."""
+    if summary.days_with_data:
+        return
+    st.info("No results yet: import the channels' daily numbers first.")
+    st.page_link(
+        "app_pages/data.py", label="Go to Data", query_params={"trial": str(summary.trial.id)}
+    )
+    st.stop()
