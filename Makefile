@@ -17,7 +17,7 @@ app: $(VENV)/.app-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	.ci/with-postgres $(BIN)/python -m pytest -n 2
+	.ci/with-chromium .ci/with-postgres $(BIN)/python -m pytest -n 2
 
 # The quick tiers only, for the edit-test loop.
 test-fast: $(VENV)/.dev-installed
