@@ -10,6 +10,7 @@ from ui.recommendations import (
     show_curves,
     show_recommendations,
 )
+from ui.results import report_downloads
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial, require_data
@@ -39,3 +40,5 @@ st.subheader("Returns as spend grows")
 show_curves(trial, curves_for(trial.id, digest))
 st.subheader("Decision log")
 record_decision(trial, posterior, decision)
+st.subheader("Share")
+report_downloads(trial, posterior)
