@@ -4,8 +4,7 @@ model replaces it when its fit is done."""
 
 import streamlit as st
 
-from trials.analysis import decision_inputs
-from ui.fits import data_digest, decision_for, exact_fit, mcmc_fit
+from ui.fits import data_digest, decision_for, exact_fit, inputs_for, mcmc_fit
 from ui.results import report_downloads, show_results
 from ui.session import show_flash, store
 from ui.text import md
@@ -19,7 +18,7 @@ show_flash()
 require_data(summary)
 
 digest = data_digest(trial)
-totals = decision_inputs(trials, trial).totals
+totals = inputs_for(trial.id, digest, trial.spec).totals
 shown = st.empty()
 with shown.container():
     preview = exact_fit(trial.id, digest).posterior

@@ -213,17 +213,20 @@ def full_analysis(
     risk: float = 0.5,
     progress=None,
     posterior=None,
+    inputs: DecisionInputs | None = None,
+    curves: dict[int, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything ``analyze --json`` prints: posteriors, decisions per arm, the rule's
     verdict, response curves (MCMC only) and, with ``budget``, the allocation.
 
-    Pass ``posterior`` to reuse a fit already made (the pages keep theirs)."""
+    Pass ``posterior``, ``inputs`` and ``curves`` to reuse work already done (the pages
+    keep theirs per data digest)."""
     from trials.decisions import decision_dict, raw_estimate, raw_vs_model_sentence
 
     if posterior is None:
         posterior = analyse(store, trial, method=method, spec=spec, seed=seed, progress=progress)
     result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
-    inputs = decision_inputs(store, trial, seed=seed)
+    inputs = inputs or decision_inputs(store, trial, seed=seed)
     decision = decide_for(
         store,
         trial,
@@ -241,7 +244,7 @@ def full_analysis(
         row["raw_estimate"] = raw_estimate(trial.spec.primary_metric, inputs.totals[arm.id])
     result["raw_vs_model"] = raw_vs_model_sentence(trial, posterior, inputs.totals)
     if posterior.method == "mcmc":
-        curves = response_curves(store, trial, seed=seed)
+        curves = curves or response_curves(store, trial, seed=seed)
         for arm, row in zip(trial.arms, result["arms"], strict=True):
             row["response_curve"] = curves[arm.id].as_dict()
     result["currency"] = trial.spec.currency

@@ -17,12 +17,30 @@ import streamlit as st
 
 from inference.fit import FitError
 from inference.spec import ModelSpec
-from trials.analysis import analyse, decide_for, full_analysis, funnel_data, response_curves
+from trials.analysis import (
+    DecisionInputs,
+    analyse,
+    decide_for,
+    decision_inputs,
+    full_analysis,
+    funnel_data,
+    response_curves,
+)
 from trials.decisions import TrialDecision
-from trials.domain import Trial
+from trials.domain import Trial, TrialSpec
 from ui.session import store
 
-__all__ = ["FitOutcome", "curves_for", "data_digest", "decision_for", "exact_fit", "mcmc_fit"]
+__all__ = [
+    "FitOutcome",
+    "analysis_for",
+    "clear_fits",
+    "curves_for",
+    "data_digest",
+    "decision_for",
+    "exact_fit",
+    "inputs_for",
+    "mcmc_fit",
+]
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,18 @@ def mcmc_fit(
     return _fits().get((trial_id, digest, seed, ModelSpec()), compute)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def inputs_for(trial_id: int, digest: str, spec: TrialSpec) -> DecisionInputs:
+    """Totals, daily rows and the days-to-decision simulation for the data ``digest`` and
+    the trial's settings (its rule decides the simulation): once, not on every rerun."""
+    trials = store()
+    return decision_inputs(trials, trials.get_trial(trial_id))
+
+
+def _inputs(trial: Trial, digest: str) -> DecisionInputs:
+    return inputs_for(trial.id, digest, trial.spec)
+
+
 def decision_for(
     trial: Trial,
     posterior,
@@ -115,11 +145,15 @@ def decision_for(
     high: float | None = None,
     risk: float = 0.5,
 ) -> TrialDecision:
-    return decide_for(store(), trial, posterior, budget=budget, low=low, high=high, risk=risk)
+    inputs = _inputs(trial, posterior.data_digest)
+    return decide_for(
+        store(), trial, posterior, budget=budget, low=low, high=high, risk=risk, inputs=inputs
+    )
 
 
 def analysis_for(trial: Trial, posterior) -> dict:
     """What ``analyze --json`` would print, for the posterior on screen (reports, log)."""
+    digest = posterior.data_digest
     return full_analysis(
         store(),
         trial,
@@ -127,6 +161,8 @@ def analysis_for(trial: Trial, posterior) -> dict:
         spec=posterior.spec,
         seed=posterior.seed or 0,
         posterior=posterior,
+        inputs=_inputs(trial, digest),
+        curves=curves_for(trial.id, digest) if posterior.method == "mcmc" else None,
     )
 
 
