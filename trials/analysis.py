@@ -32,10 +32,10 @@ def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = N
 
     Impressions, clicks and spend always come from the channels' reports. Conversions
     and revenue come from ``source``: by default the trial's choice (own orders once any
-    are imported, see :func:`trials.orders.source_in_use`).
+    are imported, see :func:`trials.attribution.source_in_use`).
     """
     from inference.data import FunnelData
-    from trials.orders import attribute, source_in_use
+    from trials.attribution import attribute, source_in_use
 
     index = {arm.id: i for i, arm in enumerate(trial.arms)}
     rows = {
@@ -127,7 +127,7 @@ class DecisionInputs:
 
 
 def decision_inputs(store: TrialStore, trial: Trial, seed: int = 0) -> DecisionInputs:
-    from trials.orders import order_totals, source_in_use
+    from trials.attribution import order_totals, source_in_use
     from trials.planning import trial_progress
 
     totals = store.arm_totals(trial.id)

@@ -250,7 +250,7 @@ def _create(args) -> int:
 
 
 def _show(args) -> int:
-    from trials.orders import order_totals
+    from trials.attribution import order_totals
     from trials.serialize import trial_dict
 
     store = _store()

@@ -356,8 +356,8 @@ def _utm(args) -> int:
 
 
 def _reconcile(args) -> int:
+    from trials.attribution import reconcile
     from trials.cli import _print_table
-    from trials.orders import reconcile
 
     store = _store()
     trial = store.get_trial(args.trial)

@@ -1,29 +1,14 @@
-"""The shop's own orders: import, attribution to arms, and reconciliation with channels.
+"""The shop's own orders: reading an orders file and importing it.
 
-Own orders are the source of truth for conversions and revenue. Channels over-count:
-two channels claim one order, and their reports keep orders that were later cancelled or
-refunded. Here:
-
-* an order is counted only when its status is paid (the most final status among its rows
-  wins: refunded over cancelled over paid);
-* each order touch is sent to an arm by its arm columns, else the trial's saved UTM rules
-  (most specific first), else by its ``utm_source`` naming the arm's channel and its
-  ``utm_content`` naming the creative;
-* an order claimed by several arms is counted once, by the trial's rule: ``last_touch``
-  (the arm of the latest touch; a tie splits between the tied arms) or ``split`` (equal
-  shares), and it is listed;
-* per day, fractional credits are rounded to whole conversions by largest remainder, so
-  each day's conversions equal its distinct orders; revenue is split exactly.
+One row per order, or per order and touch when more than one arm claims it: order id,
+date or time, amount, status (paid, cancelled, refunded, in English or Chinese) and UTM
+values or arm columns. Orders are stored as imported; how they are credited to arms, and
+how that compares with the channels' reports, is ``trials.attribution``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 from trials.cells import (
@@ -34,16 +19,10 @@ from trials.cells import (
 )
 from trials.columns import ORDER_FIELDS, ColumnMap, find_header, is_total_row, map_columns
 from trials.domain import (
-    ArmTotals,
-    AttributionRule,
-    DailyResult,
     OrderRow,
     OrderStatus,
-    ResultsChoice,
-    ResultSource,
     Trial,
     UserError,
-    arm_key,
 )
 from trials.imports import (
     ImportOptions,
@@ -54,22 +33,16 @@ from trials.imports import (
     settle_date_order,
     settle_decimal,
 )
-from trials.store_imports import OrdersPlan, UtmRule
+from trials.store_imports import OrdersPlan
 from trials.tables import ImportLimits, read_table
 
 __all__ = [
-    "Attribution",
     "OrdersPreview",
     "OrdersReading",
-    "Reconciliation",
-    "attribute",
     "commit_orders",
-    "order_results",
-    "order_totals",
+    "parse_status",
     "preview_orders",
     "read_orders_file",
-    "reconcile",
-    "source_in_use",
 ]
 
 REQUIRED = ("order_id", "timestamp", "amount")
@@ -113,7 +86,6 @@ STATUS_WORDS = {
         "已退货",
     ),
 }
-_FINALITY = {OrderStatus.PAID: 0, OrderStatus.CANCELLED: 1, OrderStatus.REFUNDED: 2}
 
 
 def parse_status(value) -> OrderStatus:
@@ -381,284 +353,4 @@ def commit_orders(store, trial: Trial, preview: OrdersPreview, *, replace: bool 
         file_name=reading.file_name,
         digest=reading.digest,
         replace=replace,
-    )
-
-
-# -- attribution ---------------------------------------------------------------------------
-
-
-def _slug(text: str) -> str:
-    """'Video A', 'video-a' and 'video_a' are one name."""
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
-def resolve_arm(order: OrderRow, trial: Trial, rules: Sequence[UtmRule]) -> int | None:
-    """The arm an order touch belongs to, or None."""
-    if order.channel and order.creative:
-        key = arm_key(order.channel, order.creative)
-        for arm in trial.arms:
-            if arm_key(arm.spec.channel, arm.spec.creative) == key:
-                return arm.id
-    matching = [r for r in rules if r.matches(order.utm)]
-    if matching:
-        return max(matching, key=lambda r: r.specificity).arm_id
-    source, content = _slug(order.utm_source), _slug(order.utm_content)
-    if source and content:
-        for arm in trial.arms:
-            if _slug(arm.spec.channel) == source and _slug(arm.spec.creative) == content:
-                return arm.id
-    return None
-
-
-@dataclass(frozen=True)
-class SharedOrder:
-    """An order more than one arm claimed, and how it was credited."""
-
-    order_id: str
-    arms: tuple[int, ...]
-    credited: tuple[tuple[int, float], ...]  # (arm id, share)
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """Own orders credited to arms, with everything left out and why."""
-
-    results: tuple[DailyResult, ...]  # source ORDERS, one per arm and day with orders
-    counted: int  # paid orders credited to arms within the trial's dates
-    shared: tuple[SharedOrder, ...]
-    excluded: dict[str, tuple[int, float]]  # status → (orders, amount)
-    unattributed: tuple[tuple[tuple[str, str, str, str], int, float], ...]  # utm, n, amount
-    outside_dates: tuple[int, float]
-
-    def totals(self, arm_ids: Sequence[int]) -> dict[int, ArmTotals]:
-        out = {}
-        for arm_id in arm_ids:
-            rows = [r for r in self.results if r.arm_id == arm_id]
-            out[arm_id] = ArmTotals(
-                conversions=sum(r.conversions for r in rows),
-                revenue=round(sum(r.revenue for r in rows), 6),
-                days=len(rows),
-            )
-        return out
-
-
-def attribute(
-    trial: Trial,
-    orders: Sequence[OrderRow],
-    rules: Sequence[UtmRule],
-    rule: AttributionRule | None = None,
-) -> Attribution:
-    """Credit each paid order once to the arms that claim it (see the module notes)."""
-    rule = AttributionRule(rule or trial.spec.attribution_rule)
-    by_order: dict[str, list[OrderRow]] = defaultdict(list)
-    for o in orders:
-        by_order[o.order_id].append(o)
-    credits: dict[tuple[int, date], float] = defaultdict(float)
-    revenue: dict[tuple[int, date], float] = defaultdict(float)
-    excluded: dict[str, list[float]] = {}
-    unattributed: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
-    outside: list[float] = []
-    shared: list[SharedOrder] = []
-    counted = 0
-    for order_id, touches in by_order.items():
-        latest = max(touches, key=lambda o: (o.ordered_at, o.row))
-        status = max((o.status for o in touches), key=_FINALITY.__getitem__)
-        if status != OrderStatus.PAID:
-            excluded.setdefault(status.value, []).append(latest.amount)
-            continue
-        day = latest.ordered_at.date()
-        if not trial.spec.start <= day <= trial.spec.end:
-            outside.append(latest.amount)
-            continue
-        arms_of = [(o, resolve_arm(o, trial, rules)) for o in touches]
-        claimed = [(o, a) for o, a in arms_of if a is not None]
-        if not claimed:
-            unattributed[latest.utm].append(latest.amount)
-            continue
-        arm_ids = tuple(dict.fromkeys(a for _, a in claimed))
-        if rule == AttributionRule.SPLIT or len(arm_ids) == 1:
-            winners = arm_ids
-        else:
-            last_time = max(o.ordered_at for o, _ in claimed)
-            winners = tuple(dict.fromkeys(a for o, a in claimed if o.ordered_at == last_time))
-        share = 1 / len(winners)
-        for arm_id in winners:
-            credits[arm_id, day] += share
-            revenue[arm_id, day] += latest.amount * share
-        counted += 1
-        if len(arm_ids) > 1:
-            shared.append(SharedOrder(order_id, arm_ids, tuple((a, share) for a in winners)))
-    return Attribution(
-        results=_whole_conversions(credits, revenue),
-        counted=counted,
-        shared=tuple(shared),
-        excluded={k: (len(v), round(sum(v), 6)) for k, v in sorted(excluded.items())},
-        unattributed=tuple(
-            (utm, len(v), round(sum(v), 6)) for utm, v in sorted(unattributed.items())
-        ),
-        outside_dates=(len(outside), round(sum(outside), 6)),
-    )
-
-
-def _whole_conversions(credits, revenue) -> tuple[DailyResult, ...]:
-    """Round each day's fractional credits to whole orders by largest remainder."""
-    by_day: dict[date, dict[int, float]] = defaultdict(dict)
-    for (arm_id, day), value in credits.items():
-        by_day[day][arm_id] = value
-    out = []
-    for day in sorted(by_day):
-        shares = by_day[day]
-        total = round(sum(shares.values()))
-        floors = {a: math.floor(v + 1e-9) for a, v in shares.items()}
-        left = total - sum(floors.values())
-        order = sorted(shares, key=lambda a: (-(shares[a] - floors[a]), a))
-        for a in order[:left]:
-            floors[a] += 1
-        for arm_id in sorted(shares):
-            out.append(
-                DailyResult(
-                    arm_id=arm_id,
-                    day=day,
-                    impressions=0,
-                    clicks=0,
-                    conversions=floors[arm_id],
-                    spend=0.0,
-                    revenue=round(revenue[arm_id, day], 6),
-                    source=ResultSource.ORDERS,
-                )
-            )
-    return tuple(out)
-
-
-def order_results(store, trial: Trial) -> Attribution:
-    return attribute(trial, store.orders(trial.id), store.utm_rules(trial.id))
-
-
-def order_totals(store, trial: Trial) -> dict[int, ArmTotals] | None:
-    """Conversions and revenue own orders credit to each arm; None without orders."""
-    orders = store.orders(trial.id)
-    if not orders:
-        return None
-    credited = attribute(trial, orders, store.utm_rules(trial.id))
-    return credited.totals([a.id for a in trial.arms])
-
-
-def source_in_use(trial: Trial, has_orders: bool) -> ResultSource:
-    """Whose conversions and revenue the models read for this trial now."""
-    choice = trial.spec.results_source
-    if choice == ResultsChoice.ORDERS or (choice == ResultsChoice.AUTO and has_orders):
-        return ResultSource.ORDERS
-    return ResultSource.CHANNEL
-
-
-# -- reconciliation -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArmReconciliation:
-    arm_id: int
-    arm: str
-    channel_conversions: int
-    order_conversions: int
-    channel_revenue: float
-    order_revenue: float
-
-    @property
-    def conversions_difference(self) -> int:
-        return self.channel_conversions - self.order_conversions
-
-    @property
-    def revenue_difference(self) -> float:
-        return round(self.channel_revenue - self.order_revenue, 6)
-
-    @staticmethod
-    def _percent(difference: float, base: float) -> float | None:
-        return None if base == 0 else difference / base
-
-    @property
-    def conversions_difference_pct(self) -> float | None:
-        """How much the channel over-reports, as a share of own orders."""
-        return self._percent(self.conversions_difference, self.order_conversions)
-
-    @property
-    def revenue_difference_pct(self) -> float | None:
-        return self._percent(self.revenue_difference, self.order_revenue)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "arm": self.arm,
-            "channel_conversions": self.channel_conversions,
-            "order_conversions": self.order_conversions,
-            "conversions_difference": self.conversions_difference,
-            "conversions_difference_pct": self.conversions_difference_pct,
-            "channel_revenue": self.channel_revenue,
-            "order_revenue": self.order_revenue,
-            "revenue_difference": self.revenue_difference,
-            "revenue_difference_pct": self.revenue_difference_pct,
-        }
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    arms: tuple[ArmReconciliation, ...]
-    attribution: Attribution
-    source: ResultSource
-    has_orders: bool
-
-    def as_dict(self, trial: Trial) -> dict[str, Any]:
-        a = self.attribution
-        names = {arm.id: arm.name for arm in trial.arms}
-        return {
-            "trial": trial.name,
-            "results_source": trial.spec.results_source.value,
-            "source_in_use": self.source.value,
-            "attribution_rule": trial.spec.attribution_rule.value,
-            "arms": [r.as_dict() for r in self.arms],
-            "orders_counted": a.counted,
-            "excluded": {k: {"orders": n, "amount": v} for k, (n, v) in a.excluded.items()},
-            "shared_orders": [
-                {
-                    "order_id": s.order_id,
-                    "arms": [names.get(i, str(i)) for i in s.arms],
-                    "credited": [{"arm": names.get(i, str(i)), "share": w} for i, w in s.credited],
-                }
-                for s in a.shared
-            ],
-            "unattributed": [
-                {
-                    "utm_source": u[0],
-                    "utm_medium": u[1],
-                    "utm_campaign": u[2],
-                    "utm_content": u[3],
-                    "orders": n,
-                    "amount": v,
-                }
-                for u, n, v in a.unattributed
-            ],
-            "outside_dates": {"orders": a.outside_dates[0], "amount": a.outside_dates[1]},
-        }
-
-
-def reconcile(store, trial: Trial) -> Reconciliation:
-    """Channel-reported conversions and revenue per arm beside own orders."""
-    orders = store.orders(trial.id)
-    attribution = attribute(trial, orders, store.utm_rules(trial.id))
-    channel = store.arm_totals(trial.id)
-    own = attribution.totals([a.id for a in trial.arms])
-    arms = tuple(
-        ArmReconciliation(
-            arm_id=arm.id,
-            arm=arm.name,
-            channel_conversions=channel[arm.id].conversions,
-            order_conversions=own[arm.id].conversions,
-            channel_revenue=channel[arm.id].revenue,
-            order_revenue=own[arm.id].revenue,
-        )
-        for arm in trial.arms
-    )
-    return Reconciliation(
-        arms=arms,
-        attribution=attribution,
-        source=source_in_use(trial, bool(orders)),
-        has_orders=bool(orders),
     )

@@ -9,8 +9,9 @@ from tests.conftest import make_spec
 from tests.trials.test_cli import run, write
 from tests.trials.test_imports import FILES, create
 from trials.analysis import funnel_data
+from trials.attribution import attribute, reconcile, resolve_arm
 from trials.domain import AttributionRule, OrderRow, ResultRow, ResultsChoice, ResultSource
-from trials.orders import attribute, parse_status, reconcile, resolve_arm
+from trials.orders import parse_status
 from trials.store_imports import UtmRule
 
 
