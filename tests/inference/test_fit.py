@@ -43,18 +43,44 @@ def test_unpooled_binomial_mcmc_equals_the_conjugate_posterior(trial):
             assert abs(mass - 0.94) < 4 * np.sqrt(0.94 * 0.06 / ess)
 
 
-def test_new_days_reuse_the_compiled_model_and_report_progress(trial):
+def test_trials_of_any_shape_share_one_compiled_kernel_and_report_progress(trial):
+    from inference.density import log_density
+
     data, _ = trial
     fit_mcmc(data, seed=0)
-    count = compiled_model_count()
-    more, _ = simulate_trial(np.random.default_rng(8), channels=1, arms_per_channel=3, days=15)
+    other, _ = simulate_trial(np.random.default_rng(8), channels=2, arms_per_channel=3, days=15)
     seen = []
-    posterior = fit_mcmc(more, seed=0, progress=lambda f, m: seen.append((f, m)))
-    assert compiled_model_count() == count
+    posterior = fit_mcmc(other, seed=0, progress=lambda f, m: seen.append((f, m)))
+    # One machine-code version of the density serves every trial: nothing per shape.
+    assert len(log_density.signatures) == 1
+    assert compiled_model_count() == 0
     assert not any("compiling" in m for _, m in seen)
     assert seen and seen[-1] == (1.0, "summarising")
+    assert any(m == "sampling" for _, m in seen)
     assert all(0 <= f <= 1 for f, _ in seen)
     assert posterior.diagnostics.reliable, posterior.diagnostics.reasons
+
+
+def test_pymc_engine_reuses_its_compiled_model_and_agrees_with_the_kernel(trial):
+    """The PyMC model compiled by nutpie (the reference) gives the same posterior as the
+    hand-written density, and new days reuse its compiled model."""
+    data, _ = trial
+    reference = ModelSpec.from_dict({"sampler": {"engine": "pymc"}})
+    first = fit_mcmc(data, reference, seed=3)
+    count = compiled_model_count()
+    more, _ = simulate_trial(np.random.default_rng(7), channels=1, arms_per_channel=3, days=15)
+    seen = []
+    fit_mcmc(more, reference, seed=0, progress=lambda f, m: seen.append((f, m)))
+    assert compiled_model_count() == count >= 1
+    assert not any("compiling" in m for _, m in seen)
+    kernel = fit_mcmc(data, seed=4)
+    assert first.diagnostics.reliable and kernel.diagnostics.reliable
+    ess = min(first.diagnostics.ess_bulk_min, kernel.diagnostics.ess_bulk_min)
+    for metric in ("ctr", "cvr", "revenue_per_conversion", "roas"):
+        a, b = first.draws[metric], kernel.draws[metric]
+        # Two independent Monte-Carlo estimates of one mean: within 4 standard errors.
+        tolerance = 4 * np.sqrt(2 / ess) * np.maximum(a.std(axis=0), b.std(axis=0))
+        assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) < tolerance).all(), metric
 
 
 def test_same_data_and_seed_give_the_same_draws(trial):

@@ -1,0 +1,178 @@
+"""The hand-written funnel density (``inference.density``) as a model nutpie samples.
+
+nutpie's Rust sampler calls the log density through C function pointers, the way it runs
+PyMC models compiled with numba, so no Python runs between gradient evaluations and both
+chains work in parallel. The callbacks are numba ``cfunc``s cached on disk like the
+kernel: nothing is compiled per trial. A trial's arrays reach them through a table of
+(address, length) pairs; the model object keeps the arrays alive while it samples.
+
+This leans on nutpie's ``CompiledPyMCModel`` container (the pinned nutpie 0.16.8);
+every MCMC test in ``tests/inference/test_fit.py`` samples through it, so an upgrade that
+changes it fails there first.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+from inference.data import FunnelData
+from inference.density import arm_values, density_arrays, initial_point, layout_for, log_density
+from inference.spec import ModelSpec
+
+__all__ = ["EXPANDED", "sampler_model"]
+
+EXPANDED = ("ctr", "cvr", "revenue_per_conversion")
+# The table: (address, length) of each array, in this order.
+_ARRAYS = (
+    "ints",
+    "floats",
+    "arm_channel",
+    "ctr_start",
+    "ctr_n",
+    "ctr_k",
+    "cvr_start",
+    "cvr_n",
+    "cvr_k",
+    "totals",
+    "rev_arm",
+    "rev_n",
+    "rev_y",
+    "rev_logy",
+)
+_N_CHANNELS = 2 * len(_ARRAYS)
+_TABLE = _N_CHANNELS + 1
+
+
+@intrinsic
+def _pointer(typingctx, address):
+    """The integer ``address`` as a void pointer."""
+    sig = types.voidptr(address)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return sig, codegen
+
+
+@numba.njit(cache=True)
+def _array(table, i, dtype):
+    return numba.carray(_pointer(table[2 * i]), (table[2 * i + 1],), dtype=dtype)
+
+
+_LOGP_SIG = types.int64(
+    types.uint64,
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.voidptr,
+)
+_EXPAND_SIG = types.int64(
+    types.uint64,
+    types.uint64,
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.voidptr,
+)
+
+
+@numba.cfunc(_LOGP_SIG, cache=True, nogil=True)
+def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
+    table = numba.carray(table_ptr, (_TABLE,), dtype=np.uint64)
+    x = numba.carray(x_ptr, (dim,))
+    grad = numba.carray(grad_ptr, (dim,))
+    arm_channel = _array(table, 2, np.int64)
+    n_arms = arm_channel.shape[0]
+    value = log_density(
+        x,
+        grad,
+        _array(table, 0, np.int64),
+        _array(table, 1, np.float64),
+        arm_channel,
+        np.int64(table[_N_CHANNELS]),
+        _array(table, 3, np.int64),
+        _array(table, 4, np.float64),
+        _array(table, 5, np.float64),
+        _array(table, 6, np.int64),
+        _array(table, 7, np.float64),
+        _array(table, 8, np.float64),
+        _array(table, 9, np.float64).reshape((n_arms, 4)),
+        _array(table, 10, np.int64),
+        _array(table, 11, np.float64),
+        _array(table, 12, np.float64),
+        _array(table, 13, np.float64),
+    )
+    numba.carray(logp_ptr, (1,))[0] = value
+    for j in range(dim):
+        if not np.isfinite(grad[j]):
+            return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+@numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
+def _expand_callback(dim, n_expanded, x_ptr, out_ptr, table_ptr):
+    table = numba.carray(table_ptr, (_TABLE,), dtype=np.uint64)
+    arm_channel = _array(table, 2, np.int64)
+    n_arms = arm_channel.shape[0]
+    if n_expanded != 3 * n_arms:
+        return -1
+    out = numba.carray(out_ptr, (3, n_arms))
+    arm_values(
+        numba.carray(x_ptr, (dim,)),
+        _array(table, 0, np.int64),
+        _array(table, 1, np.float64),
+        arm_channel,
+        np.int64(table[_N_CHANNELS]),
+        out,
+    )
+    return 0
+
+
+def sampler_model(data: FunnelData, spec: ModelSpec):
+    """A nutpie model of ``spec``'s funnel model on ``data``, ready to sample.
+
+    Draws come back as ``ctr``, ``cvr`` and ``revenue_per_conversion`` with dims ``arm``.
+    Starting points: near the pooled data (``density.initial_point``), jittered by
+    U(-0.5, 0.5) per parameter from the chain's seed.
+    """
+    import pandas as pd
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    layout = layout_for(data, spec)
+    arm_channel, n_channels, *rows = density_arrays(data)
+    arrays = [layout.ints, layout.floats, arm_channel, *rows]
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    table = np.zeros(_TABLE, dtype=np.uint64)
+    for i, array in enumerate(arrays):
+        table[2 * i] = array.ctypes.data if array.size else 0
+        table[2 * i + 1] = array.size
+    table[_N_CHANNELS] = int(n_channels)
+    start = initial_point(data, spec)
+    n_arms = data.n_arms
+
+    def initial_points(seed):
+        return start + np.random.default_rng(seed).uniform(-0.5, 0.5, start.size)
+
+    names = list(EXPANDED)
+    shapes = [(n_arms,)] * 3
+    slices = [slice(i * n_arms, (i + 1) * n_arms) for i in range(3)]
+    return CompiledPyMCModel(
+        _n_dim=layout.n_dim,
+        dims={name: ("arm",) for name in names},
+        _coords={"arm": pd.Index(list(data.arms))},
+        _shapes=dict(zip(names, shapes, strict=True)),
+        compiled_logp_func=_logp_callback,
+        compiled_expand_func=_expand_callback,
+        initial_point_func=initial_points,
+        # Kept here so the arrays the table points into live as long as the model.
+        shared_data=dict(zip(_ARRAYS, arrays, strict=True)),
+        user_data=table,
+        n_expanded=3 * n_arms,
+        shape_info=(names, slices, shapes),
+        logp_func=None,
+        expand_func=None,
+    )

@@ -1,0 +1,187 @@
+"""The hand-written density against the PyMC model, its special functions against scipy,
+and its behaviour where naive formulas break (tier 1 and 2)."""
+
+import numpy as np
+import pytest
+from scipy import special
+
+from inference import FunnelData, ModelSpec
+from inference.density import (
+    _lgamma_digamma,
+    _lgamma_ratio,
+    arm_values,
+    density_arrays,
+    initial_point,
+    layout_for,
+    log_density,
+)
+from tests.inference.simulate import simulate_trial
+
+# Every structure the model can take: pooling, overdispersion, centred or not, and the
+# levels the data support (one or more channels, one or more arms per channel, orders).
+SPECS = {
+    "default": {},
+    "unpooled": {"pooling": "none"},
+    "binomial": {"overdispersion": False},
+    "centred": {"parameterization": "centred"},
+    "non-centred": {"parameterization": "non_centred"},
+}
+SHAPES = {
+    "2 channels x 2 arms": dict(channels=2, arms_per_channel=2),
+    "1 channel x 3 arms": dict(channels=1, arms_per_channel=3),
+    "3 channels x 1 arm": dict(channels=3, arms_per_channel=1),
+    "1 arm": dict(channels=1, arms_per_channel=1),
+}
+
+
+def trial(shape: str, seed: int = 3) -> FunnelData:
+    return simulate_trial(np.random.default_rng(seed), days=10, **SHAPES[shape])[0]
+
+
+def without_revenue(data: FunnelData) -> FunnelData:
+    from dataclasses import replace
+
+    return replace(data, revenue=np.zeros_like(data.revenue))
+
+
+def evaluate(data: FunnelData, spec: ModelSpec, x: np.ndarray) -> tuple[float, np.ndarray]:
+    layout = layout_for(data, spec)
+    grad = np.empty_like(x)
+    value = log_density(x, grad, layout.ints, layout.floats, *density_arrays(data))
+    return value, grad
+
+
+def pymc_reference(data: FunnelData, spec: ModelSpec):
+    """PyMC's log density and gradient as functions of the layout's flat vector."""
+    from inference.model import build_funnel_model
+
+    model = build_funnel_model(data, spec)
+    layout = layout_for(data, spec)
+    where = layout.offsets()
+    shapes = {name: np.shape(value) for name, value in model.initial_point().items()}
+    assert set(shapes) == set(where), "the layout names PyMC's value variables"
+    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+
+    def point(x):
+        return {name: x[where[name]].reshape(shapes[name]) for name in where}
+
+    def gradient(x):
+        flat, out, start = dlogp(point(x)), np.empty_like(x), 0
+        for var in model.value_vars:
+            size = int(np.prod(shapes[var.name]))
+            out[where[var.name]] = flat[start : start + size]
+            start += size
+        return out
+
+    return (lambda x: float(logp(point(x)))), gradient
+
+
+CASES = [(s, shape) for s in SPECS for shape in ("2 channels x 2 arms", "3 channels x 1 arm")]
+CASES += [("default", "1 channel x 3 arms"), ("default", "1 arm"), ("unpooled", "1 arm")]
+
+
+@pytest.mark.parametrize(("spec_name", "shape"), CASES)
+def test_density_and_gradient_equal_pymc_up_to_a_constant(spec_name, shape):
+    data = trial(shape)
+    spec = ModelSpec.from_dict(SPECS[spec_name])
+    reference, reference_gradient = pymc_reference(data, spec)
+    rng = np.random.default_rng(0)
+    start = initial_point(data, spec)
+    gaps = []
+    for _ in range(3):
+        x = start + rng.normal(0, 0.7, start.size)
+        value, grad = evaluate(data, spec, x)
+        gaps.append(value - reference(x))
+        np.testing.assert_allclose(grad, reference_gradient(x), rtol=1e-8, atol=1e-8)
+    # The constant (normalising terms PyMC keeps) is the same at every point.
+    assert np.ptp(gaps) < 1e-8 * max(1.0, abs(reference(start)))
+
+
+def test_density_without_any_orders_equals_pymc():
+    data = without_revenue(trial("2 channels x 2 arms"))
+    spec = ModelSpec()
+    reference, reference_gradient = pymc_reference(data, spec)
+    x = initial_point(data, spec) + 0.3
+    value, grad = evaluate(data, spec, x)
+    np.testing.assert_allclose(grad, reference_gradient(x), rtol=1e-8, atol=1e-8)
+    y = x - 0.5
+    assert abs((evaluate(data, spec, y)[0] - value) - (reference(y) - reference(x))) < 1e-8
+
+
+def test_arm_values_are_the_rates_and_order_values_at_a_point():
+    data = trial("2 channels x 2 arms")
+    for spec in (ModelSpec(), ModelSpec(pooling="none")):
+        layout = layout_for(data, spec)
+        x = np.random.default_rng(1).normal(0, 1, layout.n_dim)
+        out = np.empty((3, data.n_arms))
+        arm_values(x, layout.ints, layout.floats, data.arm_channel, data.n_channels, out)
+        where = layout.offsets()
+        if spec.pooling == "none":
+            np.testing.assert_allclose(out[0], special.expit(x[where["ctr_rate_logodds__"]]))
+            np.testing.assert_allclose(out[2], np.exp(x[where["log_order_value"]]))
+        else:
+            assert ((out[:2] > 0) & (out[:2] < 1)).all() and (out[2] > 0).all()
+
+
+@pytest.mark.parametrize("x", [1e-8, 0.003, 0.5, 1.0, 2.5, 9.99, 10.0, 37.2, 1e3, 1e7, 1e15])
+def test_log_gamma_and_digamma_equal_scipy(x):
+    lg, dg = _lgamma_digamma(x)
+    assert lg == pytest.approx(special.gammaln(x), rel=1e-13, abs=1e-13)
+    assert dg == pytest.approx(special.digamma(x), rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("x", [0.2, 7.0, 30.0, 4e4, 2e5, 1e9, 1e17])
+@pytest.mark.parametrize("m", [0.0, 1.0, 3.0, 250.0])
+def test_log_gamma_ratio_stays_exact_for_huge_arguments(x, m):
+    lg_x, dg_x = _lgamma_digamma(x)
+    value, slope = _lgamma_ratio(x, m, lg_x, dg_x)
+    if x < 1e6:
+        expected = special.gammaln(x + m) - special.gammaln(x)
+        # Two log Gammas of size G differ by rounding of about 1e-16 G.
+        assert value == pytest.approx(expected, rel=1e-11, abs=1e-15 * abs(special.gammaln(x + m)))
+    # lnG(x + m) - lnG(x) = m ln x + m (m - 1) / (2 x) + O(1 / x^2), where scipy's
+    # difference of two huge numbers would be rounding noise.
+    if x >= 1e9:
+        assert value == pytest.approx(m * np.log(x) + m * (m - 1) / (2 * x), rel=1e-14)
+        assert slope == pytest.approx(m / x - m * (m - 1) / (2 * x * x), rel=1e-9, abs=1e-30)
+
+
+def test_huge_concentration_tends_to_the_binomial_model():
+    """Beta-binomial days with kappa -> infinity are binomial: the density (less the
+    concentration's own prior) and its gradient match the model without overdispersion."""
+    data = trial("2 channels x 2 arms")
+    over, plain = ModelSpec(), ModelSpec(overdispersion=False)
+    lay_over, lay_plain = layout_for(data, over), layout_for(data, plain)
+    x_plain = initial_point(data, plain) + 0.2
+    x_over = np.empty(lay_over.n_dim)
+    where_over, where_plain = lay_over.offsets(), lay_plain.offsets()
+    for name, at in where_plain.items():
+        x_over[where_over[name]] = x_plain[at]
+    u = 45.0  # kappa = 3.5e19
+    x_over[where_over["ctr_concentration_log__"]] = u
+    x_over[where_over["cvr_concentration_log__"]] = u
+    value_over, grad_over = evaluate(data, over, x_over)
+    value_plain, grad_plain = evaluate(data, plain, x_plain)
+    p = over.priors
+    prior = -((u - np.log(p.concentration_median)) ** 2) / p.concentration_log_sd**2
+    assert value_over - prior == pytest.approx(value_plain, rel=1e-9)
+    for name, at in where_plain.items():
+        np.testing.assert_allclose(grad_over[where_over[name]], grad_plain[at], rtol=1e-6)
+
+
+def test_rows_are_grouped_by_arm_whatever_order_they_come_in():
+    data = trial("2 channels x 2 arms")
+    order = np.random.default_rng(5).permutation(len(data.arm))
+    from dataclasses import replace
+
+    shuffled = replace(
+        data,
+        **{
+            name: getattr(data, name)[order]
+            for name in ("arm", "day", "impressions", "clicks", "conversions", "spend", "revenue")
+        },
+    )
+    x = initial_point(data, ModelSpec()) + 0.1
+    a, b = evaluate(data, ModelSpec(), x), evaluate(shuffled, ModelSpec(), x)
+    assert a[0] == pytest.approx(b[0], rel=1e-12)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-10)
