@@ -42,8 +42,11 @@ $(BIN)/python:
 	  ". Run with PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 
+# The sampler's kernel is compiled once here and cached on disk (inference/__pycache__),
+# so the app's first fit only loads it.
 $(VENV)/.app-installed: requirements.txt constraints.txt | $(BIN)/python
 	$(PIP) -r requirements.txt -c constraints.txt
+	$(BIN)/python -c "import inference.sampler_model"
 	@touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed

@@ -89,7 +89,7 @@ class Layout:
 
 def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
     """The parameter layout of ``spec``'s model for ``data`` (as ``build_funnel_model``)."""
-    from inference.model import arm_level_centred, structure
+    from inference.levels import arm_level_centred, structure
 
     p = spec.priors
     channel_level, arm_level = structure(data)

@@ -27,7 +27,7 @@ import numpy as np
 
 from inference.data import FunnelData
 from inference.derived import stage_posterior
-from inference.spec import ModelSpec
+from inference.spec import ModelSpec, SamplerSettings
 from inference.summary import Diagnostics, Posterior
 
 __all__ = ["FitError", "Progress", "clear_compiled_models", "compiled_model_count", "fit_mcmc"]
@@ -36,6 +36,7 @@ R_HAT_MAX = 1.01
 ESS_MIN = 400
 EBFMI_MIN = 0.3
 CACHE_SIZE = 16
+RETRY_TARGET_ACCEPT = 0.98
 
 Progress = Callable[[float, str], None]
 
@@ -61,7 +62,7 @@ def clear_compiled_models() -> None:
 
 
 def _cache_key(data: FunnelData, spec: ModelSpec) -> tuple:
-    from inference.model import arm_level_centred
+    from inference.levels import arm_level_centred
 
     has_revenue = bool(data.has_revenue.any())
     return (
@@ -126,11 +127,33 @@ def fit_mcmc(
         raise FitError("there is no data to fit yet")
     try:
         compiled = _compiled_for(data, spec, progress)
-        trace = _sample(compiled, spec, seed, progress)
+        settings = spec.sampler
+        posterior = _run(compiled, data, spec, settings, seed, progress, started)
+        if not posterior.diagnostics.reliable and settings.retry:
+            # What one would do by hand: smaller steps and a longer run, judged afresh.
+            first = "; ".join(posterior.diagnostics.reasons)
+            settings = replace(
+                settings,
+                draws=2 * settings.draws,
+                target_accept=max(settings.target_accept, RETRY_TARGET_ACCEPT),
+            )
+            progress(0.0, f"sampling again with smaller steps ({first})")
+            posterior = _run(compiled, data, spec, settings, seed + 1, progress, started)
+            note = (
+                f"sampled twice: the first run failed a check ({first}); the second used "
+                f"{settings.draws} draws per chain and target acceptance "
+                f"{settings.target_accept}"
+            )
+            posterior = replace(posterior, notes=(*posterior.notes, note))
     except FitError:
         raise
     except Exception as e:  # the sampler's own errors carry Rust backtraces
         raise FitError(f"the sampler failed ({type(e).__name__}: {_first_line(e)})") from e
+    return replace(posterior, seed=seed, seconds=time.perf_counter() - started)
+
+
+def _run(compiled, data, spec, settings, seed, progress, started) -> Posterior:
+    trace = _sample(compiled, settings, seed, progress)
     progress(1.0, "summarising")
     stack = lambda name: trace.posterior[name].values.reshape(-1, data.n_arms)  # noqa: E731
     posterior = stage_posterior(
@@ -144,13 +167,12 @@ def fit_mcmc(
         started=started,
     )
     diagnostics = _diagnostics(trace, posterior.draws, data.n_arms, posterior.undefined)
-    return replace(posterior, diagnostics=diagnostics, seconds=time.perf_counter() - started)
+    return replace(posterior, diagnostics=diagnostics)
 
 
-def _sample(compiled, spec: ModelSpec, seed: int, progress: Progress):
+def _sample(compiled, s: SamplerSettings, seed: int, progress: Progress):
     import nutpie
 
-    s = spec.sampler
     sampler = nutpie.sample(
         compiled,
         draws=s.draws,

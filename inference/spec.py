@@ -81,6 +81,9 @@ class SamplerSettings:
     # per machine; "pymc": the PyMC model compiled by nutpie, once per trial shape. Both
     # are the same model (tested to agree to rounding); "pymc" is the reference.
     engine: Engine = "numba"
+    # A run that fails a gate (divergences, R-hat, ESS) is sampled once more with twice
+    # the draws and target acceptance 0.98, and judged afresh; the note says so.
+    retry: bool = True
 
     def __post_init__(self) -> None:
         for name in ("draws", "tune", "chains", "cores"):

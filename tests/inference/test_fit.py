@@ -1,5 +1,7 @@
 """Fitting: MCMC against the exact path (tier 1), caching, progress, gates and errors."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -44,15 +46,25 @@ def test_unpooled_binomial_mcmc_equals_the_conjugate_posterior(trial):
 
 
 def test_trials_of_any_shape_share_one_compiled_kernel_and_report_progress(trial):
-    from inference.density import log_density
+    from numba.core import event
+
+    class Compiles(event.Listener):
+        count = 0
+
+        def on_start(self, e):
+            self.count += 1
+
+        def on_end(self, e):
+            pass
 
     data, _ = trial
     fit_mcmc(data, seed=0)
     other, _ = simulate_trial(np.random.default_rng(8), channels=2, arms_per_channel=3, days=15)
-    seen = []
-    posterior = fit_mcmc(other, seed=0, progress=lambda f, m: seen.append((f, m)))
+    seen, compiles = [], Compiles()
+    with event.install_listener("numba:compile", compiles):
+        posterior = fit_mcmc(other, seed=0, progress=lambda f, m: seen.append((f, m)))
     # One machine-code version of the density serves every trial: nothing per shape.
-    assert len(log_density.signatures) == 1
+    assert compiles.count == 0
     assert compiled_model_count() == 0
     assert not any("compiling" in m for _, m in seen)
     assert seen and seen[-1] == (1.0, "summarising")
@@ -134,3 +146,40 @@ def test_gates_mark_bad_fits_unreliable_with_reasons():
     assert "3 divergent transitions" in bad.reasons
     few = _diagnostics(_Trace(4, 0), {"ctr": rng.normal(size=(200, 2))}, 2, {})
     assert any("ESS" in r for r in few.reasons)
+
+
+def test_a_run_that_fails_a_gate_is_sampled_again_with_smaller_steps(trial, monkeypatch):
+    import inference.fit as fit
+
+    real, calls, runs = fit._diagnostics, [], []
+    real_sample = fit._sample
+
+    def first_run_diverges(trace, draws, n_arms, undefined):
+        calls.append(n_arms)
+        result = real(trace, draws, n_arms, undefined)
+        if len(calls) == 1:
+            return replace(
+                result, divergences=3, reliable=False, reasons=("3 divergent transitions",)
+            )
+        return result
+
+    def recording_sample(compiled, settings, seed, progress):
+        runs.append(settings)
+        return real_sample(compiled, settings, seed, progress)
+
+    monkeypatch.setattr(fit, "_diagnostics", first_run_diverges)
+    monkeypatch.setattr(fit, "_sample", recording_sample)
+    seen = []
+    posterior = fit_mcmc(trial[0], seed=5, progress=lambda f, m: seen.append(m))
+    assert [s.target_accept for s in runs] == [ModelSpec().sampler.target_accept, 0.98]
+    assert runs[1].draws == 2 * runs[0].draws
+    assert posterior.diagnostics.reliable
+    assert posterior.draws["ctr"].shape[0] == runs[1].draws * runs[1].chains
+    assert any("sampling again with smaller steps (3 divergent" in m for m in seen)
+    assert any(n.startswith("sampled twice: the first run failed a check") for n in posterior.notes)
+    # Switched off, the first verdict stands.
+    runs.clear()
+    calls.clear()
+    no_retry = ModelSpec.from_dict({"sampler": {"retry": False}})
+    assert not fit_mcmc(trial[0], no_retry, seed=5).diagnostics.reliable
+    assert len(runs) == 1
