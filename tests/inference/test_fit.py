@@ -183,3 +183,23 @@ def test_a_run_that_fails_a_gate_is_sampled_again_with_smaller_steps(trial, monk
     no_retry = ModelSpec.from_dict({"sampler": {"retry": False}})
     assert not fit_mcmc(trial[0], no_retry, seed=5).diagnostics.reliable
     assert len(runs) == 1
+
+
+def test_a_fit_in_a_fresh_process_loads_neither_pymc_nor_pytensor():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, numpy as np; from inference.fit import fit_mcmc; "
+        "from tests.inference.simulate import simulate_trial; "
+        "data, _ = simulate_trial(np.random.default_rng(1), channels=2, arms_per_channel=2, "
+        "days=7); p = fit_mcmc(data, seed=1); "
+        "print(p.diagnostics.reliable, [m for m in ('pymc', 'pytensor') if m in sys.modules])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "True []"

@@ -216,7 +216,8 @@ def test_list_and_show_do_not_import_the_modelling_stack():
     code = (
         "import sys; from trials.cli import main; main(['demo']); main(['list']); "
         "main(['show', '1']); "
-        "heavy = [m for m in ('pymc', 'pytensor', 'arviz', 'streamlit') if m in sys.modules]; "
+        "heavy = [m for m in ('pymc', 'pytensor', 'arviz', 'nutpie', 'numba', 'streamlit') "
+        "if m in sys.modules]; "
         "print(heavy)"
     )
     done = subprocess.run(
