@@ -7,7 +7,7 @@ loops, so that:
 * it compiles once per machine, not once per trial shape: the functions take arrays of
   any length and numba keeps the machine code on disk (``cache=True``), so a freshly
   started app loads it in a fraction of a second instead of compiling for 10-20 s;
-* a gradient costs about a third of the generated code's, because the special functions
+* a gradient costs about half of the generated code's, partly because the special functions
   that cancel are never computed (a day with no conversions adds nothing to the
   beta-binomial's first term) and ``log Gamma`` and ``digamma`` share one series.
 
@@ -51,7 +51,6 @@ __all__ = [
     "initial_point",
     "layout_for",
     "log_density",
-    "warm_up",
 ]
 
 QUANTITIES = ("ctr", "cvr", "log_order_value")
@@ -578,20 +577,3 @@ def _prior_log_median(name: str, spec: ModelSpec) -> float:
     if "channel" in name:
         return math.log(p.revenue_channel_spread if revenue else p.channel_spread)
     return math.log(p.revenue_arm_spread if revenue else p.arm_spread)
-
-
-def warm_up() -> None:
-    """Compile (or load from numba's disk cache) the kernel on a tiny trial."""
-    data = FunnelData.from_rows(
-        [("a", "x"), ("a", "y"), ("b", "z")],
-        [
-            dict(arm=a, day="2026-01-01", impressions=100, clicks=5, conversions=1, spend=1.0,
-                 revenue=3.0)
-            for a in range(3)
-        ],
-    )  # fmt: skip
-    spec = ModelSpec()
-    layout = layout_for(data, spec)
-    x = np.zeros(layout.n_dim)
-    log_density(x, np.empty_like(x), layout.ints, layout.floats, *density_arrays(data))
-    arm_values(x, layout.ints, layout.floats, data.arm_channel, data.n_channels, np.empty((3, 3)))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft, special, stats
 
-__all__ = ["convergence", "ess_bulk", "ess_tail", "rank_rhat"]
+__all__ = ["convergence", "ebfmi", "ess_bulk", "ess_tail", "rank_rhat"]
 
 
 def convergence(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,6 +59,19 @@ def ess_tail(draws: np.ndarray) -> np.ndarray:
     below_low = (split <= low[:, None, None]).astype(np.float64)
     below_high = (split <= high[:, None, None]).astype(np.float64)
     return np.fmin(_ess(below_low), _ess(below_high))
+
+
+def ebfmi(energy: np.ndarray) -> np.ndarray:
+    """Estimated Bayesian fraction of missing information per chain, from the sampler's
+    Hamiltonian energy shaped (chain, draw): E-BFMI = mean((E_t - E_{t-1})^2) / var(E)
+    (sample variance, n - 1).
+
+    Below about 0.3 the momentum resampling cannot move the chain across the energy
+    levels the posterior needs (Betancourt 2016); as ArviZ's ``bfmi``, which compiles a
+    numba function in every new process.
+    """
+    energy = np.asarray(energy, dtype=np.float64)
+    return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)
 
 
 def _split_chains(draws: np.ndarray) -> np.ndarray:

@@ -207,9 +207,8 @@ def _draws_done(sampler) -> int:
 
 
 def _diagnostics(trace, draws, n_arms: int, undefined) -> Diagnostics:
-    import arviz as az
-
     from inference.diagnostics import convergence
+    from inference.diagnostics import ebfmi as energy_bfmi
 
     chains = trace.posterior.sizes["chain"]
     # Each metric is judged on the arms where it is defined.
@@ -221,10 +220,8 @@ def _diagnostics(trace, draws, n_arms: int, undefined) -> Diagnostics:
     r_hats, bulk, tail = convergence(np.concatenate(defined))
     r_hat, ess_bulk, ess_tail = np.nanmax(r_hats), np.nanmin(bulk), np.nanmin(tail)
     divergences = int(trace.sample_stats["diverging"].sum())
-    try:
-        ebfmi = float(np.min(az.bfmi(trace)))
-    except Exception:
-        ebfmi = float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ebfmi = float(np.min(energy_bfmi(trace.sample_stats["energy"].values)))
     reasons = []
     if not r_hat <= R_HAT_MAX:
         reasons.append(f"R-hat {r_hat:.3f} is above {R_HAT_MAX} (chains disagree)")

@@ -41,3 +41,11 @@ def test_single_chain_has_no_r_hat_and_tiny_runs_no_ess():
     x = np.random.default_rng(0).normal(size=(2, 1, 50))
     assert np.isnan(rank_rhat(x)).all()
     assert np.isnan(ess_bulk(np.zeros((2, 2, 3)) + np.arange(3))).all()
+
+
+def test_ebfmi_equals_arviz():
+    from inference.diagnostics import ebfmi
+
+    rng = np.random.default_rng(4)
+    energy = np.cumsum(rng.normal(size=(3, 800)), axis=1) * 0.2 + rng.normal(size=(3, 800))
+    np.testing.assert_allclose(ebfmi(energy), az.bfmi(energy), rtol=1e-12)

@@ -125,13 +125,20 @@ def test_sampler_failure_is_a_plain_message(trial, monkeypatch):
 class _Trace:
     """Just enough of an InferenceData for the diagnostics."""
 
-    def __init__(self, chains, divergences):
+    def __init__(self, chains, divergences, energy=None):
         import xarray as xr
 
         self.posterior = xr.Dataset(coords={"chain": range(chains)})
         diverging = np.zeros((chains, 500), dtype=bool)
         diverging.flat[:divergences] = True
-        self.sample_stats = xr.Dataset({"diverging": (("chain", "draw"), diverging)})
+        if energy is None:
+            energy = np.random.default_rng(1).normal(size=(chains, 500))
+        self.sample_stats = xr.Dataset(
+            {
+                "diverging": (("chain", "draw"), diverging),
+                "energy": (("chain", "draw"), energy),
+            }
+        )
 
 
 def test_gates_mark_bad_fits_unreliable_with_reasons():
@@ -146,6 +153,11 @@ def test_gates_mark_bad_fits_unreliable_with_reasons():
     assert "3 divergent transitions" in bad.reasons
     few = _diagnostics(_Trace(4, 0), {"ctr": rng.normal(size=(200, 2))}, 2, {})
     assert any("ESS" in r for r in few.reasons)
+    # Energy that barely moves between draws: the chains cannot explore (E-BFMI ~ 0.01).
+    sticky = np.cumsum(rng.normal(size=(4, 500)), axis=1)
+    stuck_energy = _diagnostics(_Trace(4, 0, energy=sticky), good, 2, {})
+    assert not stuck_energy.reliable
+    assert any("E-BFMI" in r for r in stuck_energy.reasons)
 
 
 def test_a_run_that_fails_a_gate_is_sampled_again_with_smaller_steps(trial, monkeypatch):
@@ -203,3 +215,39 @@ def test_a_fit_in_a_fresh_process_loads_neither_pymc_nor_pytensor():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "True []"
+
+
+def test_the_compiled_kernel_survives_a_restart():
+    """A second process loads the sampler's machine code from numba's disk cache: no
+    compilation at all between starting and a finished fit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from numba.core import event\n"
+        "class Compiles(event.Listener):\n"
+        "    count = 0\n"
+        "    def on_start(self, e): self.count += 1\n"
+        "    def on_end(self, e): pass\n"
+        "compiles = Compiles()\n"
+        "with event.install_listener('numba:compile', compiles):\n"
+        "    import numpy as np\n"
+        "    from inference.fit import fit_mcmc\n"
+        "    from tests.inference.simulate import simulate_trial\n"
+        "    data, _ = simulate_trial(np.random.default_rng(2), channels=1, "
+        "arms_per_channel=2, days=5)\n"
+        "    fit_mcmc(data, seed=1)\n"
+        "print(compiles.count)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+
+    def fresh_process() -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.strip().splitlines()[-1])
+
+    fresh_process()  # fills the cache if this checkout's is empty or stale
+    assert fresh_process() == 0
