@@ -80,7 +80,7 @@ def show_allocation(trial: Trial, posterior, spent: float) -> None:
             "Today's split": a.current_budgets,
             "Expected revenue": a.expected_revenue,
         }
-    )
+    ).round(2)  # money: cents, not the optimiser's decimals
     c1, c2, c3 = st.columns(3)
     c1.metric(
         f"Expected revenue ({cur})",
@@ -116,7 +116,8 @@ def show_allocation(trial: Trial, posterior, spent: float) -> None:
             yOffset="Split:N",
             color=alt.Color("Split:N", legend=alt.Legend(orient="bottom", title=None)),
         )
-        .properties(height=60 + 50 * len(frame)),
+        # A step per bar: a fixed height collapses the offset bands (labels overlap).
+        .properties(height=alt.Step(22)),
         width="stretch",
     )
     st.caption(
