@@ -13,16 +13,26 @@ changes it fails there first.
 
 from __future__ import annotations
 
+import itertools
+
 import numba
 import numpy as np
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from inference.curve_density import EXPANDED as CURVE_EXPANDED
+from inference.curve_density import curve_expand, curve_log_density
 from inference.data import FunnelData
 from inference.density import arm_values, density_arrays, initial_point, layout_for, log_density
 from inference.spec import ModelSpec
 
-__all__ = ["EXPANDED", "sampler_model"]
+__all__ = [
+    "EXPANDED",
+    "callback_model",
+    "curve_sampler_model",
+    "sampler_model",
+    "table_array",
+]
 
 EXPANDED = ("ctr", "cvr", "revenue_per_conversion")
 # The table: (address, length) of each array, in this order.
@@ -58,8 +68,12 @@ def _pointer(typingctx, address):
 
 
 @numba.njit(cache=True)
-def _array(table, i, dtype):
+def table_array(table, i, dtype):
+    """The ``i``-th array of a callback's table, viewed in place."""
     return numba.carray(_pointer(table[2 * i]), (table[2 * i + 1],), dtype=dtype)
+
+
+_array = table_array
 
 
 _LOGP_SIG = types.int64(
@@ -132,6 +146,58 @@ def _expand_callback(dim, n_expanded, x_ptr, out_ptr, table_ptr):
     return 0
 
 
+@numba.cfunc(_LOGP_SIG, cache=True, nogil=True)
+def _curve_logp_callback(dim, u_ptr, grad_ptr, logp_ptr, table_ptr):
+    table = numba.carray(table_ptr, (12,), dtype=np.uint64)
+    grad = numba.carray(grad_ptr, (dim,))
+    value = curve_log_density(
+        numba.carray(u_ptr, (dim,)),
+        grad,
+        table_array(table, 0, np.float64),
+        table_array(table, 1, np.float64),
+        table_array(table, 2, np.float64),
+        table_array(table, 3, np.float64),
+        table_array(table, 4, np.float64),
+        table_array(table, 5, np.float64),
+    )
+    numba.carray(logp_ptr, (1,))[0] = value
+    for j in range(dim):
+        if not np.isfinite(grad[j]):
+            return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+@numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
+def _curve_expand_callback(dim, n_expanded, u_ptr, out_ptr, table_ptr):
+    if n_expanded != 5:
+        return -1
+    curve_expand(numba.carray(u_ptr, (dim,)), numba.carray(out_ptr, (5,)))
+    return 0
+
+
+def curve_sampler_model(floats, x, conversions, revenue, has_orders, start):
+    """A nutpie model of one arm's response curve (``inference.curve_density``)."""
+    log_revenue = np.log(np.where(has_orders > 0, revenue, 1.0))
+    return callback_model(
+        _curve_logp_callback,
+        _curve_expand_callback,
+        {
+            "floats": np.asarray(floats, dtype=np.float64),
+            "x": np.asarray(x, dtype=np.float64),
+            "conversions": np.asarray(conversions, dtype=np.float64),
+            "revenue": np.asarray(revenue, dtype=np.float64),
+            "has_orders": np.asarray(has_orders, dtype=np.float64),
+            "log_revenue": log_revenue,
+        },
+        scalars=[],
+        start=np.asarray(start, dtype=np.float64),
+        variables=[(name, (), ()) for name in CURVE_EXPANDED],
+        coords={},
+    )
+
+
 def sampler_model(data: FunnelData, spec: ModelSpec):
     """A nutpie model of ``spec``'s funnel model on ``data``, ready to sample.
 
@@ -139,40 +205,59 @@ def sampler_model(data: FunnelData, spec: ModelSpec):
     Starting points: near the pooled data (``density.initial_point``), jittered by
     U(-0.5, 0.5) per parameter from the chain's seed.
     """
+    layout = layout_for(data, spec)
+    arm_channel, n_channels, *rows = density_arrays(data)
+    n_arms = data.n_arms
+    return callback_model(
+        _logp_callback,
+        _expand_callback,
+        dict(zip(_ARRAYS, [layout.ints, layout.floats, arm_channel, *rows], strict=True)),
+        scalars=[int(n_channels)],
+        start=initial_point(data, spec),
+        variables=[(name, (n_arms,), ("arm",)) for name in EXPANDED],
+        coords={"arm": list(data.arms)},
+    )
+
+
+def callback_model(logp, expand, arrays, *, scalars, start, variables, coords):
+    """nutpie's container for a model given as two numba ``cfunc``s.
+
+    ``arrays`` (name -> array, in the order the callbacks read them) are passed as a table
+    of (address, length) pairs followed by the integer ``scalars``; ``variables`` lists
+    what ``expand`` writes, as (name, shape, dims). Chains start at ``start`` plus
+    U(-0.5, 0.5) jitter drawn from their seed.
+    """
     import pandas as pd
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    layout = layout_for(data, spec)
-    arm_channel, n_channels, *rows = density_arrays(data)
-    arrays = [layout.ints, layout.floats, arm_channel, *rows]
-    arrays = [np.ascontiguousarray(a) for a in arrays]
-    table = np.zeros(_TABLE, dtype=np.uint64)
-    for i, array in enumerate(arrays):
+    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    table = np.zeros(2 * len(arrays) + len(scalars), dtype=np.uint64)
+    for i, array in enumerate(arrays.values()):
         table[2 * i] = array.ctypes.data if array.size else 0
         table[2 * i + 1] = array.size
-    table[_N_CHANNELS] = int(n_channels)
-    start = initial_point(data, spec)
-    n_arms = data.n_arms
+    for j, value in enumerate(scalars):
+        table[2 * len(arrays) + j] = value
 
     def initial_points(seed):
         return start + np.random.default_rng(seed).uniform(-0.5, 0.5, start.size)
 
-    names = list(EXPANDED)
-    shapes = [(n_arms,)] * 3
-    slices = [slice(i * n_arms, (i + 1) * n_arms) for i in range(3)]
+    names = [name for name, _, _ in variables]
+    shapes = [shape for _, shape, _ in variables]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
     return CompiledPyMCModel(
-        _n_dim=layout.n_dim,
-        dims={name: ("arm",) for name in names},
-        _coords={"arm": pd.Index(list(data.arms))},
+        _n_dim=start.size,
+        dims={name: dims for name, _, dims in variables if dims},
+        _coords={name: pd.Index(values) for name, values in coords.items()},
         _shapes=dict(zip(names, shapes, strict=True)),
-        compiled_logp_func=_logp_callback,
-        compiled_expand_func=_expand_callback,
+        compiled_logp_func=logp,
+        compiled_expand_func=expand,
         initial_point_func=initial_points,
         # Kept here so the arrays the table points into live as long as the model.
-        shared_data=dict(zip(_ARRAYS, arrays, strict=True)),
+        shared_data=arrays,
         user_data=table,
-        n_expanded=3 * n_arms,
-        shape_info=(names, slices, shapes),
+        n_expanded=int(offsets[-1]),
+        shape_info=(names, [slice(a, b) for a, b in itertools.pairwise(offsets)], shapes),
         logp_func=None,
         expand_func=None,
     )

@@ -21,14 +21,14 @@ m0 ~ LogNormal(log(mean conversions a day at s0), 0.5), k ~ LogNormal(log 2, 1.5
 alpha ~ LogNormal(log 20, 1), v ~ LogNormal(log(mean order value), 1), a ~ Gamma(2, 1).
 
 The specification (:class:`SaturationPriors`, :class:`SpendLadder`) knows nothing of PyMC;
-:func:`build_saturation_model` translates it, and :func:`fit_saturation` samples it with
-nutpie, compiled once per ladder length.
+:func:`build_saturation_model` translates it into PyMC, and :func:`fit_saturation` samples
+the same density written out by hand (``inference.curve_density``, compiled once per
+machine and tested equal to PyMC's) with nutpie, so no arm waits for a compile.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,17 +128,25 @@ def break_even_spend(order_value, m0, k, s0, break_even):
 
 
 def model_values(ladder: SpendLadder) -> dict[str, np.ndarray]:
-    """The data the model reads, scaled to today's spend level."""
+    """The data the model reads, scaled to today's spend level.
+
+    Only days with spend enter: the curve has nothing to say about a paused day, and
+    conversions credited to one (late attribution) would be impossible under it.
+    """
     s0 = ladder.current_spend
-    recent = [c for s, c in zip(ladder.spend, ladder.conversions, strict=True) if s > 0]
-    level = max(float(np.mean(recent[-MIN_DAYS_PER_LEVEL:])), 0.5)
-    with_orders = ladder.conversions > 0
-    revenue = ladder.revenue[with_orders].sum()
-    value = revenue / ladder.conversions[with_orders].sum() if revenue > 0 else 1.0
+    spent = ladder.spend > 0
+    spend, conversions = ladder.spend[spent], ladder.conversions[spent]
+    revenue = ladder.revenue[spent]
+    level = max(float(np.mean(conversions[-MIN_DAYS_PER_LEVEL:])), 0.5)
+    # Days with conversions but no revenue (not yet paid, or a free trial) say nothing
+    # about order values, as in the funnel model.
+    with_orders = (conversions > 0) & (revenue > 0)
+    total = revenue[with_orders].sum()
+    value = total / conversions[with_orders].sum() if total > 0 else 1.0
     return {
-        "x": ladder.spend / s0,
-        "conversions": ladder.conversions,
-        "revenue": np.where(with_orders, ladder.revenue, 1.0),
+        "x": spend / s0,
+        "conversions": conversions,
+        "revenue": np.where(with_orders, revenue, 1.0),
         "has_orders": with_orders.astype(float),
         "log_level": np.asarray(math.log(level)),
         "log_value": np.asarray(math.log(value)),
@@ -152,7 +160,7 @@ def build_saturation_model(ladder: SpendLadder, priors: SaturationPriors | None 
 
     priors = priors or SaturationPriors()
     values = model_values(ladder)
-    coords = {"day": np.arange(len(ladder.spend))}
+    coords = {"day": np.arange(len(values["x"]))}
     with pm.Model(coords=coords) as model:
         x = pm.Data("x", values["x"], dims="day")
         conversions = pm.Data("conversions", values["conversions"], dims="day")
@@ -226,10 +234,6 @@ def neutral_curve(ladder: SpendLadder, reason: str) -> ResponseCurve:
     return ResponseCurve(s0, none, None, none, s0 * STEP, none, None, f"No curve yet: {reason}.")
 
 
-_compiled: dict[tuple, object] = {}
-_lock = threading.Lock()
-
-
 def fit_saturation(
     ladder: SpendLadder,
     break_even: float,
@@ -247,18 +251,19 @@ def fit_saturation(
         return neutral_curve(ladder, reason)
     import nutpie
 
+    from inference.curve_density import curve_floats
     from inference.diagnostics import convergence
+    from inference.sampler_model import curve_sampler_model
 
     priors = priors or SaturationPriors()
-    key = (len(ladder.spend), priors)
-    with _lock:
-        compiled = _compiled.get(key)
-    if compiled is None:
-        compiled = nutpie.compile_pymc_model(build_saturation_model(ladder, priors))
-        with _lock:
-            _compiled[key] = compiled
+    values = model_values(ladder)
+    floats = curve_floats(float(values["log_level"]), float(values["log_value"]), priors)
+    start = np.array([floats[0], floats[2], floats[4], floats[6], math.log(2.0)])
+    model = curve_sampler_model(
+        floats, values["x"], values["conversions"], values["revenue"], values["has_orders"], start
+    )
     trace = nutpie.sample(
-        compiled.with_data(**model_values(ladder)),
+        model,
         draws=draws,
         tune=tune,
         chains=chains,
