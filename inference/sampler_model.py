@@ -76,6 +76,17 @@ def table_array(table, i, dtype):
 _array = table_array
 
 
+@numba.njit(cache=True)
+def _status(value, grad, logp_ptr):
+    """Store the log density for nutpie and say whether it is usable: 0 yes, 3 a
+    non-finite gradient, 4 a non-finite density (nutpie treats both as a divergence)."""
+    numba.carray(logp_ptr, (1,))[0] = value
+    for j in range(grad.shape[0]):
+        if not np.isfinite(grad[j]):
+            return 3
+    return 0 if np.isfinite(value) else 4
+
+
 _LOGP_SIG = types.int64(
     types.uint64,
     types.CPointer(types.double),
@@ -118,13 +129,7 @@ def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
         _array(table, 12, np.float64),
         _array(table, 13, np.float64),
     )
-    numba.carray(logp_ptr, (1,))[0] = value
-    for j in range(dim):
-        if not np.isfinite(grad[j]):
-            return 3
-    if not np.isfinite(value):
-        return 4
-    return 0
+    return _status(value, grad, logp_ptr)
 
 
 @numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
@@ -160,13 +165,7 @@ def _curve_logp_callback(dim, u_ptr, grad_ptr, logp_ptr, table_ptr):
         table_array(table, 4, np.float64),
         table_array(table, 5, np.float64),
     )
-    numba.carray(logp_ptr, (1,))[0] = value
-    for j in range(dim):
-        if not np.isfinite(grad[j]):
-            return 3
-    if not np.isfinite(value):
-        return 4
-    return 0
+    return _status(value, grad, logp_ptr)
 
 
 @numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
