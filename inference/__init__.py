@@ -1,7 +1,8 @@
 """The Bayesian engine: funnel posteriors per arm, exact and by MCMC.
 
-Plain Python (no Streamlit). ``import inference`` is cheap: PyMC, nutpie and ArviZ load
-only when an MCMC fit is asked for, so listing trials never pays for them.
+Plain Python (no Streamlit). ``import inference`` is cheap: nutpie, numba and ArviZ load
+only when an MCMC fit is asked for, so listing trials never pays for them; PyMC loads only
+for the reference engine (``sampler.engine = "pymc"``) or to inspect the model itself.
 """
 
 from inference.conjugate import exact_posterior
