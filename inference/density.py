@@ -253,6 +253,46 @@ def _normal(v, mean, sd):
     return -0.5 * z * z
 
 
+@_inline
+def _group_values(x, u_at, v_at, centred, log_spread, spread_sd, means, out):
+    """One pooling level: members drawn around ``means`` with sd tau = exp(u), centred
+    (the parameters are the values) or not (value = mean + tau z). Values into ``out``;
+    returns the prior log density of u and the members."""
+    u = x[u_at]
+    tau = math.exp(u)
+    lp = _normal(u, log_spread, spread_sd)
+    for i in range(out.shape[0]):
+        v = x[v_at + i]
+        if centred:
+            lp += _normal(v, means[i], tau) - u
+            out[i] = v
+        else:
+            lp += -0.5 * v * v
+            out[i] = means[i] + tau * v
+    return lp
+
+
+@_inline
+def _group_gradient(x, u_at, v_at, centred, log_spread, spread_sd, means, g_out, grad, g_means):
+    """Given d/d(values) in ``g_out``, add d/d(u, members) to ``grad`` and put
+    d/d(means) into ``g_means`` (the chain rule through ``_group_values``)."""
+    u = x[u_at]
+    tau = math.exp(u)
+    g_u = -(u - log_spread) / (spread_sd * spread_sd)
+    for i in range(g_out.shape[0]):
+        v = x[v_at + i]
+        if centred:
+            d = (v - means[i]) / (tau * tau)
+            grad[v_at + i] += g_out[i] - d
+            g_means[i] = d
+            g_u += d * (v - means[i]) - 1.0
+        else:
+            grad[v_at + i] += g_out[i] * tau - v
+            g_means[i] = g_out[i]
+            g_u += g_out[i] * tau * v
+    grad[u_at] += g_u
+
+
 @_jit
 def _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan):
     """Per-arm values of quantity ``q`` into ``eta`` (``base``: before the arm level;
@@ -273,40 +313,21 @@ def _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan):
         return lp
     mu = x[ints[i + 1]]
     lp += _normal(mu, center, sd0)
+    base[:] = mu
     if ints[i + 2] >= 0:
-        u = x[ints[i + 2]]
-        tau = math.exp(u)
-        lp += _normal(u, floats[i + 2], floats[i + 4])
-        off = ints[i + 3]
-        for c in range(n_channels):
-            v = x[off + c]
-            if ints[i + 4] == 1:
-                lp += _normal(v, mu, tau) - u
-                chan[c] = v
-            else:
-                lp += -0.5 * v * v
-                chan[c] = mu + tau * v
+        means = np.full(n_channels, mu)
+        lp += _group_values(
+            x, ints[i + 2], ints[i + 3], ints[i + 4] == 1, floats[i + 2], floats[i + 4],
+            means, chan,
+        )  # fmt: skip
         for a in range(n_arms):
             base[a] = chan[arm_channel[a]]
-    else:
-        for a in range(n_arms):
-            base[a] = mu
+    eta[:] = base
     if ints[i + 5] >= 0:
-        u = x[ints[i + 5]]
-        tau = math.exp(u)
-        lp += _normal(u, floats[i + 3], floats[i + 4])
-        off = ints[i + 6]
-        for a in range(n_arms):
-            v = x[off + a]
-            if ints[i + 7] == 1:
-                lp += _normal(v, base[a], tau) - u
-                eta[a] = v
-            else:
-                lp += -0.5 * v * v
-                eta[a] = base[a] + tau * v
-    else:
-        for a in range(n_arms):
-            eta[a] = base[a]
+        lp += _group_values(
+            x, ints[i + 5], ints[i + 6], ints[i + 7] == 1, floats[i + 3], floats[i + 4],
+            base, eta,
+        )  # fmt: skip
     return lp
 
 
@@ -327,56 +348,27 @@ def _level_gradient(x, ints, floats, q, arm_channel, n_channels, base, chan, g_e
             else:
                 grad[off + a] += g_eta[a] - (y - center) / (sd0 * sd0)
         return
-    g_base = np.empty(n_arms)
+    g_base = g_eta.copy()
     if ints[i + 5] >= 0:
-        u_at = ints[i + 5]
-        u = x[u_at]
-        tau = math.exp(u)
-        g_u = -(u - floats[i + 3]) / (floats[i + 4] * floats[i + 4])
-        off = ints[i + 6]
-        for a in range(n_arms):
-            v = x[off + a]
-            if ints[i + 7] == 1:
-                d = (v - base[a]) / (tau * tau)
-                grad[off + a] += g_eta[a] - d
-                g_base[a] = d
-                g_u += d * (v - base[a]) - 1.0
-            else:
-                grad[off + a] += g_eta[a] * tau - v
-                g_base[a] = g_eta[a]
-                g_u += g_eta[a] * tau * v
-        grad[u_at] += g_u
-    else:
-        for a in range(n_arms):
-            g_base[a] = g_eta[a]
-    mu_at = ints[i + 1]
-    mu = x[mu_at]
+        _group_gradient(
+            x, ints[i + 5], ints[i + 6], ints[i + 7] == 1, floats[i + 3], floats[i + 4],
+            base, g_eta, grad, g_base,
+        )  # fmt: skip
+    mu = x[ints[i + 1]]
     g_mu = -(mu - center) / (sd0 * sd0)
     if ints[i + 2] >= 0:
         g_chan = np.zeros(n_channels)
         for a in range(n_arms):
             g_chan[arm_channel[a]] += g_base[a]
-        u_at = ints[i + 2]
-        u = x[u_at]
-        tau = math.exp(u)
-        g_u = -(u - floats[i + 2]) / (floats[i + 4] * floats[i + 4])
-        off = ints[i + 3]
-        for c in range(n_channels):
-            v = x[off + c]
-            if ints[i + 4] == 1:
-                d = (v - mu) / (tau * tau)
-                grad[off + c] += g_chan[c] - d
-                g_mu += d
-                g_u += d * (v - mu) - 1.0
-            else:
-                grad[off + c] += g_chan[c] * tau - v
-                g_mu += g_chan[c]
-                g_u += g_chan[c] * tau * v
-        grad[u_at] += g_u
+        g_means = np.empty(n_channels)
+        _group_gradient(
+            x, ints[i + 2], ints[i + 3], ints[i + 4] == 1, floats[i + 2], floats[i + 4],
+            np.full(n_channels, mu), g_chan, grad, g_means,
+        )  # fmt: skip
+        g_mu += g_means.sum()
     else:
-        for a in range(n_arms):
-            g_mu += g_base[a]
-    grad[mu_at] += g_mu
+        g_mu += g_base.sum()
+    grad[ints[i + 1]] += g_mu
 
 
 @_inline
