@@ -21,7 +21,7 @@ import math
 import numba
 import numpy as np
 
-from inference.density import _lgamma_digamma, _lgamma_ratio, _normal
+from inference.special import lgamma_digamma, lgamma_ratio, normal_kernel
 
 __all__ = ["EXPANDED", "PARAMETERS", "curve_expand", "curve_floats", "curve_log_density"]
 
@@ -47,11 +47,11 @@ def curve_log_density(u, grad, floats, x, conversions, revenue, has_orders, log_
     v, s = math.exp(u[3]), math.exp(u[4])
     lp = 0.0
     for i in range(4):
-        lp += _normal(u[i], floats[2 * i], floats[2 * i + 1])
+        lp += normal_kernel(u[i], floats[2 * i], floats[2 * i + 1])
         grad[i] = -(u[i] - floats[2 * i]) / (floats[2 * i + 1] * floats[2 * i + 1])
     lp += 2.0 * u[4] - s  # Gamma(2, 1) on s, with the log Jacobian
     grad[4] = 2.0 - s
-    lg_alpha, dg_alpha = _lgamma_digamma(alpha)
+    lg_alpha, dg_alpha = lgamma_digamma(alpha)
     g_mu_m0, g_mu_k, g_alpha, g_v, g_s = 0.0, 0.0, 0.0, 0.0, 0.0
     for d in range(x.shape[0]):
         xd, y = x[d], conversions[d]
@@ -59,7 +59,7 @@ def curve_log_density(u, grad, floats, x, conversions, revenue, has_orders, log_
         shrink = math.log1p(mu / alpha)
         lp -= alpha * shrink
         if y > 0:
-            value, slope = _lgamma_ratio(alpha, y, lg_alpha, dg_alpha)
+            value, slope = lgamma_ratio(alpha, y, lg_alpha, dg_alpha)
             lp += value + y * (math.log(mu) - math.log(mu + alpha))
             g_alpha += slope
             d_mu = y / mu - (y + alpha) / (mu + alpha)
@@ -71,7 +71,7 @@ def curve_log_density(u, grad, floats, x, conversions, revenue, has_orders, log_
         if has_orders[d] > 0:
             shape = s * y
             per_value = revenue[d] / v
-            lg, dg = _lgamma_digamma(shape)
+            lg, dg = lgamma_digamma(shape)
             lp += shape * (u[4] - u[3]) - lg + (shape - 1.0) * log_revenue[d] - s * per_value
             g_v += s * (per_value - y)
             g_s += y * (u[4] - u[3] + 1.0 - dg + log_revenue[d]) - per_value

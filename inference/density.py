@@ -43,6 +43,13 @@ import numpy as np
 
 from inference.data import FunnelData
 from inference.spec import ModelSpec
+from inference.special import (
+    lgamma_digamma,
+    lgamma_ratio,
+    log_sigmoid,
+    normal_kernel,
+    sigmoid,
+)
 
 __all__ = [
     "Layout",
@@ -190,7 +197,6 @@ def density_arrays(data: FunnelData) -> tuple[np.ndarray, ...]:
 _jit = numba.njit(
     cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp", "reassoc", "nsz"}
 )
-_HALF_LOG_2PI = 0.9189385332046727
 # The small helpers are inlined where they are called (row loops call them ~20,000 times).
 _inline = numba.njit(
     cache=True,
@@ -202,69 +208,17 @@ _inline = numba.njit(
 
 
 @_inline
-def _lgamma_digamma(x):
-    """log Gamma(x) and digamma(x) for x > 0, sharing one log and one asymptotic series.
-
-    Below 10 the recurrences Gamma(x + 1) = x Gamma(x) and psi(x + 1) = psi(x) + 1 / x
-    shift the argument up; from 10 the Stirling series (to 1/x^9 and 1/x^10) is accurate
-    to about 1e-14.
-    """
-    shift_lg, shift_psi = 0.0, 0.0
-    if x < 10.0:
-        product = 1.0
-        while x < 10.0:
-            product *= x
-            shift_psi += 1.0 / x
-            x += 1.0
-        shift_lg = math.log(product)
-    log_x = math.log(x)
-    r = 1.0 / x
-    r2 = r * r
-    lg = (
-        (x - 0.5) * log_x
-        - x
-        + _HALF_LOG_2PI
-        + r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 / 1188))))
-    )
-    psi = (
-        log_x
-        - 0.5 * r
-        - r2 * (1 / 12 - r2 * (1 / 120 - r2 * (1 / 252 - r2 * (1 / 240 - r2 / 132))))
-    )
-    return lg - shift_lg, psi - shift_psi
-
-
-@_inline
-def _log_sigmoid(y):
-    return -math.log1p(math.exp(-y)) if y >= 0 else y - math.log1p(math.exp(y))
-
-
-@_inline
-def _sigmoid(y):
-    if y >= 0:
-        return 1.0 / (1.0 + math.exp(-y))
-    e = math.exp(y)
-    return e / (1.0 + e)
-
-
-@_inline
-def _normal(v, mean, sd):
-    z = (v - mean) / sd
-    return -0.5 * z * z
-
-
-@_inline
 def _group_values(x, u_at, v_at, centred, log_spread, spread_sd, means, out):
     """One pooling level: members drawn around ``means`` with sd tau = exp(u), centred
     (the parameters are the values) or not (value = mean + tau z). Values into ``out``;
     returns the prior log density of u and the members."""
     u = x[u_at]
     tau = math.exp(u)
-    lp = _normal(u, log_spread, spread_sd)
+    lp = normal_kernel(u, log_spread, spread_sd)
     for i in range(out.shape[0]):
         v = x[v_at + i]
         if centred:
-            lp += _normal(v, means[i], tau) - u
+            lp += normal_kernel(v, means[i], tau) - u
             out[i] = v
         else:
             lp += -0.5 * v * v
@@ -307,12 +261,12 @@ def _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan):
             y = x[off + a]
             eta[a] = y
             if q < 2:  # Beta(a, b) on the rate, with the log-odds Jacobian
-                lp += floats[i + 5] * _log_sigmoid(y) + floats[i + 6] * _log_sigmoid(-y)
+                lp += floats[i + 5] * log_sigmoid(y) + floats[i + 6] * log_sigmoid(-y)
             else:
-                lp += _normal(y, center, sd0)
+                lp += normal_kernel(y, center, sd0)
         return lp
     mu = x[ints[i + 1]]
-    lp += _normal(mu, center, sd0)
+    lp += normal_kernel(mu, center, sd0)
     base[:] = mu
     if ints[i + 2] >= 0:
         means = np.full(n_channels, mu)
@@ -343,7 +297,7 @@ def _level_gradient(x, ints, floats, q, arm_channel, n_channels, base, chan, g_e
         for a in range(n_arms):
             y = x[off + a]
             if q < 2:
-                r = _sigmoid(y)
+                r = sigmoid(y)
                 grad[off + a] += g_eta[a] + floats[i + 5] * (1.0 - r) - floats[i + 6] * r
             else:
                 grad[off + a] += g_eta[a] - (y - center) / (sd0 * sd0)
@@ -371,59 +325,29 @@ def _level_gradient(x, ints, floats, q, arm_channel, n_channels, base, chan, g_e
     grad[ints[i + 1]] += g_mu
 
 
-@_inline
-def _stirling_tails(r):
-    """The Stirling series' tails at x = 1 / r: S with lnG(x) = (x - 1/2) ln x - x +
-    ln(2 pi) / 2 + S, and T with psi(x) = ln x - 1 / (2 x) - T."""
-    r2 = r * r
-    s = r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 / 1188))))
-    t = r2 * (1 / 12 - r2 * (1 / 120 - r2 * (1 / 252 - r2 * (1 / 240 - r2 / 132))))
-    return s, t
-
-
-@_inline
-def _lgamma_ratio(x, m, lg_x, dg_x):
-    """lnG(x + m) - lnG(x) and psi(x + m) - psi(x), for m >= 0.
-
-    Usually lnG(x + m) - lnG(x), with lnG(x), psi(x) given as ``lg_x``, ``dg_x``
-    (computed once per arm). When x is huge (a concentration drifting towards the
-    binomial limit) that difference of two large numbers would leave only rounding
-    noise, so it is formed from log1p(m / x) and the Stirling tails instead.
-    """
-    if x < 1e5:
-        lg, dg = _lgamma_digamma(x + m)
-        return lg - lg_x, dg - dg_x
-    y = x + m
-    l1p = math.log1p(m / x)
-    s_x, t_x = _stirling_tails(1.0 / x)
-    s_y, t_y = _stirling_tails(1.0 / y)
-    value = (x - 0.5) * l1p + m * (math.log(y) - 1.0) + s_y - s_x
-    return value, l1p - 0.5 / y + 0.5 / x - t_y + t_x
-
-
 @_jit
 def _beta_binomial(eta, kappa, arm_start, n, k, g_eta):
     """Rows' beta-binomial log-likelihood (no binomial coefficient); d/d(eta) into
     ``g_eta``, d/d(kappa) returned with it. Rows are grouped by arm: arm a's rows are
     ``arm_start[a]:arm_start[a + 1]``."""
-    lg_k, dg_k = _lgamma_digamma(kappa)
+    lg_k, dg_k = lgamma_digamma(kappa)
     lp, g_kappa = 0.0, 0.0
     for a in range(eta.shape[0]):
-        rate, miss = _sigmoid(eta[a]), _sigmoid(-eta[a])
+        rate, miss = sigmoid(eta[a]), sigmoid(-eta[a])
         alpha, beta = rate * kappa, miss * kappa
-        lg_a, dg_a = _lgamma_digamma(alpha)
-        lg_b, dg_b = _lgamma_digamma(beta)
+        lg_a, dg_a = lgamma_digamma(alpha)
+        lg_b, dg_b = lgamma_digamma(beta)
         g_alpha, g_beta = 0.0, 0.0
         for row in range(arm_start[a], arm_start[a + 1]):
             if k[row] > 0:
-                value, slope = _lgamma_ratio(alpha, k[row], lg_a, dg_a)
+                value, slope = lgamma_ratio(alpha, k[row], lg_a, dg_a)
                 lp += value
                 g_alpha += slope
             if n[row] > k[row]:
-                value, slope = _lgamma_ratio(beta, n[row] - k[row], lg_b, dg_b)
+                value, slope = lgamma_ratio(beta, n[row] - k[row], lg_b, dg_b)
                 lp += value
                 g_beta += slope
-            value, slope = _lgamma_ratio(kappa, n[row], lg_k, dg_k)
+            value, slope = lgamma_ratio(kappa, n[row], lg_k, dg_k)
             lp -= value
             g_kappa -= slope
         # alpha = r kappa, beta = (1 - r) kappa, dr/deta = r (1 - r)
@@ -436,13 +360,13 @@ def _beta_binomial(eta, kappa, arm_start, n, k, g_eta):
 def _binomial(eta, successes, failures, g_eta):
     lp = 0.0
     for a in range(eta.shape[0]):
-        lp += successes[a] * _log_sigmoid(eta[a]) + failures[a] * _log_sigmoid(-eta[a])
-        g_eta[a] = successes[a] * _sigmoid(-eta[a]) - failures[a] * _sigmoid(eta[a])
+        lp += successes[a] * log_sigmoid(eta[a]) + failures[a] * log_sigmoid(-eta[a])
+        g_eta[a] = successes[a] * sigmoid(-eta[a]) - failures[a] * sigmoid(eta[a])
     return lp
 
 
 @_jit
-def _stage(x, ints, floats, eta, kappa_at, arm_start, n, k, successes, failures, g_eta, grad):
+def _stage(x, floats, eta, kappa_at, arm_start, n, k, successes, failures, g_eta, grad):
     if kappa_at < 0:
         return _binomial(eta, successes, failures, g_eta)
     u = x[kappa_at]
@@ -450,7 +374,7 @@ def _stage(x, ints, floats, eta, kappa_at, arm_start, n, k, successes, failures,
     lp, g_kappa = _beta_binomial(eta, kappa, arm_start, n, k, g_eta)
     mean, sd = floats[_KAPPA_CTR + 1], floats[_KAPPA_CTR + 2]
     grad[kappa_at] += kappa * g_kappa - (u - mean) / (sd * sd)
-    return lp + _normal(u, mean, sd)
+    return lp + normal_kernel(u, mean, sd)
 
 
 @_jit
@@ -460,7 +384,7 @@ def _order_values(x, ints, floats, log_aov, rev_arm, rev_n, rev_y, rev_logy, g_e
     u = x[at]
     s = math.exp(u)
     mean, sd = floats[_SHAPE], floats[_SHAPE + 1]
-    lp = _normal(u, mean, sd)
+    lp = normal_kernel(u, mean, sd)
     g_s = 0.0
     for a in range(g_eta.shape[0]):
         g_eta[a] = 0.0
@@ -469,7 +393,7 @@ def _order_values(x, ints, floats, log_aov, rev_arm, rev_n, rev_y, rev_logy, g_e
         n = rev_n[row]
         alpha = n * s
         per_aov = rev_y[row] * math.exp(-log_aov[a])
-        lg, dg = _lgamma_digamma(alpha)
+        lg, dg = lgamma_digamma(alpha)
         lp += alpha * (u - log_aov[a]) - lg + (alpha - 1.0) * rev_logy[row] - s * per_aov
         g_eta[a] += s * (per_aov - n)
         g_s += n * (u - log_aov[a] + 1.0 - dg + rev_logy[row]) - per_aov
@@ -509,12 +433,12 @@ def log_density(
         lp += _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan)
         if q == 0:
             lp += _stage(
-                x, ints, floats, eta, ints[_KAPPA_CTR], ctr_start, ctr_n, ctr_k,
+                x, floats, eta, ints[_KAPPA_CTR], ctr_start, ctr_n, ctr_k,
                 totals[:, 0], totals[:, 1], g_eta, grad,
             )  # fmt: skip
         elif q == 1:
             lp += _stage(
-                x, ints, floats, eta, ints[_KAPPA_CVR], cvr_start, cvr_n, cvr_k,
+                x, floats, eta, ints[_KAPPA_CVR], cvr_start, cvr_n, cvr_k,
                 totals[:, 2], totals[:, 3], g_eta, grad,
             )  # fmt: skip
         else:
@@ -532,13 +456,13 @@ def arm_values(x, ints, floats, arm_channel, n_channels, out):
     for q in range(3):
         _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan)
         for a in range(n_arms):
-            out[q, a] = _sigmoid(eta[a]) if q < 2 else math.exp(eta[a])
+            out[q, a] = sigmoid(eta[a]) if q < 2 else math.exp(eta[a])
 
 
-def initial_point(data: FunnelData, spec: ModelSpec) -> np.ndarray:
+def initial_point(data: FunnelData, spec: ModelSpec, layout: Layout | None = None) -> np.ndarray:
     """A starting point near the data: every arm at the trial's pooled rates and order
     value, spreads and concentrations at their prior medians (the sampler adds jitter)."""
-    layout = layout_for(data, spec)
+    layout = layout or layout_for(data, spec)
     totals = data.totals()
     pooled = {
         "ctr": (totals.clicks.sum() + 0.5) / (totals.impressions.sum() + 1.0),

@@ -54,6 +54,8 @@ _ARRAYS = (
 )
 _N_CHANNELS = 2 * len(_ARRAYS)
 _TABLE = _N_CHANNELS + 1
+_CURVE_ARRAYS = ("floats", "x", "conversions", "revenue", "has_orders", "log_revenue")
+_CURVE_TABLE = 2 * len(_CURVE_ARRAYS)
 
 
 @intrinsic
@@ -71,9 +73,6 @@ def _pointer(typingctx, address):
 def table_array(table, i, dtype):
     """The ``i``-th array of a callback's table, viewed in place."""
     return numba.carray(_pointer(table[2 * i]), (table[2 * i + 1],), dtype=dtype)
-
-
-_array = table_array
 
 
 @numba.njit(cache=True)
@@ -108,26 +107,26 @@ def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
     table = numba.carray(table_ptr, (_TABLE,), dtype=np.uint64)
     x = numba.carray(x_ptr, (dim,))
     grad = numba.carray(grad_ptr, (dim,))
-    arm_channel = _array(table, 2, np.int64)
+    arm_channel = table_array(table, 2, np.int64)
     n_arms = arm_channel.shape[0]
     value = log_density(
         x,
         grad,
-        _array(table, 0, np.int64),
-        _array(table, 1, np.float64),
+        table_array(table, 0, np.int64),
+        table_array(table, 1, np.float64),
         arm_channel,
         np.int64(table[_N_CHANNELS]),
-        _array(table, 3, np.int64),
-        _array(table, 4, np.float64),
-        _array(table, 5, np.float64),
-        _array(table, 6, np.int64),
-        _array(table, 7, np.float64),
-        _array(table, 8, np.float64),
-        _array(table, 9, np.float64).reshape((n_arms, 4)),
-        _array(table, 10, np.int64),
-        _array(table, 11, np.float64),
-        _array(table, 12, np.float64),
-        _array(table, 13, np.float64),
+        table_array(table, 3, np.int64),
+        table_array(table, 4, np.float64),
+        table_array(table, 5, np.float64),
+        table_array(table, 6, np.int64),
+        table_array(table, 7, np.float64),
+        table_array(table, 8, np.float64),
+        table_array(table, 9, np.float64).reshape((n_arms, 4)),
+        table_array(table, 10, np.int64),
+        table_array(table, 11, np.float64),
+        table_array(table, 12, np.float64),
+        table_array(table, 13, np.float64),
     )
     return _status(value, grad, logp_ptr)
 
@@ -135,15 +134,15 @@ def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
 @numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
 def _expand_callback(dim, n_expanded, x_ptr, out_ptr, table_ptr):
     table = numba.carray(table_ptr, (_TABLE,), dtype=np.uint64)
-    arm_channel = _array(table, 2, np.int64)
+    arm_channel = table_array(table, 2, np.int64)
     n_arms = arm_channel.shape[0]
     if n_expanded != 3 * n_arms:
         return -1
     out = numba.carray(out_ptr, (3, n_arms))
     arm_values(
         numba.carray(x_ptr, (dim,)),
-        _array(table, 0, np.int64),
-        _array(table, 1, np.float64),
+        table_array(table, 0, np.int64),
+        table_array(table, 1, np.float64),
         arm_channel,
         np.int64(table[_N_CHANNELS]),
         out,
@@ -153,7 +152,7 @@ def _expand_callback(dim, n_expanded, x_ptr, out_ptr, table_ptr):
 
 @numba.cfunc(_LOGP_SIG, cache=True, nogil=True)
 def _curve_logp_callback(dim, u_ptr, grad_ptr, logp_ptr, table_ptr):
-    table = numba.carray(table_ptr, (12,), dtype=np.uint64)
+    table = numba.carray(table_ptr, (_CURVE_TABLE,), dtype=np.uint64)
     grad = numba.carray(grad_ptr, (dim,))
     value = curve_log_density(
         numba.carray(u_ptr, (dim,)),
@@ -183,12 +182,12 @@ def curve_sampler_model(floats, x, conversions, revenue, has_orders, start):
         _curve_logp_callback,
         _curve_expand_callback,
         {
-            "floats": np.asarray(floats, dtype=np.float64),
-            "x": np.asarray(x, dtype=np.float64),
-            "conversions": np.asarray(conversions, dtype=np.float64),
-            "revenue": np.asarray(revenue, dtype=np.float64),
-            "has_orders": np.asarray(has_orders, dtype=np.float64),
-            "log_revenue": log_revenue,
+            name: np.asarray(values, dtype=np.float64)
+            for name, values in zip(
+                _CURVE_ARRAYS,
+                (floats, x, conversions, revenue, has_orders, log_revenue),
+                strict=True,
+            )
         },
         scalars=[],
         start=np.asarray(start, dtype=np.float64),
@@ -212,7 +211,7 @@ def sampler_model(data: FunnelData, spec: ModelSpec):
         _expand_callback,
         dict(zip(_ARRAYS, [layout.ints, layout.floats, arm_channel, *rows], strict=True)),
         scalars=[int(n_channels)],
-        start=initial_point(data, spec),
+        start=initial_point(data, spec, layout),
         variables=[(name, (n_arms,), ("arm",)) for name in EXPANDED],
         coords={"arm": list(data.arms)},
     )

@@ -7,14 +7,13 @@ from scipy import special
 
 from inference import FunnelData, ModelSpec
 from inference.density import (
-    _lgamma_digamma,
-    _lgamma_ratio,
     arm_values,
     density_arrays,
     initial_point,
     layout_for,
     log_density,
 )
+from inference.special import lgamma_digamma, lgamma_ratio
 from tests.inference.simulate import simulate_trial
 
 # Every structure the model can take: pooling, overdispersion, centred or not, and the
@@ -125,7 +124,7 @@ def test_arm_values_are_the_rates_and_order_values_at_a_point():
 
 def test_log_gamma_and_digamma_equal_scipy_across_twenty_orders_of_magnitude():
     grid = np.concatenate([np.geomspace(1e-8, 1e12, 2000), [0.5, 1.0, 2.0, 9.999999, 10.0]])
-    values = np.array([_lgamma_digamma(x) for x in grid])
+    values = np.array([lgamma_digamma(x) for x in grid])
     np.testing.assert_allclose(values[:, 0], special.gammaln(grid), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(values[:, 1], special.digamma(grid), rtol=1e-13, atol=1e-13)
 
@@ -133,8 +132,8 @@ def test_log_gamma_and_digamma_equal_scipy_across_twenty_orders_of_magnitude():
 @pytest.mark.parametrize("x", [0.2, 7.0, 30.0, 4e4, 2e5, 1e9, 1e17])
 @pytest.mark.parametrize("m", [0.0, 1.0, 3.0, 250.0])
 def test_log_gamma_ratio_stays_exact_for_huge_arguments(x, m):
-    lg_x, dg_x = _lgamma_digamma(x)
-    value, slope = _lgamma_ratio(x, m, lg_x, dg_x)
+    lg_x, dg_x = lgamma_digamma(x)
+    value, slope = lgamma_ratio(x, m, lg_x, dg_x)
     if x < 1e6:
         expected = special.gammaln(x + m) - special.gammaln(x)
         # Two log Gammas of size G differ by rounding of about 1e-16 G.
