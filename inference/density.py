@@ -44,6 +44,7 @@ import numpy as np
 from inference.data import FunnelData
 from inference.spec import ModelSpec
 from inference.special import (
+    inlined,
     lgamma_digamma,
     lgamma_ratio,
     log_sigmoid,
@@ -197,17 +198,9 @@ def density_arrays(data: FunnelData) -> tuple[np.ndarray, ...]:
 _jit = numba.njit(
     cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp", "reassoc", "nsz"}
 )
-# The small helpers are inlined where they are called (row loops call them ~20,000 times).
-_inline = numba.njit(
-    cache=True,
-    nogil=True,
-    error_model="numpy",
-    fastmath={"contract", "arcp", "reassoc", "nsz"},
-    inline="always",
-)
 
 
-@_inline
+@inlined
 def _group_values(x, u_at, v_at, centred, log_spread, spread_sd, means, out):
     """One pooling level: members drawn around ``means`` with sd tau = exp(u), centred
     (the parameters are the values) or not (value = mean + tau z). Values into ``out``;
@@ -226,7 +219,7 @@ def _group_values(x, u_at, v_at, centred, log_spread, spread_sd, means, out):
     return lp
 
 
-@_inline
+@inlined
 def _group_gradient(x, u_at, v_at, centred, log_spread, spread_sd, means, g_out, grad, g_means):
     """Given d/d(values) in ``g_out``, add d/d(u, members) to ``grad`` and put
     d/d(means) into ``g_means`` (the chain rule through ``_group_values``)."""

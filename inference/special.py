@@ -12,11 +12,18 @@ import math
 
 import numba
 
-__all__ = ["lgamma_digamma", "lgamma_ratio", "log_sigmoid", "normal_kernel", "sigmoid"]
+__all__ = [
+    "inlined",
+    "lgamma_digamma",
+    "lgamma_ratio",
+    "log_sigmoid",
+    "normal_kernel",
+    "sigmoid",
+]
 
 _HALF_LOG_2PI = 0.9189385332046727
 # Inlined where they are called: the row loops call them ~20,000 times per gradient.
-_inline = numba.njit(
+inlined = numba.njit(
     cache=True,
     nogil=True,
     error_model="numpy",
@@ -25,7 +32,7 @@ _inline = numba.njit(
 )
 
 
-@_inline
+@inlined
 def lgamma_digamma(x):
     """log Gamma(x) and digamma(x) for x > 0, sharing one log and one asymptotic series.
 
@@ -58,12 +65,12 @@ def lgamma_digamma(x):
     return lg - shift_lg, psi - shift_psi
 
 
-@_inline
+@inlined
 def log_sigmoid(y):
     return -math.log1p(math.exp(-y)) if y >= 0 else y - math.log1p(math.exp(y))
 
 
-@_inline
+@inlined
 def sigmoid(y):
     if y >= 0:
         return 1.0 / (1.0 + math.exp(-y))
@@ -71,13 +78,13 @@ def sigmoid(y):
     return e / (1.0 + e)
 
 
-@_inline
+@inlined
 def normal_kernel(v, mean, sd):
     z = (v - mean) / sd
     return -0.5 * z * z
 
 
-@_inline
+@inlined
 def _stirling_tails(r):
     """The Stirling series' tails at x = 1 / r: S with lnG(x) = (x - 1/2) ln x - x +
     ln(2 pi) / 2 + S, and T with psi(x) = ln x - 1 / (2 x) - T."""
@@ -87,7 +94,7 @@ def _stirling_tails(r):
     return s, t
 
 
-@_inline
+@inlined
 def lgamma_ratio(x, m, lg_x, dg_x):
     """lnG(x + m) - lnG(x) and psi(x + m) - psi(x), for m >= 0.
 
