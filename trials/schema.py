@@ -30,6 +30,7 @@ from sqlalchemy import (
 __all__ = [
     "DEFAULT_WORKSPACE_ID",
     "MICROS",
+    "amendments",
     "arms",
     "daily_results",
     "decisions",
@@ -294,5 +295,22 @@ decisions = Table(
     Column("note", Text, nullable=False, default=""),
     Column("snapshot", JSON, nullable=False),  # frozen evidence: posteriors, digest, settings
     Column("corrects_id", Integer, ForeignKey("decisions.id", ondelete="RESTRICT"), nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Changes to a trial's pre-registered plan (decision rule, primary metric, arms, planned
+# shares) made once it had data: append-only, like the decision log.
+amendments = Table(
+    "amendments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("before", JSON, nullable=False),  # only the changed fields, e.g. decision_rule.min_days
+    Column("after", JSON, nullable=False),
     sqlite_autoincrement=True,
 )

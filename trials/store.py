@@ -38,6 +38,7 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
+from trials.store_amendments import AmendmentsMixin
 from trials.store_decisions import DecisionsMixin
 from trials.store_imports import ImportsMixin
 
@@ -100,7 +101,7 @@ def from_micros(micros: int | Decimal | None) -> float:
     return round(int(micros or 0) / t.MICROS, 6)
 
 
-class TrialStore(ImportsMixin, DecisionsMixin):
+class TrialStore(ImportsMixin, DecisionsMixin, AmendmentsMixin):
     """Trials of one workspace, read and written on behalf of one actor."""
 
     def __init__(
@@ -135,6 +136,7 @@ class TrialStore(ImportsMixin, DecisionsMixin):
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             arms_by_trial = self._arms(conn, [r.id for r in rows])
+            versions = self._rule_versions(conn, [r.id for r in rows])
             stats = {
                 r.trial_id: r
                 for r in conn.execute(
@@ -156,7 +158,7 @@ class TrialStore(ImportsMixin, DecisionsMixin):
             s = stats.get(row.id)
             summaries.append(
                 TrialSummary(
-                    trial=_trial(row, arms_by_trial.get(row.id, [])),
+                    trial=_trial(row, arms_by_trial.get(row.id, []), versions[row.id]),
                     days_with_data=s.days if s else 0,
                     spend=from_micros(s.spend) if s else 0.0,
                     last_data_date=s.last_day if s else None,
@@ -255,11 +257,23 @@ class TrialStore(ImportsMixin, DecisionsMixin):
             )
             return self._get(conn, trial_id)
 
-    def update_trial(self, trial_id: int, spec: TrialSpec, arm_ids: Sequence[int | None]) -> Trial:
+    def update_trial(
+        self,
+        trial_id: int,
+        spec: TrialSpec,
+        arm_ids: Sequence[int | None],
+        *,
+        reason: str | None = None,
+    ) -> Trial:
         """Replace a trial's settings and arms.
 
         ``arm_ids`` runs beside ``spec.arms``: the id of the stored arm each entry edits,
         or None for a new arm. Stored arms left out are removed, unless they have results.
+
+        Once the trial has data, a change to its decision rule, primary metric, arms or
+        planned budget shares is an amendment: refused (``AmendmentNeeded``, nothing saved)
+        without a ``reason``, recorded with it (see :meth:`amendments`). A reason given for
+        a trial without data records such a change too. Other fields stay free.
         """
         if len(arm_ids) != len(spec.arms):
             raise ValueError("arm_ids must run beside spec.arms")
@@ -273,6 +287,7 @@ class TrialStore(ImportsMixin, DecisionsMixin):
                 raise UserError(f"arm ids {unknown} do not belong to trial '{trial.name}'")
             removed = known - {i for i in arm_ids if i is not None}
             self._refuse_removing_arms_with_data(conn, trial, removed)
+            amendment = self._locked_changes_to_record(conn, trial, spec, arm_ids, reason)
             conn.execute(
                 update(t.trials)
                 .where(t.trials.c.id == trial.id)
@@ -294,6 +309,8 @@ class TrialStore(ImportsMixin, DecisionsMixin):
                     conn.execute(insert(t.arms).values(**values))
                 else:
                     conn.execute(update(t.arms).where(t.arms.c.id == arm_id).values(**values))
+            if amendment is not None:
+                self._record_amendment(conn, trial.id, *amendment, reason or "")
             return self._get(conn, trial.id)
 
     def set_status(self, trial_id: int, status: TrialStatus) -> Trial:
@@ -402,7 +419,11 @@ class TrialStore(ImportsMixin, DecisionsMixin):
             raise TrialNotFound(
                 f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
             )
-        return _trial(row, self._arms(conn, [row.id]).get(row.id, []))
+        return _trial(
+            row,
+            self._arms(conn, [row.id]).get(row.id, []),
+            self._rule_versions(conn, [row.id])[row.id],
+        )
 
     def _find_row(self, conn: Connection, ref: int | str) -> Row | None:
         c = t.trials.c
@@ -504,7 +525,7 @@ def _result_values(trial_id: int, batch_id: int, r: DailyResult) -> dict:
     }
 
 
-def _trial(row: Row, arm_rows: list[Row]) -> Trial:
+def _trial(row: Row, arm_rows: list[Row], rule_version: int = 1) -> Trial:
     arms = tuple(
         Arm(
             id=a.id,
@@ -542,6 +563,7 @@ def _trial(row: Row, arm_rows: list[Row]) -> Trial:
         created_by=row.created_by,
         updated_at=_aware(row.updated_at),
         updated_by=row.updated_by,
+        rule_version=rule_version,
     )
 
 

@@ -15,6 +15,7 @@ from trials.db import (
     migrate,
     schema_revision,
 )
+from trials.domain import DecisionRule
 from trials.schema import metadata
 from trials.store import TrialStore
 
@@ -106,6 +107,45 @@ def test_upgrading_from_0001_keeps_trials_arms_and_results(tmp_path):
     assert trial.spec.attribution_rule == "last_touch"
     assert store.arm_totals(trial.id)[1].revenue == 9.0
     downgrade(engine, "0001")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM daily_results").scalar() == 1
+    engine.dispose()
+
+
+def test_upgrading_from_0002_adds_amendments_and_keeps_the_data(db_url):
+    engine = connect(db_url, migrate_schema=False)
+    migrate(engine, "0002")
+    assert "amendments" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO trials (id, workspace_id, name, hypothesis, primary_metric, "
+            "break_even_roas, currency, start_date, end_date, budget_micros, status, "
+            "decision_rule, is_demo, created_at, created_by, updated_at, updated_by) VALUES "
+            "(1, 1, 'Old', '', 'roas', 2.0, 'CNY', '2026-09-01', '2026-09-30', 0, 'running', "
+            "'{}', false, '2026-09-01 00:00:00', 'a', '2026-09-01 00:00:00', 'a')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO arms (id, trial_id, position, channel, creative, is_control) VALUES "
+            "(1, 1, 0, 'WeChat', 'A', true), (2, 1, 1, 'Weibo', 'B', false)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO daily_results (trial_id, arm_id, day, source, impressions, clicks, "
+            "conversions, spend_micros, revenue_micros) VALUES "
+            "(1, 1, '2026-09-01', 'channel', 100, 10, 1, 5000000, 9000000)"
+        )
+    migrate(engine)
+    assert schema_revision(engine) == HEAD
+    store = TrialStore(engine, actor="alice")
+    trial = store.get_trial("Old")
+    assert trial.rule_version == 1 and store.amendments(trial.id) == []
+    assert store.arm_totals(trial.id)[1].revenue == 9.0
+    rule = DecisionRule(min_days=3)
+    amended = store.update_trial(
+        trial.id, trial.spec.with_changes(decision_rule=rule), [1, 2], reason="low volume"
+    )
+    assert amended.rule_version == 2
+    downgrade(engine, "0002")
+    assert "amendments" not in inspect(engine).get_table_names()
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM daily_results").scalar() == 1
     engine.dispose()
