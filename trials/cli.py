@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from trials.cli_amend import add_amend_commands
 from trials.cli_data import add_data_commands
 from trials.cli_decisions import add_decision_commands
 from trials.domain import TrialStatus, TrialValidationError, UserError
@@ -118,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_data_commands(sub)
     add_decision_commands(sub)
+    add_amend_commands(sub)
 
     p = sub.add_parser("archive", help="archive a trial (keeps all its data)")
     p.add_argument("trial", metavar="TRIAL")
@@ -250,12 +252,15 @@ def _create(args) -> int:
 
 
 def _show(args) -> int:
+    from trials.amendments import amendment_lines
     from trials.attribution import order_totals
     from trials.serialize import trial_dict
 
     store = _store()
     trial = store.get_trial(args.trial)
+    amendments = store.amendments(trial.id)
     data = trial_dict(trial, store.arm_totals(trial.id), order_totals(store, trial))
+    data["amendments"] = [a.as_dict() for a in amendments]
     if args.json:
         _print_json(data)
         return EXIT_OK
@@ -283,6 +288,10 @@ def _show(args) -> int:
             for a in data["arms"]
         ],
     )
+    if amendments:
+        print(f"amendments to the pre-registered plan (rule version {trial.rule_version}):")
+        for line in amendment_lines(amendments):
+            print(f"  - {line}")
     return EXIT_OK
 
 

@@ -35,6 +35,7 @@ def trial_dict(
         "status": spec.status.value,
         "is_demo": spec.is_demo,
         "decision_rule": spec.decision_rule.as_dict(),
+        "rule_version": trial.rule_version,
         "attribution_rule": spec.attribution_rule.value,
         "results_source": spec.results_source.value,
         "created_at": trial.created_at.isoformat(),
