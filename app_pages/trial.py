@@ -4,6 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from trials.amendments import amendment_lines
 from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserError
 from trials.planning import progress_sentence, trial_progress
 from ui.importer import batches_table
@@ -53,6 +54,17 @@ if spec.status is TrialStatus.RUNNING or summary.days_with_data:
         tuple(sorted((i, tuple(vars(t).values())) for i, t in totals.items())),
     )
     st.markdown(f"**Progress toward a decision:** {md(_progress(trial.id, key))}")
+
+amendments = trials.amendments(trial.id)
+if amendments:
+    st.subheader("Amendments to the pre-registered rule")
+    st.caption(
+        f"The plan registered before the data came in was changed {len(amendments)} time(s); "
+        f"the decision rule in force is version {trial.rule_version}. Each change is "
+        "recorded with who made it, when, the values before and after, and why."
+    )
+    for line in amendment_lines(amendments):
+        st.markdown(f"- {md(line)}")
 
 arms_tab, daily_tab, edit_tab, manage_tab = st.tabs(["Arms", "Daily data", "Edit", "Manage"])
 
@@ -157,16 +169,31 @@ with daily_tab:
         st.dataframe(batches_table(batches), hide_index=True)
 
 with edit_tab:
-    submitted, slots = trial_form(f"edit_{trial.id}", initial=trial, submit_label="Save changes")
+    submitted, slots = trial_form(
+        f"edit_{trial.id}",
+        initial=trial,
+        submit_label="Save changes",
+        ask_reason=trials.has_data(trial.id),
+    )
     if submitted:
         try:
             updated = trials.update_trial(
-                trial.id, TrialSpec.build(**submitted.values), submitted.arm_ids
+                trial.id,
+                TrialSpec.build(**submitted.values),
+                submitted.arm_ids,
+                reason=submitted.reason or None,
             )
         except TrialValidationError as problems:
             show_problems(slots, problems)
+        except UserError as e:
+            # E.g. a locked field changed without a reason: nothing was saved.
+            slots.slots.get("reason", slots.slots["_general"]).error(
+                md(str(e)), icon=":material/error:"
+            )
         else:
-            flash(f"Saved changes to {md(updated.name)}.")
+            recorded = len(trials.amendments(trial.id)) > len(amendments)
+            note = " The amendment is recorded and listed on this page." if recorded else ""
+            flash(f"Saved changes to {md(updated.name)}.{note}")
             st.rerun()
 
 with manage_tab:

@@ -23,8 +23,9 @@ from trials.domain import (
     TrialValidationError,
 )
 
-__all__ = ["Submitted", "show_problems", "trial_form"]
+__all__ = ["REASON_LABEL", "Submitted", "show_problems", "trial_form"]
 
+REASON_LABEL = "Why are you amending the pre-registered plan?"
 ARM_COLUMNS = ["id", "channel", "creative", "budget_share_pct", "control"]
 
 
@@ -36,6 +37,8 @@ class Submitted:
     arm_ids: list[int | None]
     # Editor row number (1-based) of each arm in ``values["arms"]``, for messages.
     arm_rows: list[int] = field(default_factory=list)
+    # Why the pre-registered plan is amended (asked only for a trial with data); "" if none.
+    reason: str = ""
 
 
 @dataclass
@@ -50,11 +53,13 @@ def trial_form(
     initial: Trial | None = None,
     submit_label: str = "Register trial",
     suggested: Any = None,
+    ask_reason: bool = False,
 ) -> tuple[Submitted | None, ErrorSlots]:
     """Draw the form; on the run after a submit, return what was submitted.
 
     ``suggested`` (a ``ui.planner.PlanSuggestion``) pre-fills a new trial's budget, dates,
-    number of arms and decision rule from a plan.
+    number of arms and decision rule from a plan. ``ask_reason`` (a trial with data) adds
+    the field for the reason of an amendment to the locked plan.
     """
     spec = initial.spec if initial else None
     slots: dict[str, Any] = {}
@@ -184,6 +189,21 @@ def trial_form(
                 "as a share of the leading arm's value.",
             )
             slots["decision_rule"] = st.empty()
+        reason = ""
+        if ask_reason:
+            st.caption(
+                "This trial has data, so its pre-registered plan is locked: changing the "
+                "primary metric, the arms, their budget shares or the decision rule is an "
+                "amendment. It is saved only with a reason, and recorded with your name."
+            )
+            reason = st.text_area(
+                REASON_LABEL,
+                height=68,
+                placeholder="e.g. reach is a third of what we planned, so 7 days cannot be met",
+                help="Needed only when you change a locked field; every amendment is shown "
+                "on this page.",
+            )
+            slots["reason"] = st.empty()
         submitted = st.form_submit_button(submit_label, type="primary")
 
     if not submitted:
@@ -209,7 +229,8 @@ def trial_form(
         },
         "is_demo": spec.is_demo if spec else False,
     }
-    return Submitted(values, arm_ids, arm_rows), ErrorSlots(slots, arm_rows)
+    submission = Submitted(values, arm_ids, arm_rows, reason=(reason or "").strip())
+    return submission, ErrorSlots(slots, arm_rows)
 
 
 def show_problems(slots: ErrorSlots, error: TrialValidationError) -> None:

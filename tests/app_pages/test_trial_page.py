@@ -1,6 +1,7 @@
-from tests.app_pages.conftest import open_app, texts
+from tests.app_pages.conftest import open_app, texts, widget
 from tests.conftest import day_rows, make_spec
 from trials.domain import TrialStatus
+from ui.trial_form import REASON_LABEL
 
 PAGE = "app_pages/trial.py"
 
@@ -102,3 +103,75 @@ def test_progress_toward_a_decision_matches_the_planner(demo):
     assert f"**Progress toward a decision:** {expected}" in page
     draft = next(s.trial for s in demo.list_trials() if s.trial.spec.status is TrialStatus.DRAFT)
     assert "Progress toward a decision" not in texts(open_app(PAGE, trial=draft.id))
+
+
+def _save(at):
+    [save] = [b for b in at.button if b.label == "Save changes"]
+    save.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_amendments_are_listed_with_user_text_escaped(demo):
+    from trials.domain import DecisionRule
+    from trials.store import TrialStore
+
+    trial = demo.get_trial("WeChat vs Weibo launch")
+    at = open_app(PAGE, trial=trial.id)
+    assert "Amendments to the pre-registered rule" not in texts(at)
+    nasty = "Reach fell **a lot** <b>x</b> :red[alarm]"
+    alice = TrialStore(demo.engine, actor="alice")
+    spec = trial.spec.with_changes(
+        decision_rule=DecisionRule(min_days=3, probability_threshold=0.8)
+    )
+    alice.update_trial(trial.id, spec, [a.id for a in trial.arms], reason=nasty)
+    at = open_app(PAGE, trial=trial.id)
+    assert [h.value for h in at.subheader] == ["Amendments to the pre-registered rule"]
+    [line] = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert "**" not in line.replace("\\*", "") and "<b>" not in line.replace("\\<", "")
+    shown = line.replace("\\", "")
+    assert "UTC, alice: minimum days 7 → 3, probability 95% → 80% — reason: " in shown
+    assert shown.endswith(nasty)
+    assert "version 2" in texts(at)
+
+
+def test_changing_the_rule_of_a_trial_with_data_needs_a_reason(demo):
+    trial = demo.get_trial("WeChat vs Weibo launch")
+    at = open_app(PAGE, trial=trial.id)
+    widget(at.number_input, "Minimum days per arm").set_value(3)
+    _save(at)
+    [refusal] = [e.value for e in at.error]
+    assert "needs a reason" in refusal.replace("\\", "")
+    assert "minimum days 7 → 3" in refusal.replace("\\", "")
+    assert demo.get_trial(trial.id).spec.decision_rule.min_days == 7
+    assert demo.amendments(trial.id) == []
+    widget(at.text_area, REASON_LABEL).set_value("Reach is a third of the plan")
+    _save(at)
+    assert not at.error
+    amended = demo.get_trial(trial.id)
+    assert amended.spec.decision_rule.min_days == 3 and amended.rule_version == 2
+    [amendment] = demo.amendments(trial.id)
+    assert (amendment.created_by, amendment.reason) == ("tester", "Reach is a third of the plan")
+    assert "amendment is recorded" in texts(at)
+    assert "Amendments to the pre-registered rule" in texts(at)
+
+
+def test_free_fields_of_a_trial_with_data_need_no_reason(demo):
+    trial = demo.get_trial("WeChat vs Weibo launch")
+    at = open_app(PAGE, trial=trial.id)
+    widget(at.text_input, "Trial name").set_value("WeChat vs Weibo, renamed")
+    _save(at)
+    assert not at.error
+    assert demo.get_trial(trial.id).name == "WeChat vs Weibo, renamed"
+    assert demo.amendments(trial.id) == []
+
+
+def test_a_trial_without_data_asks_no_reason_and_records_nothing(demo):
+    trial = demo.get_trial("Xiaohongshu notes (planned)")
+    at = open_app(PAGE, trial=trial.id)
+    assert not [w for w in at.text_area if w.label == REASON_LABEL]
+    widget(at.number_input, "Minimum days per arm").set_value(3)
+    _save(at)
+    assert not at.error
+    assert demo.get_trial(trial.id).spec.decision_rule.min_days == 3
+    assert demo.amendments(trial.id) == []
