@@ -6,7 +6,7 @@ Field names in ``arm_results`` are a public interface (``python -m trials analyz
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from trials.domain import ArmTotals, DailyResult, ResultSource, Trial
@@ -31,11 +31,11 @@ def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = N
     """The trial's daily results in the arrays the models read (arms in trial order).
 
     Impressions, clicks and spend always come from the channels' reports. Conversions
-    and revenue come from ``source``: by default the trial's choice (own orders once any
-    are imported, see :func:`trials.attribution.source_in_use`).
+    and revenue come from ``source``: by default :func:`trials.attribution.source_for`
+    (with ``auto``, own orders once they give a conversion within the trial's dates).
     """
     from inference.data import FunnelData
-    from trials.attribution import attribute, source_in_use
+    from trials.attribution import attribute, source_for
 
     index = {arm.id: i for i, arm in enumerate(trial.arms)}
     rows = {
@@ -50,12 +50,12 @@ def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = N
         }
         for r in store.daily_results(trial.id, ResultSource.CHANNEL)
     }
-    orders = store.orders(trial.id)
     if source is None:
-        source = source_in_use(trial, bool(orders))
+        source = source_for(store, trial)
     if source == ResultSource.ORDERS:
         for row in rows.values():
             row["conversions"], row["revenue"] = 0, 0.0
+        orders = store.orders(trial.id)
         credited = attribute(trial, orders, store.utm_rules(trial.id)).results
         for r in credited:
             row = rows.setdefault(
@@ -127,27 +127,15 @@ class DecisionInputs:
 
 
 def decision_inputs(store: TrialStore, trial: Trial, seed: int = 0) -> DecisionInputs:
-    from trials.attribution import order_totals, source_in_use
+    from trials.attribution import source_summary
     from trials.planning import trial_progress
 
-    totals = store.arm_totals(trial.id)
-    own = order_totals(store, trial)
-    source = source_in_use(trial, own is not None)
-    if source == ResultSource.ORDERS:
-        own = own or {}
-        totals = {
-            arm_id: replace(
-                t,
-                conversions=own.get(arm_id, ArmTotals()).conversions,
-                revenue=own.get(arm_id, ArmTotals()).revenue,
-            )
-            for arm_id, t in totals.items()
-        }
+    summary = source_summary(store, trial)
     return DecisionInputs(
-        totals=totals,
+        totals=summary.used(trial),
         daily=store.daily_results(trial.id),
         progress=trial_progress(store, trial, seed=seed),
-        source=source.value,
+        source=summary.source.value,
     )
 
 

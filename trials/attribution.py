@@ -24,7 +24,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -42,15 +42,20 @@ from trials.domain import (
 from trials.store_imports import UtmRule
 
 __all__ = [
+    "ArmEffect",
     "ArmReconciliation",
     "Attribution",
+    "OrdersEffect",
     "Reconciliation",
     "SharedOrder",
+    "SourceSummary",
     "attribute",
     "order_totals",
+    "orders_effect",
     "reconcile",
     "resolve_arm",
-    "source_in_use",
+    "source_for",
+    "source_summary",
 ]
 
 _FINALITY = {OrderStatus.PAID: 0, OrderStatus.CANCELLED: 1, OrderStatus.REFUNDED: 2}
@@ -211,12 +216,308 @@ def order_totals(store, trial: Trial) -> dict[int, ArmTotals] | None:
     return credited.totals([a.id for a in trial.arms])
 
 
-def source_in_use(trial: Trial, has_orders: bool) -> ResultSource:
-    """Whose conversions and revenue the models read for this trial now."""
+def _orders_switch(credited: Attribution | None) -> bool:
+    """Whether credited orders give at least one conversion on a day within the trial's
+    dates (``attribute`` credits no order outside them)."""
+    return credited is not None and any(r.conversions > 0 for r in credited.results)
+
+
+def _source(trial: Trial, credited: Attribution | None) -> ResultSource:
+    """The one rule: whose conversions and revenue the models read, given the trial's
+    choice and its own orders as credited (None: no orders imported)."""
     choice = trial.spec.results_source
-    if choice == ResultsChoice.ORDERS or (choice == ResultsChoice.AUTO and has_orders):
+    if choice == ResultsChoice.ORDERS or (
+        choice == ResultsChoice.AUTO and _orders_switch(credited)
+    ):
         return ResultSource.ORDERS
     return ResultSource.CHANNEL
+
+
+def _credited(store, trial: Trial) -> Attribution | None:
+    orders = store.orders(trial.id)
+    if not orders:
+        return None
+    return attribute(trial, orders, store.utm_rules(trial.id))
+
+
+def source_for(store, trial: Trial) -> ResultSource:
+    """Whose conversions and revenue the models read for this trial now.
+
+    ``channel`` or ``orders`` as the trial's setting says; with ``auto``, own orders only
+    once the credited orders give at least one conversion on a day within the trial's
+    dates (orders wholly outside the dates never switch), else the channels' reports.
+    """
+    return _source(trial, _credited(store, trial))
+
+
+# -- the source in plain words ------------------------------------------------------------
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{amount:,.2f} {currency}".strip()
+
+
+def _conversions(count: int) -> str:
+    return f"{count:,} conversion{'' if count == 1 else 's'}"
+
+
+def _sums(totals: dict[int, ArmTotals]) -> tuple[int, float]:
+    values = totals.values()
+    return sum(t.conversions for t in values), round(sum(t.revenue for t in values), 6)
+
+
+def _used(
+    trial: Trial,
+    channel: dict[int, ArmTotals],
+    own: dict[int, ArmTotals] | None,
+    source: ResultSource,
+) -> dict[int, ArmTotals]:
+    """Each arm's totals as the models read them: impressions, clicks and spend from the
+    channels; conversions and revenue from ``source`` (zeros without orders)."""
+    out = {}
+    for arm in trial.arms:
+        totals = channel.get(arm.id, ArmTotals())
+        if source == ResultSource.ORDERS:
+            credited = (own or {}).get(arm.id, ArmTotals())
+            totals = replace(totals, conversions=credited.conversions, revenue=credited.revenue)
+        out[arm.id] = totals
+    return out
+
+
+def _source_sentence(
+    trial: Trial,
+    source: ResultSource,
+    channel: dict[int, ArmTotals],
+    own: dict[int, ArmTotals] | None,
+    outside: int,
+) -> str:
+    spec = trial.spec
+    currency = spec.currency
+    channel_conversions, channel_revenue = _sums(channel)
+    reported = (
+        f"the channels reported {_conversions(channel_conversions)} and "
+        f"{_money(channel_revenue, currency)}"
+    )
+    dates = f"({spec.start.isoformat()} to {spec.end.isoformat()})"
+    outside_orders = f"{outside:,} own order{' falls' if outside == 1 else 's fall'}"
+    are = "is" if outside == 1 else "are"
+    asked = "" if spec.results_source == ResultsChoice.AUTO else ", as the trial's setting asks"
+    lead = "Conversions and revenue:"
+    if source == ResultSource.ORDERS:
+        if own is None:
+            return (
+                f"{lead} the shop's own orders{asked}, but none are imported yet, so every "
+                f"arm has 0 conversions ({reported})."
+            )
+        conversions, revenue = _sums(own)
+        text = (
+            f"{lead} the shop's own orders{asked}, {_conversions(conversions)} and "
+            f"{_money(revenue, currency)} ({reported})"
+        )
+        if outside:
+            text += f"; {outside_orders} outside the trial's dates {dates} and {are} not counted"
+        return text + "."
+    if own is None:
+        return f"{lead} the channels' reports{asked} (own orders: none imported)."
+    if spec.results_source == ResultsChoice.CHANNEL:
+        conversions, revenue = _sums(own)
+        return (
+            f"{lead} the channels' reports{asked} (own orders would give "
+            f"{_conversions(conversions)} and {_money(revenue, currency)})."
+        )
+    if outside:
+        return (
+            f"{lead} the channels' reports; {outside_orders} outside the trial's dates "
+            f"{dates} and {are} not used to switch."
+        )
+    return (
+        f"{lead} the channels' reports (own orders are imported, but none is paid, matched "
+        f"to an arm and dated within the trial {dates})."
+    )
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """Whose conversions and revenue the models read, beside both sources' trial totals.
+
+    ``channel`` and ``orders`` are per arm id (``orders`` is None without own orders);
+    ``orders_outside_dates`` counts paid orders dated outside the trial, which are never
+    counted and never switch the source; ``sentence`` says it all in plain words.
+    """
+
+    source: ResultSource
+    choice: ResultsChoice
+    channel: dict[int, ArmTotals]
+    orders: dict[int, ArmTotals] | None
+    orders_outside_dates: int
+    sentence: str
+
+    def used(self, trial: Trial) -> dict[int, ArmTotals]:
+        """Each arm's totals as the models read them (conversions and revenue from
+        ``source``; impressions, clicks and spend always the channels')."""
+        return _used(trial, self.channel, self.orders, self.source)
+
+    def as_dict(self) -> dict[str, Any]:
+        channel_conversions, channel_revenue = _sums(self.channel)
+        own = _sums(self.orders) if self.orders is not None else (None, None)
+        return {
+            "source": self.source.value,
+            "choice": self.choice.value,
+            "channel_conversions": channel_conversions,
+            "channel_revenue": channel_revenue,
+            "orders_conversions": own[0],
+            "orders_revenue": own[1],
+            "orders_outside_dates": self.orders_outside_dates,
+            "sentence": self.sentence,
+        }
+
+
+def _summary(trial: Trial, channel: dict[int, ArmTotals], credited: Attribution | None):
+    own = credited.totals([a.id for a in trial.arms]) if credited is not None else None
+    outside = credited.outside_dates[0] if credited is not None else 0
+    source = _source(trial, credited)
+    return SourceSummary(
+        source=source,
+        choice=trial.spec.results_source,
+        channel=channel,
+        orders=own,
+        orders_outside_dates=outside,
+        sentence=_source_sentence(trial, source, channel, own, outside),
+    )
+
+
+def source_summary(store, trial: Trial) -> SourceSummary:
+    """The source the trial's results use, both sources' totals, and a sentence saying so."""
+    return _summary(trial, store.arm_totals(trial.id), _credited(store, trial))
+
+
+# -- what an orders import would change --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArmEffect:
+    arm_id: int
+    arm: str
+    conversions_before: int
+    conversions_after: int
+    revenue_before: float
+    revenue_after: float
+    flagged: bool  # a change big enough to need its own confirmation
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "arm": self.arm,
+            "conversions_before": self.conversions_before,
+            "conversions_after": self.conversions_after,
+            "revenue_before": self.revenue_before,
+            "revenue_after": self.revenue_after,
+            "flagged": self.flagged,
+        }
+
+
+@dataclass(frozen=True)
+class OrdersEffect:
+    """The conversions and revenue the models read now, and after an orders import."""
+
+    source_before: ResultSource
+    source_after: ResultSource
+    arms: tuple[ArmEffect, ...]
+    leaves_no_conversions: bool
+    warning: str  # plain words; empty when the change needs no confirmation
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.warning)
+
+    @property
+    def changes(self) -> bool:
+        """Whether the import changes any number the models read."""
+        return self.source_before != self.source_after or any(
+            (a.conversions_before, a.revenue_before) != (a.conversions_after, a.revenue_after)
+            for a in self.arms
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_before": self.source_before.value,
+            "source_after": self.source_after.value,
+            "arms": [a.as_dict() for a in self.arms],
+            "leaves_no_conversions": self.leaves_no_conversions,
+            "warning": self.warning,
+        }
+
+
+_SOURCE_WORDS = {
+    ResultSource.CHANNEL: "the channels' reports",
+    ResultSource.ORDERS: "the shop's own orders",
+}
+
+
+def orders_effect(store, trial: Trial, incoming: Sequence[OrderRow]) -> OrdersEffect:
+    """What committing ``incoming`` (replacing stored touches it changes) would do to the
+    conversions and revenue the models read, the source switching rule included.
+
+    An arm's change needs confirmation when its conversions move by more than half
+    (|after - before| > before / 2), or go from none to some because the source switches
+    while the trial had conversions; so does leaving a trial that had conversions with none.
+    """
+    stored = store.orders(trial.id)
+    merged = {(o.order_id, o.touch): o for o in stored}
+    merged.update({(o.order_id, o.touch): o for o in incoming})
+    rules = store.utm_rules(trial.id)
+    before_credit = attribute(trial, stored, rules) if stored else None
+    after_credit = attribute(trial, list(merged.values()), rules) if merged else None
+    channel = store.arm_totals(trial.id)
+    before = _summary(trial, channel, before_credit)
+    after = _summary(trial, channel, after_credit)
+    used_before, used_after = before.used(trial), after.used(trial)
+    switched = before.source != after.source
+    total_before = sum(t.conversions for t in used_before.values())
+    total_after = sum(t.conversions for t in used_after.values())
+    arms = []
+    for arm in trial.arms:
+        b, a = used_before[arm.id], used_after[arm.id]
+        change = abs(a.conversions - b.conversions)
+        flagged = (b.conversions > 0 and change > 0.5 * b.conversions) or (
+            b.conversions == 0 and a.conversions > 0 and switched and total_before > 0
+        )
+        arms.append(
+            ArmEffect(
+                arm_id=arm.id,
+                arm=arm.name,
+                conversions_before=b.conversions,
+                conversions_after=a.conversions,
+                revenue_before=b.revenue,
+                revenue_after=a.revenue,
+                flagged=flagged,
+            )
+        )
+    leaves_none = total_before > 0 and total_after == 0
+    warning = ""
+    flagged_arms = [a for a in arms if a.flagged]
+    if flagged_arms or leaves_none:
+        what = (
+            f"the source changes from {_SOURCE_WORDS[before.source]} to "
+            f"{_SOURCE_WORDS[after.source]}"
+            if switched
+            else f"the source stays {_SOURCE_WORDS[after.source]}"
+        )
+        listed = ", ".join(
+            f"{a.arm} {a.conversions_before:,} → {a.conversions_after:,}" for a in flagged_arms
+        )
+        warning = f"This import changes the conversions the results use: {what}"
+        if listed:
+            warning += f"; conversions {listed}"
+        if leaves_none:
+            warning += "; the trial would be left with no conversions at all"
+        warning += "."
+    return OrdersEffect(
+        source_before=before.source,
+        source_after=after.source,
+        arms=tuple(arms),
+        leaves_no_conversions=leaves_none,
+        warning=warning,
+    )
 
 
 # -- reconciliation -------------------------------------------------------------------------
@@ -272,6 +573,7 @@ class Reconciliation:
     attribution: Attribution
     source: ResultSource
     has_orders: bool
+    summary: SourceSummary | None = None
 
     def as_dict(self, trial: Trial) -> dict[str, Any]:
         a = self.attribution
@@ -304,6 +606,7 @@ class Reconciliation:
                 for u, n, v in a.unattributed
             ],
             "outside_dates": {"orders": a.outside_dates[0], "amount": a.outside_dates[1]},
+            "source_summary": self.summary.as_dict() if self.summary else None,
         }
 
 
@@ -324,9 +627,11 @@ def reconcile(store, trial: Trial) -> Reconciliation:
         )
         for arm in trial.arms
     )
+    summary = _summary(trial, channel, attribution if orders else None)
     return Reconciliation(
         arms=arms,
         attribution=attribution,
-        source=source_in_use(trial, bool(orders)),
+        source=summary.source,
         has_orders=bool(orders),
+        summary=summary,
     )

@@ -48,6 +48,12 @@ def add_data_commands(sub) -> None:
     p.add_argument("trial", metavar="TRIAL")
     p.add_argument("file", metavar="FILE")
     _reading_flags(p)
+    p.add_argument(
+        "--accept-effect",
+        action="store_true",
+        help="import even though the file changes the conversions the results use a lot "
+        "(without it such an import is refused)",
+    )
     p.set_defaults(run=_orders)
 
     p = sub.add_parser("imports", help="list a trial's imports (who, when, file, rows)")
@@ -88,8 +94,8 @@ def add_data_commands(sub) -> None:
     p.add_argument(
         "--results-source",
         choices=[r.value for r in ResultsChoice],
-        help="conversions and revenue the models read: auto (own orders once imported), "
-        "channel or orders",
+        help="conversions and revenue the models read: auto (own orders once they give a "
+        "conversion within the trial's dates), channel or orders",
     )
     p.set_defaults(run=_set)
 
@@ -244,12 +250,48 @@ def _orders(args) -> int:
             f"{len(reading.orders)} order rows: {c['new']} new, {c['changed']} change stored "
             f"orders, {c['unchanged']} already stored"
         )
+        _report_effect(preview.effect)
+    if preview.needs_confirmation and not args.accept_effect and not args.dry_run:
+        out["written"] = False
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        changed = preview.plan.counts()["changed"]
+        also = (
+            f" (and --replace for the {changed} orders stored with other values)"
+            if changed and not args.replace
+            else ""
+        )
+        print(
+            f"error: {preview.effect_warning} Nothing was written; to import anyway, add "
+            f"--accept-effect{also}.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return _write_unless_dry_run(
         args,
         out,
         lambda: commit_orders(store, trial, preview, replace=args.replace),
         "order rows",
     )
+
+
+def _report_effect(effect) -> None:
+    """Per arm, the conversions (and revenue) the models read now and after the import."""
+    if effect is None or not effect.changes:
+        return
+    words = {"channel": "channel reports", "orders": "own orders"}
+    print(
+        f"conversions and revenue the results use: {words[effect.source_before.value]} "
+        f"→ {words[effect.source_after.value]}"
+    )
+    for a in effect.arms:
+        print(
+            f"  {a.arm}: {a.conversions_before:,} → {a.conversions_after:,} conversions, "
+            f"revenue {a.revenue_before:,.2f} → {a.revenue_after:,.2f}"
+            + ("  (big change)" if a.flagged else "")
+        )
+    if effect.warning:
+        print(f"warning: {effect.warning}")
 
 
 def batch_dict(batch) -> dict[str, Any]:
@@ -370,6 +412,7 @@ def _reconcile(args) -> int:
         f"{trial.name}: models read {data['source_in_use']} conversions and revenue "
         f"(setting: {data['results_source']}); attribution {data['attribution_rule']}"
     )
+    print(data["source_summary"]["sentence"])
 
     def pct(value):
         return "-" if value is None else f"{value:+.0%}"

@@ -132,14 +132,15 @@ class AttributionRule(StrEnum):
 class ResultsChoice(StrEnum):
     """Whose conversions and revenue the models read."""
 
-    AUTO = "auto"  # own orders once any are imported, else the channels' reports
+    AUTO = "auto"  # own orders once they give a conversion within the trial's dates
     CHANNEL = "channel"
     ORDERS = "orders"
 
     @property
     def label(self) -> str:
         return {
-            ResultsChoice.AUTO: "Own orders once imported, else channel reports",
+            ResultsChoice.AUTO: "Own orders once any are within the trial's dates, else "
+            "channel reports",
             ResultsChoice.CHANNEL: "Channel reports",
             ResultsChoice.ORDERS: "Own orders",
         }[self]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from trials.attribution import OrdersEffect, orders_effect
 from trials.cells import (
     CellError,
     is_blank,
@@ -125,6 +126,18 @@ class OrdersReading:
 class OrdersPreview:
     reading: OrdersReading
     plan: OrdersPlan | None
+    # What committing the file does to the conversions and revenue the models read.
+    effect: OrdersEffect | None = None
+
+    @property
+    def effect_warning(self) -> str:
+        """Plain words when the import changes the conversions used a lot, else ''."""
+        return self.effect.warning if self.effect is not None else ""
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether the import needs its own confirmation (``--accept-effect``)."""
+        return bool(self.effect_warning)
 
     def as_dict(self) -> dict[str, Any]:
         r = self.reading
@@ -152,6 +165,10 @@ class OrdersPreview:
                 }
                 for c in self.plan.of("changed")
             ]
+        if self.effect is not None:
+            out["effect"] = self.effect.as_dict()
+        out["effect_warning"] = self.effect_warning
+        out["needs_confirmation"] = self.needs_confirmation
         return out
 
 
@@ -338,7 +355,7 @@ def preview_orders(
     except UserError as e:
         problem = RowProblem(reading.file_name, 0, "", str(e))
         return OrdersPreview(replace(reading, errors=(*reading.errors, problem)), None)
-    return OrdersPreview(reading, plan)
+    return OrdersPreview(reading, plan, orders_effect(store, trial, reading.orders))
 
 
 def commit_orders(store, trial: Trial, preview: OrdersPreview, *, replace: bool = False):

@@ -92,8 +92,8 @@ trials = Table(
     Column("is_demo", Boolean, nullable=False, default=False),
     # How an order claimed by several arms is credited: last_touch or split.
     Column("attribution_rule", String(16), nullable=False, server_default="last_touch"),
-    # Which conversions and revenue the models read: auto (own orders once there are
-    # any), channel or orders.
+    # Which conversions and revenue the models read: auto (own orders once they give a
+    # conversion within the trial's dates), channel or orders.
     Column("results_source", String(16), nullable=False, server_default="auto"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(120), nullable=False),

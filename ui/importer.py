@@ -292,7 +292,8 @@ def orders_import(trials: TrialStore, trial: Trial) -> None:
                         f"Replace {counts['changed']} stored orders (e.g. new statuses)",
                         key=f"{key}_replace",
                     )
-                ready = preview.plan.writes and (replace or not counts["changed"])
+                accepted = _effect(preview, trial, key)
+                ready = preview.plan.writes and (replace or not counts["changed"]) and accepted
                 if st.button("Import orders", type="primary", disabled=not ready):
                     try:
                         outcome = commit_orders(trials, trial, preview, replace=replace)
@@ -304,6 +305,45 @@ def orders_import(trials: TrialStore, trial: Trial) -> None:
                         st.rerun()
     _order_settings(trials, trial)
     _reconciliation(trials, trial)
+
+
+_SOURCE_WORDS = {"channel": "channel reports", "orders": "own orders"}
+
+
+def _effect(preview, trial: Trial, key: str) -> bool:
+    """Per arm, the conversions and revenue the results use now and after the import; a
+    big change needs its own box ticked. True when the import may go ahead."""
+    effect = preview.effect
+    if effect is None or not effect.changes:
+        return True
+    before, after = effect.source_before.value, effect.source_after.value
+    st.caption(
+        "What the results would use after this import: conversions and revenue from "
+        + (
+            f"{_SOURCE_WORDS[before]} now, {_SOURCE_WORDS[after]} after."
+            if before != after
+            else f"{_SOURCE_WORDS[after]}."
+        )
+    )
+    currency = trial.spec.currency
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Arm": [a.arm for a in effect.arms],
+                "Conversions now": [a.conversions_before for a in effect.arms],
+                "Conversions after": [a.conversions_after for a in effect.arms],
+                f"Revenue now ({currency})": [a.revenue_before for a in effect.arms],
+                f"Revenue after ({currency})": [a.revenue_after for a in effect.arms],
+            }
+        ),
+        hide_index=True,
+    )
+    if not preview.needs_confirmation:
+        return True
+    st.warning(md(preview.effect_warning))
+    return st.checkbox(
+        "I understand this changes the conversions the results use", key=f"{key}_accept_effect"
+    )
 
 
 def _order_settings(trials: TrialStore, trial: Trial) -> None:
@@ -338,14 +378,11 @@ def _pct(value: float | None) -> str:
 
 def _reconciliation(trials: TrialStore, trial: Trial) -> None:
     result = reconcile(trials, trial)
+    st.info(md(result.summary.sentence))
     if not result.has_orders:
-        st.caption("No own orders yet: the models read the channels' reported conversions.")
         return
     st.subheader("Channel reports vs own orders")
-    st.caption(
-        f"The models read **{result.source.value}** conversions and revenue. A positive "
-        "difference means the channel reports more than the shop received."
-    )
+    st.caption("A positive difference means the channel reports more than the shop received.")
     st.dataframe(
         pd.DataFrame(
             {

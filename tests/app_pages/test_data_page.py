@@ -1,5 +1,6 @@
 """The Data page: upload, preview, import, replace, add arms, orders, grid and undo."""
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -93,12 +94,62 @@ def test_orders_upload_and_reconciliation(app_store, trial):
     button(at, "Import 4 rows").click().run()
     at = upload(open_app("app_pages/data.py", trial=trial.id), "Own orders", "own_orders.csv")
     assert "8 new order rows" in texts(at)
+    widget(at.checkbox, ACCEPT).check().run()
     button(at, "Import orders").click().run()
     page = texts(at)
-    assert "Channel reports vs own orders" in page and "The models read" in page
+    assert "Channel reports vs own orders" in page
+    assert "Conversions and revenue: the shop's own orders" in plain(at)
     assert "1 paid order matched no arm" in page
     [frame] = [d.value for d in at.dataframe if "Conversions (orders)" in d.value.columns]
     assert list(frame["Conversions (orders)"]) == [1, 2]
+
+
+ACCEPT = "I understand this changes the conversions the results use"
+
+
+def plain(at) -> str:
+    """The page's text with md()'s backslash escapes taken out."""
+    return re.sub(r"\\(.)", r"\1", texts(at))
+
+
+def test_a_big_change_of_the_conversions_used_needs_its_own_box(app_store, trial):
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    button(at, "Import 4 rows").click().run()
+    at = open_app("app_pages/data.py", trial=trial.id)
+    assert "Conversions and revenue: the channels' reports (own orders: none imported)." in plain(
+        at
+    )
+    at = upload(at, "Own orders", "own_orders.csv")
+    [effect] = [d.value for d in at.dataframe if "Conversions after" in d.value.columns]
+    assert list(effect["Conversions now"]) == [7, 3]
+    assert list(effect["Conversions after"]) == [1, 2]
+    assert "WeChat · Video A 7 → 1" in plain(at)
+    assert button(at, "Import orders").disabled  # AppTest refuses to click it
+    assert app_store.orders(trial.id) == []
+    widget(at.checkbox, ACCEPT).check().run()
+    assert not button(at, "Import orders").disabled
+    button(at, "Import orders").click().run()
+    assert len(app_store.orders(trial.id)) == 8
+
+
+def test_orders_outside_the_dates_need_no_box_and_do_not_switch(app_store, trial, tmp_path):
+    at = upload(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "google_ads_report.csv"
+    )
+    button(at, "Import 4 rows").click().run()
+    october = (
+        "order id,created at,amount,status,utm_source,utm_content\n"
+        "1,2026-10-02,30,paid,wechat,video-a\n"
+    )
+    at = open_app("app_pages/data.py", trial=trial.id)
+    [uploader] = [u for u in at.file_uploader if u.label.startswith("Own orders")]
+    uploader.set_value(("oct.csv", october.encode(), "text/csv")).run()
+    assert not [c for c in at.checkbox if c.label == ACCEPT]
+    button(at, "Import orders").click().run()
+    assert "1 own order falls outside the trial's dates" in plain(at)
+    assert "Conversions and revenue: the channels' reports" in plain(at)
 
 
 def test_history_undo(app_store, trial):

@@ -18,7 +18,11 @@ from trials.store_imports import UtmRule
 def test_orders_file_reconciles_against_channel_reports(capsys, tmp_path):
     name = create(capsys, tmp_path)
     run(capsys, "import", name, str(FILES / "google_ads_report.csv"))
+    # WeChat's conversions go from the channel's 7 to own orders' 1: a big change.
     code, out, err = run(capsys, "orders", name, str(FILES / "own_orders.csv"))
+    assert code == 1 and "WeChat · Video A 7 → 1" in err and "--accept-effect" in err
+    assert json.loads(run(capsys, "imports", name, "--json")[1])[-1]["kind"] == "daily"
+    code, out, err = run(capsys, "orders", name, str(FILES / "own_orders.csv"), "--accept-effect")
     assert code == 0, err
     assert "1 orders fall outside the trial's dates" in out
     data = json.loads(run(capsys, "reconcile", name, "--json")[1])
@@ -97,7 +101,10 @@ def test_orders_reimport_changes_nothing_and_a_new_status_needs_replace(capsys, 
     assert code == 1 and "--replace" in err
     preview = json.loads(run(capsys, "orders", name, new_path, "--dry-run", "--json")[1])
     assert preview["changed_orders"][0]["after"]["status"] == "refunded"
-    assert run(capsys, "orders", name, new_path, "--replace")[0] == 0
+    # WeChat's only order refunded: 1 → 0 conversions needs its own confirmation.
+    assert preview["needs_confirmation"] and "WeChat · Video A 1 → 0" in preview["effect_warning"]
+    assert run(capsys, "orders", name, new_path, "--replace")[0] == 1
+    assert run(capsys, "orders", name, new_path, "--replace", "--accept-effect")[0] == 0
     assert (
         json.loads(run(capsys, "reconcile", name, "--json")[1])["arms"][0]["order_conversions"] == 0
     )
