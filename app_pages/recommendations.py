@@ -1,16 +1,16 @@
-"""Recommendations: what to do with each arm and why, the next round's budget split, and
-how returns change with spend."""
+"""Recommendations: the trial's verdict, what to do with each arm and why, the next
+round's budget split, and how returns change with spend."""
 
 import streamlit as st
 
-from ui.fits import curves_for, data_digest, decision_for, mcmc_fit
+from ui.fits import analysis_for, data_digest, mcmc_fit
 from ui.recommendations import (
     record_decision,
     show_allocation,
     show_curves,
     show_recommendations,
 )
-from ui.results import report_downloads
+from ui.results import report_downloads, show_verdict
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial, require_data
@@ -29,16 +29,16 @@ bar.empty()
 if outcome.error:
     st.error(f"The model could not be fitted: {md(outcome.error)}")
     st.stop()
-posterior = outcome.posterior
 
-decision = decision_for(trial, posterior)
+analysis = analysis_for(trial, outcome.posterior)
+show_verdict(analysis)
 st.subheader("Per arm")
-show_recommendations(trial, decision)
+show_recommendations(analysis)
 st.subheader("Next round's budget")
-show_allocation(trial, posterior, summary.spend)
+split = show_allocation(analysis, summary.spend)
 st.subheader("Returns as spend grows")
-show_curves(trial, curves_for(trial.id, digest))
+show_curves(analysis)
 st.subheader("Decision log")
-record_decision(trial, posterior, decision)
+record_decision(analysis)
 st.subheader("Share")
-report_downloads(trial, posterior)
+report_downloads(split or analysis)

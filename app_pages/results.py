@@ -1,10 +1,10 @@
-"""Results: a trial's posterior — headline, funnel per arm, intervals against break-even,
-distributions, raw vs modelled, diagnostics. The exact preview shows at once; the full
-model replaces it when its fit is done."""
+"""Results: a trial's posterior — verdict, headline, funnel per arm, intervals against
+break-even, distributions, raw vs modelled, diagnostics. The exact preview shows at once
+(numbers only, no verdict); the full model's analysis replaces it when its fit is done."""
 
 import streamlit as st
 
-from ui.fits import data_digest, decision_for, exact_fit, inputs_for, mcmc_fit
+from ui.fits import analysis_for, data_digest, exact_fit, mcmc_fit
 from ui.results import report_downloads, show_results
 from ui.session import show_flash, store
 from ui.text import md
@@ -18,12 +18,13 @@ show_flash()
 require_data(summary)
 
 digest = data_digest(trial)
-totals = inputs_for(trial.id, digest, trial.spec).totals
 shown = st.empty()
 with shown.container():
     preview = exact_fit(trial.id, digest).posterior
-    st.info("Instant preview (exact conjugate posteriors); the full model is being fitted…")
-    show_results(trial, preview, totals, decision_for(trial, preview))
+    st.info(
+        "Instant preview (exact conjugate posteriors, no verdict); the full model is being fitted…"
+    )
+    show_results(analysis_for(trial, preview), preview=True)
 
 bar = st.progress(0.0, text="Fitting the full model (partial pooling, day-to-day variation)")
 outcome = mcmc_fit(trial.id, digest, _progress=lambda f, m: bar.progress(f, text=m))
@@ -33,10 +34,11 @@ if outcome.error:
 else:
     with shown.container():
         posterior = outcome.posterior
+        analysis = analysis_for(trial, posterior)
         st.caption(
             f"Full model: {posterior.spec.pooling} pooling, day-to-day variation, "
             f"{posterior.n_draws:,} draws · data digest {posterior.data_digest[:12]}"
         )
-        show_results(trial, posterior, totals, decision_for(trial, posterior))
+        show_results(analysis)
         st.subheader("Share")
-        report_downloads(trial, posterior)
+        report_downloads(analysis)

@@ -6,8 +6,9 @@ import streamlit as st
 
 from trials.amendments import amendment_lines
 from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserError
-from trials.planning import progress_sentence, trial_progress
+from ui.fits import analysis_for, data_digest, mcmc_fit
 from ui.importer import batches_table
+from ui.results import show_verdict
 from ui.session import flash, show_flash, store
 from ui.text import md, money, percent
 from ui.trial_form import show_problems, trial_form
@@ -41,19 +42,18 @@ c4.metric("Last data", str(summary.last_data_date or "none yet"))
 c5.metric("Break-even ROAS", f"{spec.break_even_roas:.2f}")
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _progress(trial_id: int, data_key: tuple) -> str:
-    """Days to a decision; ``data_key`` (the arms' totals) makes new data a new entry."""
-    current = store().get_trial(trial_id)
-    return progress_sentence(trial_progress(store(), current), current)
-
-
-if spec.status is TrialStatus.RUNNING or summary.days_with_data:
-    key = (
-        spec.decision_rule,
-        tuple(sorted((i, tuple(vars(t).values())) for i, t in totals.items())),
-    )
-    st.markdown(f"**Progress toward a decision:** {md(_progress(trial.id, key))}")
+if summary.days_with_data:
+    # The verdict, the source and the totals the rule counts: the same analysis the
+    # Results and Recommendations pages show.
+    bar = st.progress(0.0, text="Fitting the model for the verdict")
+    outcome = mcmc_fit(trial.id, data_digest(trial), _progress=lambda f, m: bar.progress(f, text=m))
+    bar.empty()
+    if outcome.error:
+        st.error(f"The model could not be fitted: {md(outcome.error)}")
+    else:
+        analysis = analysis_for(trial, outcome.posterior)
+        show_verdict(analysis)
+        totals = analysis.totals
 
 amendments = trials.amendments(trial.id)
 if amendments:

@@ -11,7 +11,8 @@ a day's revenue from n orders is Gamma(n k, beta); with a Gamma(a0, b0) prior on
     beta | data ~ Gamma(a0 + k N, b0 + R),    revenue per conversion = k / beta,
 
 where N and R are the conversions and revenue on days that have both. The prior is weak
-(a0 = 1, b0 = k / m, m the trial's pooled order value). ROAS, CPA and revenue per
+(a0 = 1, b0 = k / m, m the trial's pooled order value); an arm without orders yet takes
+the whole trial's posterior, so its ROAS follows its conversion rate. ROAS, CPA and revenue per
 impression follow from independent draws of these (``inference.derived``).
 
 It ignores day-to-day overdispersion and pooling, so it is a preview and a cross-check,
@@ -85,7 +86,12 @@ def order_value_posterior(
     revenue = np.bincount(data.arm[has_both], weights=data.revenue[has_both], minlength=data.n_arms)
     pooled = revenue.sum() / orders.sum() if orders.sum() > 0 else 1.0
     a0, b0 = 1.0, k / pooled
-    return a0 + k * orders, b0 + revenue, orders
+    shape, rate = a0 + k * orders, b0 + revenue
+    # An arm with no orders yet is taken to be worth the trial's pooled order value, as
+    # uncertain as the pooled estimate (the prior alone has no finite mean of k / rate).
+    none = orders == 0
+    shape[none], rate[none] = a0 + k * orders.sum(), b0 + revenue.sum()
+    return shape, rate, orders
 
 
 def exact_rate_intervals(data: FunnelData, spec: ModelSpec) -> dict[str, list[Interval]]:

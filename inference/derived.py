@@ -5,8 +5,11 @@ ROAS, CPA and revenue per impression are functions of the stages' draws:
     ROAS = (impressions / spend) * CTR * CVR * revenue_per_conversion
     CPA  = 1 / ((impressions / spend) * CTR * CVR)
 
-Arms whose data cannot inform a quantity yet (no impressions, no clicks, no spend, no
-orders) get NaN draws and a named reason instead of a number.
+Arms whose data cannot inform a quantity yet (no impressions, no clicks, no spend; no
+orders for the order value) get NaN draws and a named reason instead of a number. An arm
+with clicks but no conversions yet keeps its ROAS and revenue per impression: the
+conversion rate pins them near zero, so it is compared with the other arms (and can be
+seen to trail) rather than left out.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 
 __all__ = ["data_notes", "derived_draws", "stage_posterior", "undefined_for"]
+
+NO_CONVERSIONS = "no conversions yet"
+NO_REVENUE = "no orders with revenue yet"
 
 
 def stage_posterior(
@@ -66,7 +72,8 @@ def undefined_for(data: FunnelData) -> dict[str, dict[int, str]]:
     for metric, empty, reason in (
         ("ctr", totals.impressions == 0, "no impressions yet"),
         ("cvr", totals.clicks == 0, "no clicks yet"),
-        ("revenue_per_conversion", orders == 0, "no orders with revenue yet"),
+        ("revenue_per_conversion", (orders == 0) & (totals.conversions == 0), NO_CONVERSIONS),
+        ("revenue_per_conversion", (orders == 0) & (totals.conversions > 0), NO_REVENUE),
     ):
         for arm in np.flatnonzero(empty):
             undefined.setdefault(metric, {})[int(arm)] = reason
@@ -89,8 +96,11 @@ def derived_draws(
         for metric in ("roas", "cpa"):
             undefined.setdefault(metric, {})[int(arm)] = "no spend yet"
     for arm, reason in undefined.get("revenue_per_conversion", {}).items():
-        for metric in ("roas", "revenue_per_impression"):
-            undefined.setdefault(metric, {}).setdefault(arm, reason)
+        # Without conversions, ROAS is what the conversion rate says (about none), whatever
+        # an order would be worth; conversions without any revenue leave it unknown.
+        if reason != NO_CONVERSIONS:
+            for metric in ("roas", "revenue_per_impression"):
+                undefined.setdefault(metric, {}).setdefault(arm, reason)
     conversions_per_spend = impressions_per_spend * ctr * cvr
     with np.errstate(divide="ignore", invalid="ignore"):
         draws = {

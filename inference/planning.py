@@ -15,15 +15,17 @@ concentration kappa, as in the funnel model), so a day of n clicks carries the
 information of n / DE independent ones. Each day's posterior is the exact conjugate
 Beta(1 + k, 1 + n_eff t - k) per arm (effective counts), and the rule is met when
 
-    t >= min_days,  every arm has >= min_conversions (actual, not effective),  and
-    max_a P(a is best) >= 1 - (1 - probability_threshold) / arms  (a clear winner,
-    guarded over arms: see ``inference.decisions.winner_threshold``)  or
-    expected loss of choosing the leader / its mean <= expected_loss_threshold
-    (whichever arm is chosen, little is lost: close arms end the trial too),
+``inference.rule.judge`` (the same code ``analyze`` runs) reaches a verdict: a winner
+(``scale``) or practically equal arms (``equal``), with
 
-with P(best) = int f_a(x) prod_{b != a} F_b(x) dx and E[max] = int (1 - prod_b F_b(x)) dx
-by quadrature. The assurance curve is the share of simulated trials that meet the rule
-on day t; the classical figure beside it is the two-proportion fixed-horizon sample size
+    P(best_a)         = int f_a(x) prod_{b != a} F_b(x) dx
+    E[max]            = int (1 - prod_b F_b(x)) dx
+    P(b beats leader) = int f_L(x) (1 - F_b(x)) dx
+    P(equal)          = int f_L(x) prod_{b != L} (F_b(x (1 + m)) - F_b(x (1 - m))) dx
+
+by quadrature (m the rule's equivalence margin). The assurance curve is the share of
+simulated trials that meet the rule on day t; the classical figure beside it is the
+two-proportion fixed-horizon sample size
 
     n = (z_{1-alpha/2} sqrt(2 pbar (1 - pbar)) + z_{1-beta} sqrt(p1 q1 + p2 q2))^2 / (p2 - p1)^2.
 
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import special, stats
 
-from inference.decisions import winner_threshold
+from inference.rule import VERDICTS, Batch, Rule, judge
 
 __all__ = [
     "Advice",
@@ -60,14 +62,7 @@ class PlanError(ValueError):
     """Inputs a plan cannot be made from; the message names the input."""
 
 
-@dataclass(frozen=True)
-class PlanRule:
-    """The parts of a trial's decision rule a plan checks (see ``trials.domain.DecisionRule``)."""
-
-    min_days: int = 7
-    min_conversions_per_arm: int = 25
-    probability_threshold: float = 0.95
-    expected_loss_threshold: float = 0.01
+PlanRule = Rule  # the rule a plan checks is the rule ``analyze`` applies
 
 
 @dataclass(frozen=True)
@@ -185,8 +180,10 @@ class AssurancePoint:
     days: int
     clicks_per_arm: float
     budget: float
-    assurance: float
+    assurance: float  # share of simulated trials whose rule reaches a verdict that day
     wrong_arm: float  # share of trials where the rule picked an arm that is not best
+    p_winner: float = 0.0  # share ending with a winner to scale
+    p_equal: float = 0.0  # share ending with the arms practically equal
 
 
 @dataclass(frozen=True)
@@ -230,12 +227,15 @@ def design_effect(trials_per_day: float, concentration: float | None) -> float:
     return 1.0 + max(trials_per_day - 1.0, 0.0) / (concentration + 1.0)
 
 
-def decision_metrics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For Beta(a, b) posteriors over the last axis (arms): P(best), leader, relative loss.
+def decision_metrics(
+    a: np.ndarray, b: np.ndarray, margin: float = 0.1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For Beta(a, b) posteriors over the last axis (arms): what the rule reads.
 
     ``a`` and ``b`` are shaped (..., arms). Returns P(best) per arm, the index of the arm
-    with the highest P(best), and the leader's expected loss E[max] - E[p_leader] over
-    E[p_leader], all by quadrature on a grid spanning every arm's posterior.
+    with the highest P(best), the leader's expected loss E[max] - E[p_leader] over
+    E[p_leader], P(each arm beats the leader) and P(every arm within ``margin`` of the
+    leader), all by quadrature on a grid spanning every arm's posterior.
     """
     mean = a / (a + b)
     sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
@@ -259,32 +259,65 @@ def decision_metrics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
     e_max = lo + ((1 - all_below).sum(axis=-1)) * width
     leader_mean = np.take_along_axis(mean, leader[..., None], axis=-1)[..., 0]
     loss = np.maximum(e_max - leader_mean, 0.0) / leader_mean
-    return p_best, leader, loss
+    lead_pdf = np.take_along_axis(pdf, leader[..., None, None], axis=-2)  # (..., 1, grid)
+    lead_mass = lead_pdf.sum(axis=-1) * width[..., None]  # normalises the quadrature
+    beats = ((lead_pdf * (1 - cdf)).sum(axis=-1) * width[..., None]) / lead_mass
+    np.put_along_axis(beats, leader[..., None], 0.5, axis=-1)
+    band = special.betainc(aa, bb, np.minimum(xa * (1 + margin), 1.0)) - special.betainc(
+        aa, bb, xa * (1 - margin)
+    )
+    np.put_along_axis(band, leader[..., None, None], 1.0, axis=-2)
+    equal = (lead_pdf[..., 0, :] * band.prod(axis=-2)).sum(axis=-1) * width / lead_mass[..., 0]
+    return p_best, leader, loss, beats, np.clip(equal, 0.0, 1.0)
 
 
 def _rule_met(
-    a: np.ndarray, b: np.ndarray, conversions: np.ndarray, days: np.ndarray, rule: PlanRule
-) -> tuple[np.ndarray, np.ndarray]:
-    """Whether the rule is met, and the leader, for posteriors shaped (sims, days, arms).
-
-    Days are taken one at a time so the quadrature arrays stay small.
+    a: np.ndarray,
+    b: np.ndarray,
+    conversions: np.ndarray,
+    days: np.ndarray,
+    rule: Rule,
+    information: np.ndarray | float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rule's verdict for posteriors shaped (sims, days, arms), through
+    ``inference.rule.judge``: whether it is met, the verdict's index in ``VERDICTS`` and
+    the leader, each (sims, days). Days are taken one at a time so the quadrature arrays
+    stay small; looks that cannot reach a verdict (too few days, or no arm with the
+    conversions the rule asks for) skip the quadrature.
     """
-    sims, n_days, _ = a.shape
-    met = np.zeros((sims, n_days), dtype=bool)
+    sims, n_days, k = a.shape
+    code = np.full((sims, n_days), 1, dtype=np.int64)  # keep_testing
     leader = np.zeros((sims, n_days), dtype=np.int64)
     days = np.broadcast_to(days, (sims, n_days))
+    information = np.broadcast_to(np.asarray(information, dtype=float), (sims, n_days))
     for t in range(n_days):
-        gates = (days[:, t] >= rule.min_days) & (
-            conversions[:, t].min(axis=-1) >= rule.min_conversions_per_arm
+        look = (days[:, t] >= rule.min_days) & (
+            conversions[:, t].max(axis=-1) >= rule.min_conversions_per_arm
         )
-        if not gates.any():
+        if not look.any():
             continue
-        p_best, lead, loss = decision_metrics(a[gates, t], b[gates, t])
-        # A winner is clear, or choosing the leader costs little even if it is not best.
-        winner = winner_threshold(rule.probability_threshold, a.shape[-1])
-        met[gates, t] = (p_best.max(axis=-1) >= winner) | (loss <= rule.expected_loss_threshold)
-        leader[gates, t] = lead
-    return met, leader
+        n = int(look.sum())
+        p_best, lead, loss, beats, equal = decision_metrics(
+            a[look, t], b[look, t], rule.equivalence_margin
+        )
+        out = judge(
+            Batch(
+                p_best=p_best,
+                p_beats_leader=beats,
+                relative_loss=loss,
+                p_equal=equal,
+                days=np.broadcast_to(days[look, t][:, None], (n, k)),
+                conversions=conversions[look, t],
+                reliable=np.ones(n, dtype=bool),
+                p_profit=np.full((n, k), np.nan),
+                information=information[look, t],
+                comparable=np.ones((n, k), dtype=bool),
+            ),
+            rule,
+        )
+        code[look, t] = out["code"]
+        leader[look, t] = lead
+    return code != 1, code, leader
 
 
 def check_days(max_days: int) -> list[int]:
@@ -329,9 +362,12 @@ def _evaluate(sim: _Simulated, days: list[int]) -> list[AssurancePoint]:
     t = np.asarray(days, dtype=np.float64)
     k = sim.successes[:, index]
     n = sim.n_eff * t[None, :, None]
-    met, leader = _rule_met(1 + k, 1 + n - k, sim.conversions[:, index], t[None, :], inputs.rule)
+    met, code, leader = _rule_met(
+        1 + k, 1 + n - k, sim.conversions[:, index], t[None, :], inputs.rule
+    )
     best = sim.rates.argmax(axis=1)
-    wrong = met & (leader != best[:, None])
+    winner = code == VERDICTS.index("scale")
+    wrong = winner & (leader != best[:, None])
     clicks = inputs.trial_clicks_per_day / inputs.arms
     return [
         AssurancePoint(
@@ -340,6 +376,8 @@ def _evaluate(sim: _Simulated, days: list[int]) -> list[AssurancePoint]:
             budget=inputs.trial_daily_budget * d,
             assurance=float(met[:, i].mean()),
             wrong_arm=float(wrong[:, i].mean()),
+            p_winner=float(winner[:, i].mean()),
+            p_equal=float((code[:, i] == VERDICTS.index("equal")).mean()),
         )
         for i, d in enumerate(days)
     ]
@@ -449,6 +487,7 @@ def progress_to_decision(
     horizon: int = 60,
     simulations: int = 400,
     concentration: float | None = 300.0,
+    planned_days: int | None = None,
     seed: int = 0,
 ) -> DecisionProgress:
     """Extra days until the rule is likely met, simulating future days from the posterior.
@@ -457,7 +496,8 @@ def progress_to_decision(
     a conversion-rate trial), ``trials_per_day`` their recent daily volume. As in the
     planner, counts are discounted by the design effect of their daily volume, true rates
     are drawn from today's Beta(1 + k, 1 + n - k) posteriors on those effective counts,
-    future days from them, and the rule is checked on each future day.
+    future days from them, and the rule is checked on each future day. With
+    ``planned_days`` the rule's look boundary reads the share of them that has passed.
     """
     trials = np.asarray(trials, dtype=np.float64)
     successes = np.asarray(successes, dtype=np.float64)
@@ -468,7 +508,13 @@ def progress_to_decision(
     effect = np.array([design_effect(n, concentration) for n in per_day])
     n, k = trials / effect, successes / effect
     now = (1 + k)[None, None], (1 + n - k)[None, None]
-    met_now, _ = _rule_met(*now, conversions[None, None], np.asarray(days_so_far), rule)
+
+    def share(days):
+        return 1.0 if not planned_days else np.asarray(days, float) / planned_days
+
+    met_now, _, _ = _rule_met(
+        *now, conversions[None, None], np.asarray(days_so_far), rule, share(days_so_far)
+    )
     if bool(met_now[0, 0]):
         return DecisionProgress(True, (), 0, 0)
     if not (per_day > 0).all():
@@ -486,7 +532,8 @@ def progress_to_decision(
     n_then = n + n_day * extra[None, :, None]
     k_then = k + future
     conv = conversions + future * (per_day / n_day) * conversions_per_trial
-    met, _ = _rule_met(1 + k_then, 1 + n_then - k_then, conv, days_so_far + extra[None, :], rule)
+    then = days_so_far + extra[None, :]
+    met, _, _ = _rule_met(1 + k_then, 1 + n_then - k_then, conv, then, rule, share(then))
     by_day = np.maximum.accumulate(met, axis=1).mean(axis=0)
 
     def first(level: float) -> int | None:

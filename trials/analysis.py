@@ -1,12 +1,16 @@
-"""Bridges stored trials to the Bayesian engine: a trial's results as ``FunnelData``, and
-fitted posteriors as the plain dicts the CLI and exports print.
+"""The one analysis of a trial: its data loaded once, its posterior, the rule's verdict and
+each arm's recommendation, progress toward the rule, response curves and the data source,
+as a single frozen :class:`TrialAnalysis`.
 
-Field names in ``arm_results`` are a public interface (``python -m trials analyze --json``).
+Every page, the CLI, the reports and the decision log present this object (or its
+:func:`analysis_dict`, the public JSON of ``python -m trials analyze --json``); none of
+them recomputes a concept of its own. Its key is the trial's data digest, the model
+settings, the trial's registered settings (the rule) and its version, and the seed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from trials.domain import ArmTotals, DailyResult, ResultSource, Trial
@@ -14,29 +18,58 @@ from trials.store import TrialStore
 
 __all__ = [
     "ANALYSED_METRICS",
-    "DecisionInputs",
+    "TrialAnalysis",
+    "TrialData",
     "analyse",
     "analysis_dict",
-    "decide_for",
-    "decision_inputs",
+    "analyze_trial",
     "full_analysis",
     "funnel_data",
+    "load",
     "response_curves",
 ]
 
 ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
 
 
-def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = None):
-    """The trial's daily results in the arrays the models read (arms in trial order).
+@dataclass(frozen=True, eq=False)
+class TrialData:
+    """A trial's data, read once: what the models read and what the rule counts."""
 
-    Impressions, clicks and spend always come from the channels' reports. Conversions
-    and revenue come from ``source``: by default :func:`trials.attribution.source_for`
-    (with ``auto``, own orders once they give a conversion within the trial's dates).
+    trial: Trial
+    funnel: Any  # inference.data.FunnelData, arms in trial order
+    daily: tuple[DailyResult, ...]  # the channels' daily rows (volume, health checks)
+    summary: Any  # trials.attribution.SourceSummary: which source, both sources' totals
+
+    @property
+    def digest(self) -> str:
+        return self.funnel.digest()
+
+    @property
+    def source(self) -> ResultSource:
+        return self.summary.source
+
+    @property
+    def totals(self) -> dict[int, ArmTotals]:
+        """Per arm, conversions and revenue from the source in use (the rule counts these)."""
+        return self.summary.used(self.trial)
+
+    @property
+    def channel_totals(self) -> dict[int, ArmTotals]:
+        return self.summary.channel
+
+
+def load(store: TrialStore, trial: Trial) -> TrialData:
+    """Read the trial's data once: channel rows, own orders credited to arms, the source.
+
+    Impressions, clicks and spend always come from the channels' reports. Conversions and
+    revenue come from the trial's source (``trials.attribution``: with ``auto``, own orders
+    once they give a conversion within the trial's dates).
     """
     from inference.data import FunnelData
-    from trials.attribution import attribute, source_for
+    from trials.attribution import attribute, summarize_source
 
+    daily = tuple(store.daily_results(trial.id, ResultSource.CHANNEL))
     index = {arm.id: i for i, arm in enumerate(trial.arms)}
     rows = {
         (r.arm_id, r.day): {
@@ -48,16 +81,15 @@ def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = N
             "spend": r.spend,
             "revenue": r.revenue,
         }
-        for r in store.daily_results(trial.id, ResultSource.CHANNEL)
+        for r in daily
     }
-    if source is None:
-        source = source_for(store, trial)
-    if source == ResultSource.ORDERS:
+    orders = store.orders(trial.id)
+    credited = attribute(trial, orders, store.utm_rules(trial.id)) if orders else None
+    summary = summarize_source(trial, store.arm_totals(trial.id), credited)
+    if summary.source == ResultSource.ORDERS:
         for row in rows.values():
             row["conversions"], row["revenue"] = 0, 0.0
-        orders = store.orders(trial.id)
-        credited = attribute(trial, orders, store.utm_rules(trial.id)).results
-        for r in credited:
+        for r in credited.results if credited is not None else ():
             row = rows.setdefault(
                 (r.arm_id, r.day),
                 {
@@ -70,28 +102,161 @@ def funnel_data(store: TrialStore, trial: Trial, source: ResultSource | None = N
             )
             row["conversions"], row["revenue"] = r.conversions, r.revenue
     ordered = [rows[k] for k in sorted(rows, key=lambda k: (k[1], index[k[0]]))]
-    return FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], ordered)
+    funnel = FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], ordered)
+    return TrialData(trial, funnel, daily, summary)
+
+
+def funnel_data(store: TrialStore, trial: Trial):
+    """The trial's daily results in the arrays the models read (arms in trial order)."""
+    return load(store, trial).funnel
+
+
+def fit(data: TrialData, *, method: str, spec, seed: int, progress=None):
+    """The posterior by ``method`` ("mcmc" or "exact"); a trial with no data yet gets the
+    exact path's neutral answer (every metric undefined, with its reason)."""
+    from inference.conjugate import exact_posterior
+
+    if method == "exact" or len(data.funnel.arm) == 0:
+        return exact_posterior(data.funnel, spec, seed=seed)
+    from inference.fit import fit_mcmc
+
+    return fit_mcmc(data.funnel, spec, seed=seed, progress=progress)
 
 
 def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, progress=None):
-    """Fit the trial's posterior by ``method`` ("mcmc" or "exact").
-
-    A trial with no data yet gets the exact path's neutral answer (every metric undefined,
-    with its reason) instead of an error.
-    """
-    from inference.conjugate import exact_posterior
-
-    data = funnel_data(store, trial)
-    if method == "exact" or len(data.arm) == 0:
-        return exact_posterior(data, spec, seed=seed)
-    from inference.fit import fit_mcmc
-
-    return fit_mcmc(data, spec, seed=seed, progress=progress)
+    """Fit the trial's posterior by ``method`` ("mcmc" or "exact")."""
+    return fit(load(store, trial), method=method, spec=spec, seed=seed, progress=progress)
 
 
-def analysis_dict(trial: Trial, totals: dict[int, ArmTotals], posterior) -> dict[str, Any]:
-    """The analysis as JSON-ready data: per arm, totals and each metric's mean and HDI."""
-    return {
+def response_curves(data: TrialData, seed: int = 0) -> dict[int, Any]:
+    """Each arm's diminishing-returns curve (``inference.saturation``), by arm id; arms
+    that ran at a single spend level get a neutral answer with the reason."""
+    import numpy as np
+
+    from inference.saturation import SpendLadder, fit_saturation
+
+    f = data.funnel
+    out = {}
+    for i, arm in enumerate(data.trial.arms):
+        rows = f.arm == i
+        order = np.argsort(f.day[rows], kind="stable")
+        ladder = SpendLadder.of(
+            f.spend[rows][order], f.conversions[rows][order], f.revenue[rows][order]
+        )
+        out[arm.id] = fit_saturation(ladder, data.trial.spec.break_even_roas, seed=seed)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class TrialAnalysis:
+    """Everything known about a trial on one data digest, settings and rule version."""
+
+    data: TrialData
+    posterior: Any  # inference.summary.Posterior
+    decision: Any  # trials.decisions.TrialDecision (the verdict, per-arm recommendations)
+    curves: dict[int, Any] | None  # response curves by arm id (MCMC only)
+    raw_vs_model: str
+    seed: int
+
+    @property
+    def trial(self) -> Trial:
+        return self.data.trial
+
+    @property
+    def totals(self) -> dict[int, ArmTotals]:
+        return self.data.totals
+
+    @property
+    def verdict(self) -> str:
+        return self.decision.verdict
+
+    def arm_decision(self, arm_id: int):
+        return next(d for d in self.decision.arms if d.arm_id == arm_id)
+
+    def with_split(
+        self, budget: float, *, low: float = 0.0, high: float | None = None, risk: float = 0.5
+    ) -> TrialAnalysis:
+        """The same analysis with the next round's budget split (raises ValueError on
+        bounds that cannot hold the budget)."""
+        from trials.decisions import budget_split
+
+        allocation, arms = budget_split(
+            self.trial, self.posterior, self.totals, budget, low, high, risk, self.seed
+        )
+        return replace(
+            self, decision=replace(self.decision, allocation=allocation, allocated_arms=arms)
+        )
+
+
+def analyze_trial(
+    store: TrialStore,
+    trial: Trial,
+    *,
+    method: str,
+    spec,
+    seed: int,
+    progress=None,
+    data: TrialData | None = None,
+    posterior=None,
+    curves: dict[int, Any] | None = None,
+) -> TrialAnalysis:
+    """The trial's one analysis. Pass ``data`` and ``posterior`` (and ``curves``) to reuse
+    work already done; the pages cache whole analyses per key instead."""
+    from trials.decisions import decide, raw_vs_model_sentence
+    from trials.planning import progress_sentence, trial_progress
+
+    data = data or load(store, trial)
+    if posterior is None:
+        posterior = fit(data, method=method, spec=spec, seed=seed, progress=progress)
+    days_ahead = trial_progress(trial, data.totals, list(data.daily), seed=seed)
+    text = progress_sentence(days_ahead, trial, data.totals, list(data.daily))
+    decision = decide(
+        trial,
+        posterior,
+        data.totals,
+        list(data.daily),
+        days_ahead,
+        seed=seed,
+        progress_text=text,
+    )
+    if posterior.method == "mcmc" and curves is None:
+        curves = response_curves(data, seed=seed)
+    return TrialAnalysis(
+        data=data,
+        posterior=posterior,
+        decision=decision,
+        curves=curves if posterior.method == "mcmc" else None,
+        raw_vs_model=raw_vs_model_sentence(trial, posterior, data.totals),
+        seed=seed,
+    )
+
+
+def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
+    """The analysis as JSON-ready data (``python -m trials analyze --json``): per arm its
+    totals, each metric's mean and HDI, the decision fields; the verdict and the rule."""
+    from trials.decisions import decision_dict, raw_estimate, stage_dict
+
+    trial, posterior, decision = analysis.trial, analysis.posterior, analysis.decision
+    extra = decision_dict(trial, decision)
+    arms = []
+    for i, arm in enumerate(trial.arms):
+        d = analysis.arm_decision(arm.id)
+        row = {
+            "channel": arm.spec.channel,
+            "creative": arm.spec.creative,
+            "control": arm.spec.control,
+            "totals": analysis.totals[arm.id].as_dict(),
+            **{m: posterior.interval(m, i).as_dict() for m in ANALYSED_METRICS},
+            **extra["arms"][arm.id],
+            "raw_estimate": raw_estimate(trial.spec.primary_metric, analysis.totals[arm.id]),
+            "weakest_stage": stage_dict(d.weak_stage),
+        }
+        if analysis.data.source is ResultSource.ORDERS:
+            row["channel_totals"] = analysis.data.channel_totals[arm.id].as_dict()
+        if analysis.curves is not None:
+            row["response_curve"] = analysis.curves[arm.id].as_dict()
+        arms.append(row)
+    out = {
         "trial": trial.name,
         "method": posterior.method,
         # The exact path is always unpooled and binomial, whatever the spec asked for.
@@ -100,92 +265,19 @@ def analysis_dict(trial: Trial, totals: dict[int, ArmTotals], posterior) -> dict
         "hdi_prob": posterior.spec.hdi_prob,
         "seed": posterior.seed,
         "data_digest": posterior.data_digest,
-        "arms": [
-            {
-                "channel": arm.spec.channel,
-                "creative": arm.spec.creative,
-                "control": arm.spec.control,
-                "totals": totals[arm.id].as_dict(),
-                **{m: posterior.interval(m, i).as_dict() for m in ANALYSED_METRICS},
-            }
-            for i, arm in enumerate(trial.arms)
-        ],
+        "arms": arms,
         "diagnostics": posterior.diagnostics.as_dict(),
         "notes": list(posterior.notes),
         "seconds": round(posterior.seconds, 3),
+        "raw_vs_model": analysis.raw_vs_model,
+        "currency": trial.spec.currency,
+        "results_source": analysis.data.source.value,
+        "source": analysis.data.summary.as_dict(),
+        "decision": extra["decision"] | {"rule_version": trial.rule_version},
     }
-
-
-@dataclass(frozen=True)
-class DecisionInputs:
-    """What the decision layer reads besides the posterior."""
-
-    totals: dict[int, ArmTotals]  # conversions and revenue from the source the models read
-    daily: list[DailyResult]  # the channels' daily rows
-    progress: Any  # inference.planning.DecisionProgress
-    source: str
-
-
-def decision_inputs(store: TrialStore, trial: Trial, seed: int = 0) -> DecisionInputs:
-    from trials.attribution import source_summary
-    from trials.planning import trial_progress
-
-    summary = source_summary(store, trial)
-    return DecisionInputs(
-        totals=summary.used(trial),
-        daily=store.daily_results(trial.id),
-        progress=trial_progress(store, trial, seed=seed),
-        source=summary.source.value,
-    )
-
-
-def response_curves(store: TrialStore, trial: Trial, seed: int = 0) -> dict[int, Any]:
-    """Each arm's diminishing-returns curve (``inference.saturation``), by arm id; arms
-    that ran at a single spend level get a neutral answer with the reason."""
-    import numpy as np
-
-    from inference.saturation import SpendLadder, fit_saturation
-
-    data = funnel_data(store, trial)
-    out = {}
-    for i, arm in enumerate(trial.arms):
-        rows = data.arm == i
-        order = np.argsort(data.day[rows], kind="stable")
-        ladder = SpendLadder.of(
-            data.spend[rows][order], data.conversions[rows][order], data.revenue[rows][order]
-        )
-        out[arm.id] = fit_saturation(ladder, trial.spec.break_even_roas, seed=seed)
+    if "allocation" in extra:
+        out["allocation"] = extra["allocation"]
     return out
-
-
-def decide_for(
-    store: TrialStore,
-    trial: Trial,
-    posterior,
-    *,
-    budget: float | None = None,
-    low: float = 0.0,
-    high: float | None = None,
-    risk: float = 0.5,
-    seed: int = 0,
-    inputs: DecisionInputs | None = None,
-):
-    """The trial's recommendations (and, with ``budget``, the split) from ``posterior``."""
-    from trials.decisions import decide
-
-    inputs = inputs or decision_inputs(store, trial, seed=seed)
-    return decide(
-        trial,
-        posterior,
-        inputs.totals,
-        inputs.daily,
-        inputs.progress,
-        budget=budget,
-        low=low,
-        high=high,
-        risk=risk,
-        seed=seed,
-    )
 
 
 def full_analysis(
@@ -200,44 +292,9 @@ def full_analysis(
     high: float | None = None,
     risk: float = 0.5,
     progress=None,
-    posterior=None,
-    inputs: DecisionInputs | None = None,
-    curves: dict[int, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything ``analyze --json`` prints: posteriors, decisions per arm, the rule's
-    verdict, response curves (MCMC only) and, with ``budget``, the allocation.
-
-    Pass ``posterior``, ``inputs`` and ``curves`` to reuse work already done (the pages
-    keep theirs per data digest)."""
-    from trials.decisions import decision_dict, raw_estimate, raw_vs_model_sentence
-
-    if posterior is None:
-        posterior = analyse(store, trial, method=method, spec=spec, seed=seed, progress=progress)
-    result = analysis_dict(trial, store.arm_totals(trial.id), posterior)
-    inputs = inputs or decision_inputs(store, trial, seed=seed)
-    decision = decide_for(
-        store,
-        trial,
-        posterior,
-        budget=budget,
-        low=low,
-        high=high,
-        risk=risk,
-        seed=seed,
-        inputs=inputs,
-    )
-    extra = decision_dict(trial, decision)
-    for arm, row in zip(trial.arms, result["arms"], strict=True):
-        row.update(extra["arms"][arm.id])
-        row["raw_estimate"] = raw_estimate(trial.spec.primary_metric, inputs.totals[arm.id])
-    result["raw_vs_model"] = raw_vs_model_sentence(trial, posterior, inputs.totals)
-    if posterior.method == "mcmc":
-        curves = curves or response_curves(store, trial, seed=seed)
-        for arm, row in zip(trial.arms, result["arms"], strict=True):
-            row["response_curve"] = curves[arm.id].as_dict()
-    result["currency"] = trial.spec.currency
-    result["results_source"] = inputs.source
-    result["decision"] = extra["decision"]
-    if "allocation" in extra:
-        result["allocation"] = extra["allocation"]
-    return result
+    """Everything ``analyze --json`` prints, with the allocation when ``budget`` is given."""
+    analysis = analyze_trial(store, trial, method=method, spec=spec, seed=seed, progress=progress)
+    if budget is not None:
+        analysis = analysis.with_split(budget, low=low, high=high, risk=risk)
+    return analysis_dict(analysis)

@@ -372,7 +372,10 @@ class SourceSummary:
         }
 
 
-def _summary(trial: Trial, channel: dict[int, ArmTotals], credited: Attribution | None):
+def summarize_source(
+    trial: Trial, channel: dict[int, ArmTotals], credited: Attribution | None
+) -> SourceSummary:
+    """The source summary from totals and orders already read (None: no own orders)."""
     own = credited.totals([a.id for a in trial.arms]) if credited is not None else None
     outside = credited.outside_dates[0] if credited is not None else 0
     source = _source(trial, credited)
@@ -388,7 +391,7 @@ def _summary(trial: Trial, channel: dict[int, ArmTotals], credited: Attribution 
 
 def source_summary(store, trial: Trial) -> SourceSummary:
     """The source the trial's results use, both sources' totals, and a sentence saying so."""
-    return _summary(trial, store.arm_totals(trial.id), _credited(store, trial))
+    return summarize_source(trial, store.arm_totals(trial.id), _credited(store, trial))
 
 
 # -- what an orders import would change --------------------------------------------------
@@ -468,8 +471,8 @@ def orders_effect(store, trial: Trial, incoming: Sequence[OrderRow]) -> OrdersEf
     before_credit = attribute(trial, stored, rules) if stored else None
     after_credit = attribute(trial, list(merged.values()), rules) if merged else None
     channel = store.arm_totals(trial.id)
-    before = _summary(trial, channel, before_credit)
-    after = _summary(trial, channel, after_credit)
+    before = summarize_source(trial, channel, before_credit)
+    after = summarize_source(trial, channel, after_credit)
     used_before, used_after = before.used(trial), after.used(trial)
     switched = before.source != after.source
     total_before = sum(t.conversions for t in used_before.values())
@@ -627,7 +630,7 @@ def reconcile(store, trial: Trial) -> Reconciliation:
         )
         for arm in trial.arms
     )
-    summary = _summary(trial, channel, attribution if orders else None)
+    summary = summarize_source(trial, channel, attribution if orders else None)
     return Reconciliation(
         arms=arms,
         attribution=attribution,

@@ -360,9 +360,12 @@ def _print_analysis(result: dict, currency: str) -> None:
     for note in result["notes"]:
         print(f"note: {note}")
     print(f"conversions and revenue from: {result['results_source']}")
+    print(result["source"]["sentence"])
     print(result["raw_vs_model"])
+    decision = result["decision"]
+    print(f"VERDICT: {decision['verdict_label']}. {decision['reason']}")
     for a in result["arms"]:
-        print(f"{a['recommendation'].upper().replace('_', ' ')}: {a['reason']}")
+        print(f"{a['recommendation_label'].upper()}: {a['reason']}")
         if "response_curve" in a:
             print(f"  spend: {a['response_curve']['advice']}")
     allocation = result.get("allocation")

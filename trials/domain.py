@@ -168,12 +168,18 @@ class DecisionRule:
     expected_loss_threshold
         Largest acceptable expected loss of choosing an arm, as a share of the leading
         arm's value on the primary metric (0.01 = 1 %).
+    equivalence_margin
+        Arms within this share of the leader (0.1 = ±10 %) are practically equal; the
+        trial ends as "equal" when every arm is within it with ``probability_threshold``.
+
+    How these combine into a verdict is stated once, in ``inference.rule``.
     """
 
     min_days: int = 7
     min_conversions_per_arm: int = 25
     probability_threshold: float = 0.95
     expected_loss_threshold: float = 0.01
+    equivalence_margin: float = 0.1
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -200,6 +206,13 @@ class DecisionRule:
                 Problem(
                     f"{prefix}.expected_loss_threshold",
                     "must be a share between 0 and 1 (e.g. 0.01 for 1 %)",
+                )
+            )
+        if not _is_number(self.equivalence_margin) or not 0 < self.equivalence_margin < 1:
+            out.append(
+                Problem(
+                    f"{prefix}.equivalence_margin",
+                    "must be a share between 0 and 1 (e.g. 0.1 for ±10 %)",
                 )
             )
         return out

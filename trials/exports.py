@@ -118,17 +118,19 @@ def build_report(trial: Trial, analysis: dict[str, Any], log: Sequence[DecisionE
             "Expected loss",
             "Loss unit",
             "P(ROAS > break-even)",
+            "Weakest stage",
             "Reason",
         ),
         tuple(
             (
                 f"{a['channel']} · {a['creative']}",
-                a.get("recommendation"),
+                a.get("recommendation_label") or a.get("recommendation"),
                 a.get("p_best"),
                 a.get("p_beat_control"),
                 a.get("expected_loss"),
                 a.get("expected_loss_unit"),
                 a.get("p_roas_above_break_even"),
+                (a.get("weakest_stage") or {}).get("label"),
                 a.get("reason"),
             )
             for a in arms
@@ -140,7 +142,7 @@ def build_report(trial: Trial, analysis: dict[str, Any], log: Sequence[DecisionE
             "Expected loss": "ratio",
         },
     )
-    tables = [results, recommendations]
+    tables = [_verdict_table(analysis), results, recommendations]
     allocation = analysis.get("allocation")
     if allocation:
         tables.append(
@@ -197,6 +199,34 @@ def build_report(trial: Trial, analysis: dict[str, Any], log: Sequence[DecisionE
     return Report(trial, analysis, tuple(tables), datetime.now(UTC))
 
 
+def _verdict_table(analysis: dict[str, Any]) -> Table:
+    """The trial's verdict, its reason, the data source, the rule and the progress: the
+    same words the pages show."""
+    decision = analysis.get("decision") or {}
+    rule = decision.get("rule") or {}
+    version = decision.get("rule_version") or 1
+    rows = [
+        ("Verdict", decision.get("verdict_label") or decision.get("verdict")),
+        ("Why", decision.get("reason")),
+        ("Data source", (analysis.get("source") or {}).get("sentence")),
+    ]
+    if rule:
+        rows.append(
+            (
+                "Rule" + (f" (version {version})" if version > 1 else ""),
+                f"at least {rule['min_days']} days and {rule['min_conversions_per_arm']} "
+                f"conversions per arm; a winner at {rule['probability_threshold']:.0%} to be "
+                f"best (guarded over arms and early looks); expected loss under "
+                f"{rule['expected_loss_threshold']:.1%}; equal within "
+                f"±{rule['equivalence_margin']:.0%}",
+            )
+        )
+    progress = decision.get("progress") or {}
+    if decision.get("verdict") == "keep_testing" and progress.get("sentence"):
+        rows.append(("Progress", progress["sentence"]))
+    return Table("Verdict", ("Item", "Value"), tuple(rows))
+
+
 def render(report: Report, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
@@ -208,7 +238,7 @@ def _title_lines(report: Report) -> list[str]:
     a = report.analysis
     return [
         f"Trial: {t.name}",
-        f"{t.spec.start} to {t.spec.end}; primary metric {t.spec.primary_metric.value}; "
+        f"{t.spec.start} to {t.spec.end}; decided on {t.spec.primary_metric.label}; "
         f"break-even ROAS {t.spec.break_even_roas:g}; currency {t.spec.currency}",
         f"Evidence: {a.get('method')} posterior ({a.get('pooling')} pooling), data digest "
         f"{str(a.get('data_digest'))[:12]}, seed {a.get('seed')}, conversions from "

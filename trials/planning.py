@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from inference.planning import DecisionProgress, Plan, PlanRule, progress_to_decision
-from trials.domain import DecisionRule, PrimaryMetric, Trial
+from trials.domain import ArmTotals, DailyResult, DecisionRule, PrimaryMetric, Trial
 from trials.store import TrialStore
 
 __all__ = [
@@ -76,80 +76,115 @@ def workspace_baseline(store: TrialStore, trial_ids: list[int] | None = None) ->
 
 
 def plan_rule(rule: DecisionRule) -> PlanRule:
-    return PlanRule(
-        min_days=rule.min_days,
-        min_conversions_per_arm=rule.min_conversions_per_arm,
-        probability_threshold=rule.probability_threshold,
-        expected_loss_threshold=rule.expected_loss_threshold,
-    )
+    """The registered rule as the planner reads it: the same rule ``analyze`` applies."""
+    from trials.decisions import inference_rule
+
+    return inference_rule(rule)
 
 
-def trial_progress(store: TrialStore, trial: Trial, seed: int = 0) -> DecisionProgress:
+def _recent(rows: list, field: str) -> float:
+    """Average per day of ``field`` over an arm's last ``RECENT_DAYS`` days with data."""
+    if not rows:
+        return 0.0
+    since = rows[-1].day - timedelta(days=RECENT_DAYS - 1)
+    window = [getattr(r, field) for r in rows if r.day >= since]
+    return sum(window) / (RECENT_DAYS if len(rows) >= RECENT_DAYS else len(window))
+
+
+def trial_progress(
+    trial: Trial, totals: dict[int, ArmTotals], daily: list[DailyResult], seed: int = 0
+) -> DecisionProgress:
     """How many more days at today's volume the trial needs to meet its decision rule.
 
-    Judged on conversions per click (for ROAS and CPA trials too: conversions carry most
-    of their uncertainty); "today's volume" is each arm's average daily clicks over its
-    last ``RECENT_DAYS`` days with data.
+    ``totals`` are the ones the rule counts (from the source the models read), ``daily``
+    the channels' rows for today's volume: each arm's average daily clicks over its last
+    ``RECENT_DAYS`` days with data. Judged on conversions per click (for ROAS and CPA
+    trials too: conversions carry most of their uncertainty).
     """
     if len(trial.arms) < 2:
         return DecisionProgress(False, (), None, None, "a decision needs at least two arms")
-    totals = store.arm_totals(trial.id)
     if not any(t.days for t in totals.values()):
         return DecisionProgress(False, (), None, None, "no results yet")
-    daily = store.daily_results(trial.id)
-    recent = {}
-    for arm in trial.arms:
-        rows = sorted((r for r in daily if r.arm_id == arm.id), key=lambda r: r.day)
-        if rows:
-            since = rows[-1].day - timedelta(days=RECENT_DAYS - 1)
-            window = [r.clicks for r in rows if r.day >= since]
-            recent[arm.id] = (
-                sum(window) / RECENT_DAYS
-                if len(rows) >= RECENT_DAYS
-                else (sum(window) / len(window))
-            )
-        else:
-            recent[arm.id] = 0.0
     arms = trial.arms
+    rows = {a.id: sorted((r for r in daily if r.arm_id == a.id), key=lambda r: r.day) for a in arms}
     clicks = np.array([totals[a.id].clicks for a in arms], dtype=float)
     converted = np.array([min(totals[a.id].conversions, totals[a.id].clicks) for a in arms], float)
     return progress_to_decision(
         clicks,
         converted,
-        np.array([recent[a.id] for a in arms]),
+        np.array([_recent(rows[a.id], "clicks") for a in arms]),
         min(totals[a.id].days for a in arms),
         plan_rule(trial.spec.decision_rule),
         conversions=np.array([totals[a.id].conversions for a in arms], float),
+        planned_days=(trial.spec.end - trial.spec.start).days + 1,
         seed=seed,
     )
 
 
-def progress_sentence(progress: DecisionProgress, trial: Trial) -> str:
-    """One plain sentence on the distance to a decision."""
-    rule = trial.spec.decision_rule
+def progress_sentence(
+    progress: DecisionProgress,
+    trial: Trial,
+    totals: dict[int, ArmTotals],
+    daily: list[DailyResult],
+) -> str:
+    """One plain sentence on the distance to a decision: days, spend, and the budget cap.
+
+    The one wording of progress: the Trial page, the recommendations and the reports all
+    show this sentence.
+    """
+    spec = trial.spec
+    cur = spec.currency
     if progress.reason:
         return f"No estimate of the days to a decision: {progress.reason}."
     if progress.reached:
         return "The decision rule is met on today's data."
+    rate = sum(
+        _recent(sorted((r for r in daily if r.arm_id == a.id), key=lambda r: r.day), "spend")
+        for a in trial.arms
+    )
+    spent = sum(t.spend for t in totals.values())
+    left = spec.budget - spent if spec.budget > 0 else None
     on = ""
-    if trial.spec.primary_metric is not PrimaryMetric.CONVERSION_RATE:
+    if spec.primary_metric is not PrimaryMetric.CONVERSION_RATE:
         on = " (estimated on conversion rate; order values add noise, so allow a little more)"
     horizon = len(progress.probability_by_day)
+    cap_days = int(left // rate) if left is not None and rate > 0 else None
+    if cap_days is not None and cap_days < horizon:
+        by_cap = progress.probability_by_day[cap_days - 1] if cap_days >= 1 else 0.0
+        if by_cap < 0.05:
+            return (
+                f"The remaining budget cannot reach the decision rule: {_money(max(left, 0))} "
+                f"{cur} is left, about {cap_days} more days at today's spend of "
+                f"{_money(rate)} {cur} a day, and the rule is met by then with only "
+                f"{by_cap:.0%} probability{on}. Raise the cap, test fewer arms, or end the "
+                "trial without a winner."
+            )
     if progress.days_median is None:
         return (
             f"At today's volume the decision rule is unlikely to be met within {horizon} "
             f"more days{on}: consider fewer arms or a bigger budget."
         )
-    later = (
-        f", {progress.days_80} days with 80% probability"
-        if progress.days_80
-        else f"; 80% is not reached within {horizon} days"
+    need = progress.days_80 or progress.days_median
+    level = "80%" if progress.days_80 else "50%"
+    text = (
+        f"The rule needs about {progress.days_median} more days (with 50% probability; "
+        + (
+            f"{progress.days_80} days with 80%"
+            if progress.days_80
+            else f"80% is not reached within {horizon} days"
+        )
+        + f") and about {_money(need * rate)} {cur} more spend at today's "
+        f"{_money(rate)} {cur} a day for {level}{on}."
     )
-    return (
-        f"About {progress.days_median} more days at today's volume meet the decision rule "
-        f"({rule.probability_threshold:.0%} to be best, or an expected loss under "
-        f"{rule.expected_loss_threshold:.0%}) with 50% probability{later}{on}."
-    )
+    if left is not None:
+        text += f" The budget cap leaves {_money(max(left, 0))} {cur}."
+        if need * rate > left:
+            text += " That is less than the rule likely needs."
+    return text
+
+
+def _money(x: float) -> str:
+    return f"{x:,.2f}"
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Posteriors for the pages, cached per data digest and model settings.
+"""Posteriors and the one analysis for the pages, cached per data digest and settings.
 
 The exact (conjugate) posterior answers in milliseconds and is shown at once; the MCMC fit
 replaces it when done. Both are cached on the trial's data digest and the model settings,
@@ -17,28 +17,16 @@ import streamlit as st
 
 from inference.fit import FitError
 from inference.spec import ModelSpec
-from trials.analysis import (
-    DecisionInputs,
-    analyse,
-    decide_for,
-    decision_inputs,
-    full_analysis,
-    funnel_data,
-    response_curves,
-)
-from trials.decisions import TrialDecision
-from trials.domain import Trial, TrialSpec
+from trials.analysis import TrialAnalysis, analyse, analyze_trial, funnel_data
+from trials.domain import Trial
 from ui.session import store
 
 __all__ = [
     "FitOutcome",
     "analysis_for",
     "clear_fits",
-    "curves_for",
     "data_digest",
-    "decision_for",
     "exact_fit",
-    "inputs_for",
     "mcmc_fit",
 ]
 
@@ -100,6 +88,7 @@ def _fits() -> _FitCache:
 
 def clear_fits() -> None:
     _fits.clear()
+    _analyses.clear()
 
 
 def mcmc_fit(
@@ -124,49 +113,33 @@ def mcmc_fit(
     return _fits().get((trial_id, digest, seed, ModelSpec()), compute)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def inputs_for(trial_id: int, digest: str, spec: TrialSpec) -> DecisionInputs:
-    """Totals, daily rows and the days-to-decision simulation for the data ``digest`` and
-    the trial's settings (its rule decides the simulation): once, not on every rerun."""
-    trials = store()
-    return decision_inputs(trials, trials.get_trial(trial_id))
+@st.cache_resource(show_spinner=False)
+def _analyses() -> _FitCache:
+    return _FitCache(size=64)
 
 
-def _inputs(trial: Trial, digest: str) -> DecisionInputs:
-    return inputs_for(trial.id, digest, trial.spec)
-
-
-def decision_for(
-    trial: Trial,
-    posterior,
-    *,
-    budget: float | None = None,
-    low: float = 0.0,
-    high: float | None = None,
-    risk: float = 0.5,
-) -> TrialDecision:
-    inputs = _inputs(trial, posterior.data_digest)
-    return decide_for(
-        store(), trial, posterior, budget=budget, low=low, high=high, risk=risk, inputs=inputs
+def analysis_for(trial: Trial, posterior) -> TrialAnalysis:
+    """The trial's one analysis on ``posterior`` (verdict, recommendations, progress,
+    curves, source), computed once per data digest, model settings, trial settings (the
+    rule) and rule version, and shared by every page, session, report and the log."""
+    key = (
+        trial.id,
+        posterior.data_digest,
+        posterior.method,
+        posterior.spec,
+        trial.spec,
+        trial.rule_version,
+        posterior.seed or 0,
     )
 
+    def compute() -> TrialAnalysis:
+        return analyze_trial(
+            store(),
+            trial,
+            method=posterior.method,
+            spec=posterior.spec,
+            seed=posterior.seed or 0,
+            posterior=posterior,
+        )
 
-def analysis_for(trial: Trial, posterior) -> dict:
-    """What ``analyze --json`` would print, for the posterior on screen (reports, log)."""
-    digest = posterior.data_digest
-    return full_analysis(
-        store(),
-        trial,
-        method=posterior.method,
-        spec=posterior.spec,
-        seed=posterior.seed or 0,
-        posterior=posterior,
-        inputs=_inputs(trial, digest),
-        curves=curves_for(trial.id, digest) if posterior.method == "mcmc" else None,
-    )
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def curves_for(trial_id: int, digest: str) -> dict:
-    trials = store()
-    return response_curves(trials, trials.get_trial(trial_id))
+    return _analyses().get(key, compute)

@@ -7,25 +7,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from trials.analysis import TrialAnalysis, analysis_dict
 from trials.decision_log import DecisionRecord, evidence_snapshot
-from trials.decisions import TrialDecision
-from trials.domain import Trial, UserError
-from ui.fits import analysis_for, decision_for
+from trials.decisions import LABELS
+from trials.domain import UserError
 from ui.session import flash, store
 from ui.text import md, money
 
 __all__ = ["record_decision", "show_allocation", "show_curves", "show_log", "show_recommendations"]
 
-LABELS = {
-    "scale": "Scale",
-    "keep_testing": "Keep testing",
-    "stop": "Stop",
-    "fix_creative": "Fix the creative",
-    "fix_landing": "Fix the landing page",
-}
 
-
-def show_recommendations(trial: Trial, decision: TrialDecision) -> None:
+def show_recommendations(analysis: TrialAnalysis) -> None:
+    decision = analysis.decision
     for d in decision.arms:
         with st.container(border=True):
             st.markdown(f"**{md(d.name)}** — {LABELS[d.recommendation]}")
@@ -38,7 +31,10 @@ def show_recommendations(trial: Trial, decision: TrialDecision) -> None:
         st.warning("Before any scale: " + "; ".join(md(m) for m in failed))
 
 
-def show_allocation(trial: Trial, posterior, spent: float) -> None:
+def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | None:
+    """The budget split form and its result; returns the analysis with the split (for the
+    reports), or None when there is none."""
+    trial = analysis.trial
     cur = trial.spec.currency
     with st.form(f"allocation_{trial.id}", border=False):
         c1, c2, c3, c4 = st.columns(4)
@@ -62,16 +58,15 @@ def show_allocation(trial: Trial, posterior, spent: float) -> None:
         )
         st.form_submit_button("Split the budget")
     try:
-        decision = decision_for(
-            trial, posterior, budget=budget, low=low, high=high or None, risk=risk
-        )
+        split = analysis.with_split(budget, low=low, high=high or None, risk=risk)
     except ValueError as e:
-        st.error(str(e))
-        return
+        st.error(md(str(e)))
+        return None
+    decision = split.decision
     a = decision.allocation
     if a is None:
         st.info("No arm has a ROAS estimate yet (no spend or no revenue).")
-        return
+        return None
     names = {arm.id: arm.name for arm in trial.arms}
     frame = pd.DataFrame(
         {
@@ -125,9 +120,11 @@ def show_allocation(trial: Trial, posterior, spent: float) -> None:
         "setting times the mean loss of the worst 10% of outcomes. Returns are taken as "
         "proportional to spend; see the curves below for where that stops holding."
     )
+    return split
 
 
-def show_curves(trial: Trial, curves: dict) -> None:
+def show_curves(analysis: TrialAnalysis) -> None:
+    trial, curves = analysis.trial, analysis.curves or {}
     be = trial.spec.break_even_roas
     any_curve = False
     for arm in trial.arms:
@@ -163,9 +160,10 @@ def show_curves(trial: Trial, curves: dict) -> None:
         )
 
 
-def record_decision(trial: Trial, posterior, decision: TrialDecision) -> None:
+def record_decision(analysis: TrialAnalysis) -> None:
     """A form that records a decision (pre-filled from the recommendations) and the log."""
     trials = store()
+    trial, decision = analysis.trial, analysis.decision
     names = [a.name for a in trial.arms]
     suggested = {d.name: d.recommendation for d in decision.arms}
 
@@ -178,7 +176,7 @@ def record_decision(trial: Trial, posterior, decision: TrialDecision) -> None:
         scale = c1.multiselect("Scale", names, default=picked("scale"))
         stop = c2.multiselect("Stop", names, default=picked("stop"))
         fix = c1.multiselect("Fix", names, default=picked("fix_creative", "fix_landing"))
-        keep = c2.multiselect("Keep testing", names, default=picked("keep_testing"))
+        keep = c2.multiselect("Keep testing", names, default=picked("keep_testing", "equal"))
         budget_change = st.text_input("Budget change", placeholder="e.g. WeChat 200 → 300 a day")
         note = st.text_area("Note", placeholder="Why, and what happens next")
         c3, c4 = st.columns(2)
@@ -201,10 +199,11 @@ def record_decision(trial: Trial, posterior, decision: TrialDecision) -> None:
             mark_decided=mark,
         )
         try:
-            analysis = analysis_for(trial, posterior)
-            entry = trials.record_decision(trial.id, record, evidence_snapshot(analysis))
+            entry = trials.record_decision(
+                trial.id, record, evidence_snapshot(analysis_dict(analysis))
+            )
         except UserError as e:
-            st.error(str(e))
+            st.error(md(str(e)))
         else:
             flash(f"Recorded decision #{entry.id}.")
             st.rerun()
@@ -244,7 +243,7 @@ def show_log(log) -> None:
                 {
                     "Arm": f"{a['channel']} · {a['creative']}",
                     "P(best)": a.get("p_best"),
-                    "Recommendation": a.get("recommendation"),
+                    "Recommendation": LABELS.get(a.get("recommendation"), a.get("recommendation")),
                 }
                 for a in snap.get("arms", [])
             ]

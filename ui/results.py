@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from trials.decisions import TrialDecision, raw_estimate, raw_vs_model_sentence
-from trials.domain import ArmTotals, PrimaryMetric, Trial
+from trials.analysis import TrialAnalysis
+from trials.decisions import VERDICT_LABELS, raw_estimate
+from trials.domain import PrimaryMetric, Trial
 from ui.text import md, money
 
-__all__ = ["show_results", "weakest_stages"]
+__all__ = ["report_downloads", "show_results", "show_verdict"]
 
 STAGES = (
     ("ctr", "Click-through (clicks per impression)"),
@@ -20,33 +21,29 @@ STAGES = (
     ("revenue_per_conversion", "Order value (revenue per conversion)"),
 )
 SHOWN = {"roas": "ROAS", "cvr": "Conversion rate", "cpa": "CPA"}
+VERDICT_BOX = {"scale": st.success, "equal": st.info, "stop_all": st.error}
 
 
-def weakest_stages(posterior) -> dict[int, tuple[str, float, float]]:
-    """Per arm index: the funnel stage where it trails the best arm most, as (stage, its
-    mean over the best arm's, P(it is below the best other arm on that stage))."""
-    out = {}
-    k = len(posterior.arms)
-    if k < 2:
-        return out
-    for i in range(k):
-        worst = None
-        for stage, _ in STAGES:
-            draws = posterior.draws[stage]
-            if not np.isfinite(draws).all():
-                continue
-            others = np.delete(draws, i, axis=1)
-            best_other = others.max(axis=1)
-            ratio = draws[:, i].mean() / max(draws.mean(axis=0).max(), 1e-12)
-            p_below = float((draws[:, i] < best_other).mean())
-            if worst is None or ratio < worst[1]:
-                worst = (stage, float(ratio), p_below)
-        if worst is not None:
-            out[i] = worst
-    return out
+def show_verdict(analysis: TrialAnalysis) -> None:
+    """The trial's verdict, the data source and the rule it was judged by: the same box on
+    the Trial, Results and Recommendations pages."""
+    d = analysis.decision
+    box = VERDICT_BOX.get(d.verdict, st.warning)
+    box(f"**{VERDICT_LABELS[d.verdict]}.** {md(d.reason)}")
+    rule = d.rule
+    version = analysis.trial.rule_version
+    st.caption(
+        md(analysis.data.summary.sentence)
+        + f" Judged by the pre-registered rule{f' (version {version})' if version > 1 else ''}: "
+        f"at least {rule.min_days} days and {rule.min_conversions_per_arm} conversions per arm, "
+        f"a winner at {rule.probability_threshold:.0%} to be best (guarded over "
+        f"{len(analysis.trial.arms)} arms and early looks), an expected loss under "
+        f"{rule.expected_loss_threshold:.1%}, equal within ±{rule.equivalence_margin:.0%}."
+    )
 
 
-def _headline(trial: Trial, totals: dict[int, ArmTotals], decision: TrialDecision) -> None:
+def _headline(analysis: TrialAnalysis) -> None:
+    totals, trial, decision = analysis.totals, analysis.trial, analysis.decision
     spend = sum(t.spend for t in totals.values())
     revenue = sum(t.revenue for t in totals.values())
     cur = trial.spec.currency
@@ -66,8 +63,10 @@ def _headline(trial: Trial, totals: dict[int, ArmTotals], decision: TrialDecisio
         c4.metric("Leading arm", "–")
 
 
-def _funnel(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
-    weakest = weakest_stages(posterior)
+def _funnel(analysis: TrialAnalysis) -> None:
+    trial, posterior, totals = analysis.trial, analysis.posterior, analysis.totals
+    width = f"{posterior.spec.hdi_prob:.0%} HDI"
+    weakest = {i: d.weak_stage for i, d in enumerate(analysis.decision.arms) if d.weak_stage}
     rows = []
     for i, arm in enumerate(trial.arms):
         t = totals[arm.id]
@@ -77,7 +76,8 @@ def _funnel(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
             "revenue_per_conversion": ("conversions", "revenue", "Conversions → revenue"),
         }.items():
             interval = posterior.interval(stage, i)
-            mark = weakest.get(i, (None,))[0] == stage
+            weak = weakest.get(i)
+            mark = weak is not None and weak.stage == stage
             rows.append(
                 {
                     "Arm": arm.name,
@@ -86,8 +86,8 @@ def _funnel(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
                     "From": getattr(t, count_from),
                     "To": getattr(t, count_to),
                     "Posterior mean": interval.mean,
-                    "94% HDI low": interval.low,
-                    "94% HDI high": interval.high,
+                    f"{width} low": interval.low,
+                    f"{width} high": interval.high,
                 }
             )
     frame = pd.DataFrame(rows)
@@ -98,17 +98,16 @@ def _funnel(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
             "From": st.column_config.NumberColumn(format="localized"),
             "To": st.column_config.NumberColumn(format="localized"),
             "Posterior mean": st.column_config.NumberColumn(format="%.4g"),
-            "94% HDI low": st.column_config.NumberColumn(format="%.4g"),
-            "94% HDI high": st.column_config.NumberColumn(format="%.4g"),
+            f"{width} low": st.column_config.NumberColumn(format="%.4g"),
+            f"{width} high": st.column_config.NumberColumn(format="%.4g"),
         },
     )
     notes = []
-    for i, (stage, ratio, p_below) in weakest.items():
-        if ratio < 0.95:
-            label = dict(STAGES)[stage].split(" (")[0].lower()
+    for i, weak in weakest.items():
+        if weak.ratio < 0.95:
             notes.append(
-                f"{trial.arms[i].name}: {label} is {ratio:.0%} of the best arm's "
-                f"({p_below:.0%} it is below the best other arm)"
+                f"{trial.arms[i].name}: {weak.label} is {weak.ratio:.0%} of "
+                f"{trial.arms[weak.reference].name}'s ({weak.p_below:.0%} chance it is below)"
             )
     if notes:
         st.caption("Weakest stage per arm: " + "; ".join(md(n) for n in notes) + ".")
@@ -152,7 +151,8 @@ def _intervals(trial: Trial, posterior) -> None:
             continue
         st.altair_chart(chart, width="stretch")
     st.caption(
-        f"Dots are posterior means, bars 94% highest-density intervals. The dashed line is "
+        f"Dots are posterior means, bars {posterior.spec.hdi_prob:.0%} highest-density "
+        "intervals. The dashed line is "
         f"break-even ROAS {trial.spec.break_even_roas:g}."
     )
 
@@ -182,7 +182,8 @@ def _distributions(trial: Trial, posterior, metric: str) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-def _raw_vs_model(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None:
+def _raw_vs_model(analysis: TrialAnalysis) -> None:
+    trial, posterior, totals = analysis.trial, analysis.posterior, analysis.totals
     metric = trial.spec.primary_metric
     name = {PrimaryMetric.ROAS: "roas", PrimaryMetric.CPA: "cpa"}.get(metric, "cvr")
     rows = []
@@ -197,7 +198,7 @@ def _raw_vs_model(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> None
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="–")
-    st.caption(md(raw_vs_model_sentence(trial, posterior, totals)))
+    st.caption(md(analysis.raw_vs_model))
 
 
 def _diagnostics(posterior) -> None:
@@ -219,13 +220,17 @@ def _diagnostics(posterior) -> None:
             st.caption(md(note))
 
 
-def show_results(
-    trial: Trial, posterior, totals: dict[int, ArmTotals], decision: TrialDecision
-) -> None:
-    """Everything the Results page shows for one posterior."""
-    _headline(trial, totals, decision)
+def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
+    """Everything the Results page shows for one analysis; a preview leaves the verdict
+    out (the exact path never drives a decision)."""
+    trial, posterior = analysis.trial, analysis.posterior
+    if not preview:
+        show_verdict(analysis)
+    else:
+        st.caption(md(analysis.data.summary.sentence))
+    _headline(analysis)
     st.subheader("Funnel per arm")
-    _funnel(trial, posterior, totals)
+    _funnel(analysis)
     st.subheader("ROAS, conversion rate and CPA")
     _intervals(trial, posterior)
     st.subheader("Posterior distributions")
@@ -234,26 +239,19 @@ def show_results(
     )
     _distributions(trial, posterior, metric)
     st.subheader("Raw and modelled")
-    _raw_vs_model(trial, posterior, totals)
+    _raw_vs_model(analysis)
     _diagnostics(posterior)
 
 
-def report_downloads(trial: Trial, posterior) -> None:
-    """Download buttons for the report in every format, from the posterior on screen."""
-    from trials.analysis import full_analysis
+def report_downloads(analysis: TrialAnalysis) -> None:
+    """Download buttons for the report in every format, from the analysis on screen."""
+    from trials.analysis import analysis_dict
     from trials.exports import build_report, render
     from ui.session import store
 
+    trial = analysis.trial
     trials = store()
-    analysis = full_analysis(
-        trials,
-        trial,
-        method=posterior.method,
-        spec=posterior.spec,
-        seed=posterior.seed or 0,
-        posterior=posterior,
-    )
-    report = build_report(trial, analysis, trials.decisions(trial.id))
+    report = build_report(trial, analysis_dict(analysis), trials.decisions(trial.id))
     stem = "".join(c if c.isalnum() else "-" for c in trial.name).strip("-")[:60] or "trial"
     columns = st.columns(4)
     for column, (fmt, label, mime) in zip(

@@ -164,7 +164,10 @@ def trial_form(
         slots["arms"] = st.empty()
         rule = spec.decision_rule if spec else DecisionRule()
         if suggested and not spec:
-            rule = DecisionRule(**vars(suggested.rule))
+            known = DecisionRule().as_dict()
+            rule = DecisionRule.from_dict(
+                {k: v for k, v in vars(suggested.rule).items() if k in known}
+            )
         with st.expander("Decision rule (set before the data comes in)"):
             c1, c2 = st.columns(2)
             min_days = c1.number_input("Minimum days per arm", value=rule.min_days, min_value=1)
@@ -187,6 +190,15 @@ def trial_form(
                 step=0.1,
                 help="Expected loss of choosing an arm if it is not really the best, "
                 "as a share of the leading arm's value.",
+            )
+            margin = c1.number_input(
+                "Practically equal within (±%)",
+                value=rule.equivalence_margin * 100,
+                min_value=0.5,
+                max_value=50.0,
+                step=0.5,
+                help="Arms this close to the leader count as equal: the trial ends 'equal' "
+                "when every arm is within it with the probability above.",
             )
             slots["decision_rule"] = st.empty()
         reason = ""
@@ -226,6 +238,7 @@ def trial_form(
             "min_conversions_per_arm": int(min_conv),
             "probability_threshold": round(probability / 100, 6),
             "expected_loss_threshold": round(loss / 100, 6),
+            "equivalence_margin": round(margin / 100, 6),
         },
         "is_demo": spec.is_demo if spec else False,
     }

@@ -93,16 +93,20 @@ def test_real_trial_with_results_offers_archive_not_delete(app_store):
     assert "can be archived but not deleted" in texts(at)
 
 
-def test_progress_toward_a_decision_matches_the_planner(demo):
-    from trials.planning import progress_sentence, trial_progress
+def test_the_trial_page_shows_the_same_verdict_and_source_as_the_analysis(demo):
+    from inference.spec import ModelSpec
+    from trials.analysis import analyze_trial
+    from trials.decisions import VERDICT_LABELS
 
     trial = demo.get_trial("Search ads headline test")
     at = open_app(PAGE, trial=trial.id)
-    expected = progress_sentence(trial_progress(demo, trial), trial)
+    analysis = analyze_trial(demo, trial, method="mcmc", spec=ModelSpec(), seed=0)
     page = texts(at).replace("\\", "")
-    assert f"**Progress toward a decision:** {expected}" in page
+    assert VERDICT_LABELS[analysis.verdict] in page
+    assert analysis.decision.reason.split(":")[0] in page
+    assert analysis.data.summary.sentence.split(":")[0] in page
     draft = next(s.trial for s in demo.list_trials() if s.trial.spec.status is TrialStatus.DRAFT)
-    assert "Progress toward a decision" not in texts(open_app(PAGE, trial=draft.id))
+    assert "Judged by the pre-registered rule" not in texts(open_app(PAGE, trial=draft.id))
 
 
 def _save(at):

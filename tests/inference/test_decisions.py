@@ -41,7 +41,7 @@ def test_bayesian_testings_three_variant_case_within_001_of_exact_integration():
     # A 3/10 and B 2/10 with Beta(0.5, 0.5) priors, C 2/11 with Beta(1, 2).
     a = np.array([0.5 + 3, 0.5 + 2, 1 + 2])
     b = np.array([0.5 + 7, 0.5 + 8, 2 + 9])
-    exact, _, _ = decision_metrics(a, b)
+    exact, *_ = decision_metrics(a, b)
     draws = np.random.default_rng(1).beta(a, b, size=(N, 3))
     assert np.abs(p_best(draws) - exact).max() < 0.01
 

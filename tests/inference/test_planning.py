@@ -19,6 +19,7 @@ from inference.planning import (
     plan_trial,
     progress_to_decision,
 )
+from inference.rule import quantities_from_draws, verdict
 
 
 def test_classical_sample_size_is_the_textbook_two_proportion_formula():
@@ -49,7 +50,7 @@ def test_probability_to_be_best_matches_exact_integration():
     # C 2/11 with Beta(1, 2).
     a = np.array([0.5 + 3, 0.5 + 2, 1 + 2])
     b = np.array([0.5 + 7, 0.5 + 8, 2 + 9])
-    p_best, leader, _ = decision_metrics(a, b)
+    p_best, leader, *_ = decision_metrics(a, b)
     np.testing.assert_allclose(p_best, _exact_p_best(a, b), atol=2e-3)
     assert leader == 0
     # Far apart and close together, large counts.
@@ -60,7 +61,7 @@ def test_probability_to_be_best_matches_exact_integration():
 
 def test_expected_loss_matches_monte_carlo():
     a, b = np.array([31.0, 45.0, 40.0]), np.array([970.0, 956.0, 961.0])
-    _, leader, loss = decision_metrics(a, b)
+    _, leader, loss, *_ = decision_metrics(a, b)
     draws = np.random.default_rng(0).beta(a, b, size=(400_000, 3))
     expected = (draws.max(axis=1) - draws[:, leader]).mean() / (a / (a + b))[leader]
     assert loss == pytest.approx(expected, rel=0.02)
@@ -148,7 +149,8 @@ def test_progress_of_a_running_trial():
 
 @pytest.mark.slow
 def test_assurance_curve_agrees_with_brute_force_simulation():
-    """Independent simulation: full trials, Monte Carlo posteriors, the rule checked by draws."""
+    """Independent simulation: full trials, Monte Carlo posteriors, the rule (the same
+    ``inference.rule.verdict`` analyze uses) read off draws instead of quadrature."""
     plan_inputs = inputs(lift=0.4, arms=3, simulations=1500, baseline_strength=2000.0)
     days = [7, 14, 21, 30, 45]
     fast = {p.days: p.assurance for p in assurance_curve(plan_inputs, seed=11, days=days)}
@@ -166,12 +168,10 @@ def test_assurance_curve_agrees_with_brute_force_simulation():
         for d in days:
             k, n = daily[d - 1], n_eff * d
             draws = rng.beta(1 + k, 1 + n - k, size=(4000, arms))
-            p_best = np.bincount(draws.argmax(axis=1), minlength=arms) / 4000
-            lead = p_best.argmax()
-            loss = (draws.max(axis=1) - draws[:, lead]).mean() / draws[:, lead].mean()
             conversions = k * per_day / n_eff
-            gates = conversions.min() >= 25 and d >= 7
-            hits[d] += gates and (p_best.max() >= 1 - 0.05 / arms or loss <= 0.01)
+            q = quantities_from_draws(draws, margin=plan_inputs.rule.equivalence_margin)
+            v = verdict(q, plan_inputs.rule, days=[d] * arms, conversions=conversions)
+            hits[d] += v.met
     for d in days:
         brute = hits[d] / sims
         # Two independent estimates over 1,500 trials each: sd of the difference <= 0.018.

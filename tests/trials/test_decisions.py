@@ -96,7 +96,9 @@ def test_clear_profitable_winner_scales_and_the_loser_is_diagnosed():
     assert (a.recommendation, b.recommendation) == ("scale", "fix_landing")
     assert d.leader == 1 and d.rule_met
     assert a.reason.startswith("WeChat · Video A returns 3.00 per 1 spent (94% HDI")
-    assert "Scale: it leads with 100%" in a.reason and "above break-even 2" in a.reason
+    assert "Scale: the pre-registered rule is met" in a.reason
+    assert "above break-even 2" in a.reason
+    assert d.verdict == "scale" and d.reason.startswith("Scale WeChat · Video A")
     assert "0% chance it beats WeChat · Video A" in b.reason
     assert b.comparison.lift_mean == pytest.approx(-0.5, abs=0.01)
     assert b.expected_loss == pytest.approx(1500, rel=0.02)  # (3.0 - 1.5) x 1,000
@@ -135,9 +137,8 @@ def test_gates_keep_testing_with_the_reason_and_the_days_still_needed():
     assert all(x.recommendation == "keep_testing" for x in d.arms)
     reason = d.arms[0].reason
     assert "5 of the 7 days the rule asks for" in reason
-    assert "10 of the 25 conversions the rule asks for" in reason
-    assert "About 3 more days at today's budget reach the 95% rule with 80% probability" in reason
-    assert not d.rule_met
+    assert "10 of the 25 conversions per arm the rule asks for" in reason
+    assert not d.rule_met and d.verdict == "keep_testing"
 
 
 def test_an_unreliable_fit_never_drives_a_scale():
@@ -150,13 +151,25 @@ def test_an_unreliable_fit_never_drives_a_scale():
     assert "the model fit is unreliable: R-hat" in d.arms[0].reason
 
 
-def test_a_leader_below_break_even_is_not_scaled():
+def test_when_every_arm_loses_money_the_trial_is_told_to_stop():
     trial = make_trial()
     post = planted(ctr=[0.02, 0.02], cvr=[0.03, 0.01], value=[100, 100], cpc=[2.0, 2.0])
     d = decide(trial, post, totals(trial), steady_days(trial))
-    assert d.arms[0].recommendation != "scale"
+    assert d.verdict == "stop_all" and d.rule_met
+    assert [a.recommendation for a in d.arms] == ["stop", "stop"]
     assert d.arms[0].p_roas_above_break_even < 0.01
-    assert "above break-even 2 with only 0% probability" in d.arms[0].reason
+    assert "0% chance it returns above break-even 2" in d.arms[0].reason
+    assert d.reason.startswith("Stop: every arm probably loses money")
+
+
+def test_a_clear_leader_that_may_not_pay_is_not_scaled():
+    trial = make_trial()
+    # A leads clearly but its ROAS sits on break-even 2: P(ROAS > 2) about one half.
+    post = planted(ctr=[0.02, 0.02], cvr=[0.04, 0.02], value=[100, 100], cpc=[2.0, 2.0], sd=0.05)
+    d = decide(trial, post, totals(trial), steady_days(trial))
+    assert d.verdict == "keep_testing" and not d.rule_met
+    assert d.arms[0].recommendation == "keep_testing"
+    assert "scaling needs 80%" in d.arms[0].reason
 
 
 def test_close_arms_keep_testing():

@@ -88,7 +88,7 @@ def test_csv_neutralises_text_and_keeps_numbers(capsys, tmp_path, evil_trial):
 
 def test_xlsx_has_a_sheet_per_table_strings_stay_strings(capsys, tmp_path, evil_trial):
     book = openpyxl.load_workbook(io.BytesIO(report(capsys, tmp_path, evil_trial, "xlsx")))
-    assert book.sheetnames == ["About", "Results", "Recommendations", "Decision log"]
+    assert book.sheetnames == ["About", "Verdict", "Results", "Recommendations", "Decision log"]
     results = book["Results"]
     arm = results.cell(2, 1)
     assert arm.data_type == "s"

@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import day_rows, make_spec
 from tests.trials.test_cli import run
+from trials.analysis import load
 from trials.cli import main
 from trials.demo import load_demo
 from trials.domain import DailyResult, DecisionRule
@@ -33,8 +34,10 @@ def test_progress_of_stored_trials(store):
     load_demo(store, today=date(2026, 10, 20))
     for summary in store.list_trials():
         trial = summary.trial
-        progress = trial_progress(store, trial, seed=1)
-        sentence = progress_sentence(progress, trial)
+        data = load(store, trial)
+        daily = list(data.daily)
+        progress = trial_progress(trial, data.totals, daily, seed=1)
+        sentence = progress_sentence(progress, trial, data.totals, daily)
         if not summary.days_with_data:
             assert progress.reason == "no results yet" and "No estimate" in sentence
         else:
@@ -51,11 +54,11 @@ def test_progress_uses_the_last_week_of_volume(store):
         for i, arm in enumerate(trial.arms)
     ]
     store.add_results(trial.id, rows, kind="manual", file_name=None, digest=None)
-    progress = trial_progress(store, trial, seed=0)
+    data = load(store, trial)
+    progress = trial_progress(trial, data.totals, list(data.daily), seed=0)
     assert not progress.reached and not progress.reason
-    assert "more days" in progress_sentence(progress, trial) or "unlikely" in (
-        progress_sentence(progress, trial)
-    )
+    sentence = progress_sentence(progress, trial, data.totals, list(data.daily))
+    assert "more days" in sentence or "unlikely" in sentence
 
 
 def run_plan(capsys, args: str):

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import make_spec
 from tests.trials.test_cli import run, write
 from tests.trials.test_imports import FILES, create
-from trials.analysis import decision_inputs, funnel_data
+from trials.analysis import funnel_data, load
 from trials.attribution import reconcile, source_for, source_summary
 from trials.domain import OrderRow, ResultRow, ResultsChoice, ResultSource
 from trials.orders import commit_orders, preview_orders
@@ -63,7 +63,7 @@ def test_orders_wholly_outside_the_dates_do_not_switch_auto(store, trial):
     assert source_for(store, trial) == ResultSource.CHANNEL
     assert funnel_data(store, trial).conversions.tolist() == [12, 4]
     assert funnel_data(store, trial).revenue.tolist() == [1200.0, 34.5]
-    inputs = decision_inputs(store, trial)
+    inputs = load(store, trial)
     assert inputs.source == "channel"
     assert [t.conversions for t in inputs.totals.values()] == [12, 4]
     assert [t.revenue for t in inputs.totals.values()] == [1200.0, 34.5]
@@ -80,7 +80,7 @@ def test_cancelled_or_unmatched_orders_in_the_dates_do_not_switch_auto(store, tr
         ],
     )
     assert source_for(store, trial) == ResultSource.CHANNEL
-    assert decision_inputs(store, trial).totals[trial.arms[0].id].conversions == 12
+    assert load(store, trial).totals[trial.arms[0].id].conversions == 12
 
 
 def test_orders_inside_the_dates_switch_auto_and_outside_ones_are_not_counted(store, trial):
@@ -96,7 +96,7 @@ def test_orders_inside_the_dates_switch_auto_and_outside_ones_are_not_counted(st
     assert source_for(store, trial) == ResultSource.ORDERS
     data = funnel_data(store, trial)
     assert data.conversions.tolist() == [1, 0, 1] and data.revenue.tolist() == [70.0, 0.0, 100.0]
-    inputs = decision_inputs(store, trial)
+    inputs = load(store, trial)
     assert inputs.source == "orders"
     a, b = (arm.id for arm in trial.arms)
     assert (inputs.totals[a].conversions, inputs.totals[a].revenue) == (1, 70.0)

@@ -1,0 +1,312 @@
+"""The pre-registered decision rule, applied to a posterior: one verdict for the whole trial.
+
+This module is the single definition of "the rule is met". The analysis of a running
+trial and the planner's simulations both call :func:`verdict`, so what a plan promises
+is what ``analyze`` does. Everything is plain numbers in, plain numbers out.
+
+The rule, for a trial of k arms on a primary metric X (higher is better; CPA is compared
+the other way round):
+
+* **Gates.** Every arm still in contention has ``min_days`` days of data and
+  ``min_conversions_per_arm`` conversions, and the fit is reliable. An arm *clearly
+  behind* (below) is out of contention and need not reach the conversions, so a
+  zero-conversion arm cannot hold a trial hostage; it still counts in P(best) and in k.
+* **Clearly behind.** Arm i, with ``min_days`` of data and a reliable fit, is clearly
+  behind the leader L when P(X_i > X_L) <= 1 - w, with w the winner threshold below.
+* **Scale** (a winner). The leader's P(best) >= w, its expected loss
+  E[max_j X_j - X_L] / E[X_L] <= ``expected_loss_threshold``, and, where revenue is
+  known, P(ROAS_L > break-even) >= ``profit_confidence``.
+* **Equal.** P(every arm within ``equivalence_margin`` of the leader, |X_i / X_L - 1| <=
+  m) >= ``probability_threshold``: a region of practical equivalence on the lift, not a
+  P(best) that falls just short.
+* **Stop all.** Every arm with a ROAS estimate returns above break-even with probability
+  below 1 - ``profit_confidence`` (each probably loses money), after ``min_days``, on a
+  reliable fit. (An arm alone can be told it probably loses money the same way.)
+* Otherwise **keep testing**.
+
+The winner threshold guards the trial, not each arm, and each look at the data: with the
+rule's probability p,
+
+    w_final = 1 - (1 - p) / k                                  (Bonferroni over arms)
+    w(t)    = Phi( Phi^-1(w_final) * max(t, t_min)^(Delta - 1/2) )   before the planned end
+
+where t is the share of the planned days that have data. A look early in the trial needs
+stronger evidence (a Wang-Tsiatis boundary: Delta = 0 is O'Brien-Fleming's, 1/2 a
+constant one; ``BOUNDARY_DELTA``), so acting at the first ``scale`` while looking every day
+keeps the false-scale rate of identical arms within 1 - p (shown by simulation in the slow
+tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "GATES",
+    "VERDICTS",
+    "Batch",
+    "Quantities",
+    "Rule",
+    "Verdict",
+    "judge",
+    "quantities_from_draws",
+    "verdict",
+    "winner_threshold",
+]
+
+VERDICTS = ("scale", "keep_testing", "equal", "stop_all")
+GATES = ("min_days", "min_conversions", "reliable_fit")
+BOUNDARY_DELTA = 0.25  # Wang-Tsiatis shape of the look boundary (see the docstring)
+MIN_INFORMATION = 0.2  # the boundary stops rising at a fifth of the planned days
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The parts of a trial's decision rule the verdict reads (``trials.domain.DecisionRule``
+    is the registered form)."""
+
+    min_days: int = 7
+    min_conversions_per_arm: int = 25
+    probability_threshold: float = 0.95
+    expected_loss_threshold: float = 0.01
+    equivalence_margin: float = 0.1
+    profit_confidence: float = 0.8
+
+
+def winner_threshold(probability_threshold: float, n_arms: int, information=1.0):
+    """The P(best) an arm needs to be called the winner among ``n_arms`` at a look made
+    when ``information`` (0-1) of the planned days have data.
+
+    With identical arms each of the k arms crosses 1 - (1 - p) / k by chance with
+    probability about (1 - p) / k, so some arm does with probability at most 1 - p; a
+    look before the planned end raises the bar (see the module docstring). ``information``
+    may be an array (one threshold per look).
+    """
+    final = 1.0 - (1.0 - probability_threshold) / max(n_arms, 1)
+    t = np.clip(np.asarray(information, dtype=float), MIN_INFORMATION, 1.0)
+    early = stats.norm.cdf(stats.norm.ppf(final) * t ** (BOUNDARY_DELTA - 0.5))
+    w = np.where(t >= 1.0, final, early)
+    return float(w) if w.ndim == 0 else w
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """What the rule reads off a posterior of the primary metric, per arm (arrays of k)."""
+
+    p_best: np.ndarray
+    p_beats_leader: np.ndarray  # P(arm better than the leader); the leader's own is 0.5
+    relative_loss: float  # the leader's expected loss over its mean
+    p_equal: float  # P(every arm within the margin of the leader)
+    leader: int
+    p_best_error: float  # Monte Carlo standard error of the leader's P(best)
+
+
+def quantities_from_draws(
+    draws: np.ndarray,
+    *,
+    higher_is_better: bool = True,
+    margin: float = 0.1,
+    effective_draws: float | None = None,
+) -> Quantities:
+    """:class:`Quantities` from posterior draws shaped (n_draws, k), all finite.
+
+    ``effective_draws`` (the sampler's effective sample size; the number of draws when
+    they are independent) sets the Monte Carlo error of P(best).
+    """
+    x = np.asarray(draws, dtype=float)
+    n = x.shape[0]
+    oriented = x if higher_is_better else -x
+    top = oriented.max(axis=1, keepdims=True)
+    best = oriented == top
+    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    leader = int(np.argmax(p_best))
+    lead = oriented[:, [leader]]
+    p_beats = (oriented > lead).mean(axis=0) + 0.5 * (oriented == lead).mean(axis=0)
+    p_beats[leader] = 0.5
+    leader_mean = abs(x[:, leader].mean())
+    loss = float((top[:, 0] - oriented[:, leader]).mean())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = x / x[:, [leader]] - 1.0
+    within = np.all(np.abs(ratio) <= margin, axis=1)
+    m = float(effective_draws or n)
+    p = float(p_best[leader])
+    # (p + 1/m)(1 - p + 1/m): never zero, so a P(best) of 1.0 in every draw still has an error.
+    error = math.sqrt((p + 1 / m) * (1 - p + 1 / m) / m)
+    return Quantities(
+        p_best=p_best,
+        p_beats_leader=p_beats,
+        relative_loss=loss / leader_mean if leader_mean > 0 else math.inf,
+        p_equal=float(within.mean()),
+        leader=leader,
+        p_best_error=error,
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The rule's answer for the trial and the numbers it was reached with."""
+
+    code: str  # one of VERDICTS
+    leader: int | None
+    winner_threshold: float
+    information: float  # share of the planned days with data at this look
+    trailing: tuple[int, ...]  # arms clearly behind (out of contention)
+    losing: tuple[int, ...]  # arms that probably lose money
+    gates: dict[str, bool]
+    blocked_by: tuple[str, ...]  # what keeps the leader from ``scale``: gates or conditions
+
+    @property
+    def met(self) -> bool:
+        """The rule reached a verdict (a winner, equal arms, or every arm losing money)."""
+        return self.code != "keep_testing"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The rule's inputs for B looks at once (simulated trials x days, or one real look).
+
+    Arrays are shaped (B, k) per arm or (B,) per look; ``p_profit`` is NaN where revenue
+    says nothing; ``comparable`` is False for arms without a defined metric.
+    """
+
+    p_best: np.ndarray
+    p_beats_leader: np.ndarray
+    relative_loss: np.ndarray
+    p_equal: np.ndarray
+    days: np.ndarray
+    conversions: np.ndarray
+    reliable: np.ndarray
+    p_profit: np.ndarray
+    information: np.ndarray
+    comparable: np.ndarray
+
+
+def judge(batch: Batch, rule: Rule) -> dict[str, np.ndarray]:
+    """The rule over a batch of looks: verdict index into VERDICTS per look, and the masks
+    it was reached with. The one implementation of the rule (see the module docstring)."""
+    b = batch
+    k = b.p_best.shape[-1]
+    p_best = np.where(b.comparable, b.p_best, -1.0)
+    leader = p_best.argmax(axis=-1)
+    rows = np.arange(len(leader))
+    w = np.broadcast_to(
+        winner_threshold(rule.probability_threshold, k, b.information), leader.shape
+    )
+    enough_days = b.days >= rule.min_days
+    reliable = np.asarray(b.reliable, dtype=bool)
+    has_profit = np.isfinite(b.p_profit)
+    losing = (
+        has_profit & (b.p_profit < 1 - rule.profit_confidence) & enough_days & reliable[:, None]
+    )
+    is_leader = np.zeros_like(b.comparable)
+    is_leader[rows, leader] = True
+    trailing = (
+        ~is_leader
+        & b.comparable
+        & enough_days
+        & reliable[:, None]
+        & (b.p_beats_leader <= (1 - w)[:, None])
+    )
+    contender = ~trailing
+    gates = {
+        "min_days": np.all(enough_days | ~contender, axis=-1),
+        "min_conversions": np.all(
+            (b.conversions >= rule.min_conversions_per_arm) | ~contender, axis=-1
+        ),
+        "reliable_fit": reliable,
+    }
+    compared = np.all(b.comparable | ~contender, axis=-1) & (b.comparable.sum(axis=-1) >= 2)
+    gates_ok = gates["min_days"] & gates["min_conversions"] & gates["reliable_fit"] & compared
+    lead_profit = b.p_profit[rows, leader]
+    conditions = {
+        "probability": p_best[rows, leader] >= w,
+        "expected_loss": b.relative_loss <= rule.expected_loss_threshold,
+        "profit": ~np.isfinite(lead_profit) | (lead_profit >= rule.profit_confidence),
+    }
+    stop_all = (
+        has_profit.any(axis=-1)
+        & np.all(losing | ~has_profit, axis=-1)
+        & enough_days.all(axis=-1)
+        & gates["reliable_fit"]
+    )
+    scale = (
+        gates_ok & conditions["probability"] & conditions["expected_loss"] & conditions["profit"]
+    )
+    equal = gates_ok & ~trailing.any(axis=-1) & (b.p_equal >= rule.probability_threshold)
+    code = np.full(len(leader), VERDICTS.index("keep_testing"))
+    code = np.where(equal, VERDICTS.index("equal"), code)
+    code = np.where(scale, VERDICTS.index("scale"), code)
+    code = np.where(stop_all, VERDICTS.index("stop_all"), code)
+    return {
+        "code": code,
+        "leader": leader,
+        "winner_threshold": w,
+        "trailing": trailing,
+        "losing": losing,
+        "compared": compared,
+        **{f"gate_{g}": v for g, v in gates.items()},
+        **{f"condition_{c}": v for c, v in conditions.items()},
+    }
+
+
+def verdict(
+    q: Quantities | None,
+    rule: Rule,
+    *,
+    days: Sequence[int],
+    conversions: Sequence[float],
+    reliable: bool = True,
+    p_profit: Sequence[float | None] | None = None,
+    information: float = 1.0,
+    comparable: Sequence[bool] | None = None,
+) -> Verdict:
+    """The trial's verdict from its quantities ``q`` (None: fewer than two comparable arms).
+
+    ``days`` and ``conversions`` per arm are those the rule counts; ``p_profit`` per arm is
+    P(ROAS > break-even) (None where revenue says nothing); ``comparable`` marks arms with
+    a defined metric (the others have no estimate yet and keep the trial in testing).
+    """
+    k = len(days)
+    comparable = np.ones(k, bool) if comparable is None else np.asarray(comparable, bool)
+    profit = [math.nan if p is None else p for p in (p_profit or [None] * k)]
+    if q is None:
+        q = Quantities(np.zeros(k), np.full(k, 0.5), math.inf, 0.0, 0, 0.0)
+        comparable = np.zeros(k, bool)
+    out = judge(
+        Batch(
+            p_best=np.asarray(q.p_best, float)[None],
+            p_beats_leader=np.asarray(q.p_beats_leader, float)[None],
+            relative_loss=np.asarray([q.relative_loss]),
+            p_equal=np.asarray([q.p_equal]),
+            days=np.asarray(days, float)[None],
+            conversions=np.asarray(conversions, float)[None],
+            reliable=np.asarray([reliable]),
+            p_profit=np.asarray(profit, float)[None],
+            information=np.asarray([information], float),
+            comparable=comparable[None],
+        ),
+        rule,
+    )
+    code = VERDICTS[int(out["code"][0])]
+    gates = {g: bool(out[f"gate_{g}"][0]) for g in GATES}
+    blocked = [g for g in GATES if not gates[g]]
+    if not out["compared"][0]:
+        blocked.append("comparison")
+    blocked += [
+        c for c in ("probability", "expected_loss", "profit") if not out[f"condition_{c}"][0]
+    ]
+    return Verdict(
+        code=code,
+        leader=int(out["leader"][0]) if comparable.sum() >= 2 else None,
+        winner_threshold=float(out["winner_threshold"][0]),
+        information=float(information),
+        trailing=tuple(int(i) for i in np.flatnonzero(out["trailing"][0])),
+        losing=tuple(int(i) for i in np.flatnonzero(out["losing"][0])),
+        gates=gates,
+        blocked_by=() if code == "scale" else tuple(blocked),
+    )
