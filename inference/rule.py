@@ -273,7 +273,8 @@ def verdict(
     """
     k = len(days)
     comparable = np.ones(k, bool) if comparable is None else np.asarray(comparable, bool)
-    profit = [math.nan if p is None else p for p in (p_profit or [None] * k)]
+    given = [None] * k if p_profit is None else list(p_profit)
+    profit = [math.nan if p is None else p for p in given]
     if q is None:
         q = Quantities(np.zeros(k), np.full(k, 0.5), math.inf, 0.0, 0, 0.0)
         comparable = np.zeros(k, bool)

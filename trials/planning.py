@@ -208,6 +208,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                 "min_conversions_per_arm": i.rule.min_conversions_per_arm,
                 "probability_threshold": i.rule.probability_threshold,
                 "expected_loss_threshold": i.rule.expected_loss_threshold,
+                "equivalence_margin": i.rule.equivalence_margin,
             },
             "baseline_strength": i.baseline_strength,
             "concentration": i.concentration,
@@ -228,6 +229,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                 "budget": p.budget,
                 "assurance": p.assurance,
                 "wrong_arm": p.wrong_arm,
+                "p_winner": p.p_winner,
+                "p_equal": p.p_equal,
             }
             for p in plan.curve
         ],

@@ -240,6 +240,13 @@ def test_analyze_json_has_every_promised_field(capsys):
         for metric in ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa"):
             assert set(arm[metric]) >= {"mean", "hdi_low", "hdi_high"}
             assert arm[metric]["hdi_low"] <= arm[metric]["mean"] <= arm[metric]["hdi_high"]
+    decision = result["decision"]
+    assert decision["verdict"] in ("scale", "keep_testing", "equal", "stop_all")
+    assert decision["reason"] and decision["rule"]["min_days"] == 7
+    assert {"verdict_label", "winner_threshold", "progress", "rule_version"} <= set(decision)
+    assert result["source"]["sentence"].startswith("Conversions and revenue")
+    for arm in result["arms"]:
+        assert "weakest_stage" in arm and arm["recommendation_label"]
     assert set(result["diagnostics"]) >= {
         "r_hat_max",
         "ess_bulk_min",

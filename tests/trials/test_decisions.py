@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from inference.rule import winner_threshold
 from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 from tests.trials.test_cli import run
@@ -298,3 +299,86 @@ def test_analyze_reports_a_response_curve_for_arms_with_budget_steps(capsys, tmp
     assert stepped["current_daily_spend"] == pytest.approx(160, rel=0.05)
     assert stepped["advice"].startswith(("Raise", "Hold", "Lower"))
     assert flat["marginal_roas"]["mean"] is None and "one daily spend level" in flat["advice"]
+
+
+def test_a_zero_conversion_arm_is_stopped_with_its_numbers_and_still_counts_in_p_best():
+    trial = make_trial(arms=3, control=False)
+    # C has plenty of clicks but (about) no conversions: its CVR interval sits far below.
+    post = planted(
+        ctr=[0.02, 0.02, 0.02], cvr=[0.06, 0.03, 0.0005], value=[100, 100, 100], cpc=[2, 2, 2]
+    )
+    sums = totals(trial)
+    c = trial.arms[2].id
+    sums[c] = ArmTotals(10_000, 780, 0, 1000.0, 0.0, 14)
+    d = decide(trial, post, sums, steady_days(trial))
+    assert d.verdict == "scale" and d.rule_met
+    # Guarded over k = 3 arms, the zero arm included, at a look half-way through the plan.
+    assert d.winner_threshold == pytest.approx(winner_threshold(0.95, 3, 14 / 28))
+    zero = d.arms[2]
+    assert zero.comparison is not None and zero.recommendation in ("stop", "fix_landing")
+    assert "0 conversions; not needed, the arm is clearly behind" in [g.message for g in zero.gates]
+
+
+def test_scale_is_never_issued_while_the_rule_is_unmet():
+    rng = np.random.default_rng(3)
+    for n in range(60):
+        k = int(rng.integers(2, 4))
+        trial = make_trial(arms=k, control=False)
+        post = planted(
+            ctr=[0.02] * k,
+            cvr=list(rng.uniform(0.02, 0.06, k)),
+            value=[100] * k,
+            cpc=[2.0] * k,
+            sd=float(rng.uniform(0.02, 0.3)),
+            seed=n,
+        )
+        conv = [int(x) for x in rng.integers(0, 60, k)]
+        days = int(rng.integers(3, 20))
+        sums = {
+            a.id: ArmTotals(10_000, 500, c, 1000.0, 3000.0, days)
+            for a, c in zip(trial.arms, conv, strict=True)
+        }
+        d = decide(trial, post, sums, steady_days(trial, days=days))
+        scaled = [a for a in d.arms if a.recommendation == "scale"]
+        if scaled:
+            assert d.verdict == "scale" and d.rule_met and len(scaled) == 1
+            assert all(g.passed for g in d.gates)
+            assert scaled[0].comparison.p_best >= d.winner_threshold
+        assert d.rule_met == (d.verdict != "keep_testing")
+
+
+def test_the_cost_per_click_check_stays_quiet_on_click_noise():
+    # 10 clicks a day at a steady cost per click, spend wobbling +-15 %: Poisson noise alone.
+    trial = make_trial(arms=2)
+    rng = np.random.default_rng(9)
+    fired = 0
+    runs = 1500
+    for _ in range(runs):
+        rows = []
+        for d in range(28):
+            for a in trial.arms:
+                spend = 15.0 * rng.uniform(0.85, 1.15)
+                clicks = int(rng.poisson(spend / 1.5))
+                rows.append(
+                    DailyResult(a.id, START + timedelta(days=d), clicks * 40, clicks, 0, spend, 0.0)
+                )
+        fired += len(cpc_jumps(trial, rows))
+    rate = fired / (2 * runs)
+    print(f"\nCPC check on steady arms at 10 clicks a day: fired for {rate:.2%} of arms")
+    assert rate <= 0.05
+
+
+def test_delivery_is_compared_over_the_days_every_arm_ran():
+    trial = make_trial(arms=3, control=False)
+    a, b, c = (arm.id for arm in trial.arms)
+    rows = [
+        DailyResult(arm, START + timedelta(days=d), 1000, 50, 4, 100.0, 300.0)
+        for d in range(14)
+        for arm in (a, b)
+    ] + [DailyResult(c, START + timedelta(days=d), 1000, 50, 4, 100.0, 300.0) for d in range(7, 14)]
+    sums = {
+        arm: ArmTotals(0, 0, 0, sum(r.spend for r in rows if r.arm_id == arm), 0.0, 0)
+        for arm in (a, b, c)
+    }
+    assert delivery_gaps(trial, sums) != {}  # over all days the late arm looks under-delivered
+    assert delivery_gaps(trial, sums, rows) == {}  # over the days all three ran: as planned

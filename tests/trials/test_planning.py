@@ -88,7 +88,17 @@ def test_plan_json_has_every_promised_field(capsys):
     assert plan["budget"] == pytest.approx(1200 * plan["days"])
     assert plan["clicks_per_arm_for_assurance"] == pytest.approx(500 * plan["days"])
     point = plan["assurance_curve"][0]
-    assert set(point) == {"days", "clicks_per_arm", "budget", "assurance", "wrong_arm"}
+    assert set(point) == {
+        "days",
+        "clicks_per_arm",
+        "budget",
+        "assurance",
+        "wrong_arm",
+        "p_winner",
+        "p_equal",
+    }
+    for p in plan["assurance_curve"]:  # a verdict is a winner or equal arms, never both
+        assert p["assurance"] == pytest.approx(p["p_winner"] + p["p_equal"])
     again = run_plan(
         capsys, "--baseline-cvr 0.05 --lift 50% --arms 2 --clicks-per-day 1000 --cpc 1.2 --json"
     )[1]
