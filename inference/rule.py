@@ -46,6 +46,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from inference.decisions import expected_loss
+
 __all__ = [
     "GATES",
     "VERDICTS",
@@ -129,7 +131,7 @@ def quantities_from_draws(
     p_beats = (oriented > lead).mean(axis=0) + 0.5 * (oriented == lead).mean(axis=0)
     p_beats[leader] = 0.5
     leader_mean = abs(x[:, leader].mean())
-    loss = float((top[:, 0] - oriented[:, leader]).mean())
+    loss = float(expected_loss(x, higher_is_better)[leader])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = x / x[:, [leader]] - 1.0
     within = np.all(np.abs(ratio) <= margin, axis=1)

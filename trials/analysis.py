@@ -40,6 +40,7 @@ class TrialData:
     funnel: Any  # inference.data.FunnelData, arms in trial order
     daily: tuple[DailyResult, ...]  # the channels' daily rows (volume, health checks)
     summary: Any  # trials.attribution.SourceSummary: which source, both sources' totals
+    amendments: tuple = ()  # trials.amendments.Amendment, oldest first
 
     @property
     def digest(self) -> str:
@@ -103,7 +104,7 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
             row["conversions"], row["revenue"] = r.conversions, r.revenue
     ordered = [rows[k] for k in sorted(rows, key=lambda k: (k[1], index[k[0]]))]
     funnel = FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], ordered)
-    return TrialData(trial, funnel, daily, summary)
+    return TrialData(trial, funnel, daily, summary, tuple(store.amendments(trial.id)))
 
 
 def funnel_data(store: TrialStore, trial: Trial):
@@ -234,6 +235,7 @@ def analyze_trial(
 def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     """The analysis as JSON-ready data (``python -m trials analyze --json``): per arm its
     totals, each metric's mean and HDI, the decision fields; the verdict and the rule."""
+    from trials.amendments import amendment_lines
     from trials.decisions import decision_dict, raw_estimate, stage_dict
 
     trial, posterior, decision = analysis.trial, analysis.posterior, analysis.decision
@@ -274,6 +276,12 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
         "results_source": analysis.data.source.value,
         "source": analysis.data.summary.as_dict(),
         "decision": extra["decision"] | {"rule_version": trial.rule_version},
+        "amendments": [
+            a.as_dict() | {"sentence": line}
+            for a, line in zip(
+                analysis.data.amendments, amendment_lines(analysis.data.amendments), strict=True
+            )
+        ],
     }
     if "allocation" in extra:
         out["allocation"] = extra["allocation"]

@@ -87,6 +87,7 @@ def evidence_snapshot(analysis: dict[str, Any]) -> dict[str, Any]:
         "p_roas_above_break_even",
         "recommendation",
         "reason",
+        "weakest_stage",
     )
     return {
         "app_version": APP_VERSION,
@@ -97,8 +98,9 @@ def evidence_snapshot(analysis: dict[str, Any]) -> dict[str, Any]:
         "seed": analysis.get("seed"),
         "data_digest": analysis.get("data_digest"),
         "results_source": analysis.get("results_source"),
+        "source": analysis.get("source"),
         "diagnostics": analysis.get("diagnostics"),
-        "decision": analysis.get("decision"),
+        "decision": analysis.get("decision"),  # the verdict and the rule it was judged by
         "arms": [{k: arm.get(k) for k in keep_arm} for arm in analysis.get("arms", [])],
     }
 

@@ -268,12 +268,13 @@ def weakest_stages(posterior, leader: int | None) -> dict[int, WeakStage]:
 # -- the decision ---------------------------------------------------------------------------
 
 
-def _loss(draws: np.ndarray, metric: PrimaryMetric, comparison: ArmComparison, i: int):
+def _loss(metric: PrimaryMetric, comparison: ArmComparison) -> tuple[float, str]:
+    """The expected loss of choosing an arm, E[best - arm] (``inference.decisions``), in a
+    marketer's unit; the rule's threshold reads the same loss over the leader's mean."""
     if metric is PrimaryMetric.ROAS:
         return comparison.expected_loss * 1000, "revenue per 1,000 spent"
     if metric is PrimaryMetric.CPA:
-        best = draws.min(axis=1)
-        return float((1000 * (1 - best / draws[:, i])).mean()), "spend per 1,000 spent"
+        return comparison.expected_loss, "{currency} per conversion"
     return comparison.expected_loss * 1000, "conversions per 1,000 clicks"
 
 
@@ -474,7 +475,8 @@ def decide(
                 )
             )
             continue
-        loss, unit = _loss(draws_all[:, defined], metric, comp, defined.index(i))
+        loss, unit = _loss(metric, comp)
+        unit = unit.format(currency=spec.currency)
         interval = posterior.interval(name_of, i)
         sentence = _headline(metric, arm.name, interval, posterior.spec.hdi_prob, spec.currency)
         if comp.p_beat_control is not None:

@@ -221,6 +221,7 @@ def _verdict_table(analysis: dict[str, Any]) -> Table:
                 f"±{rule['equivalence_margin']:.0%}",
             )
         )
+    rows += [("Amendment", a["sentence"]) for a in analysis.get("amendments") or ()]
     progress = decision.get("progress") or {}
     if decision.get("verdict") == "keep_testing" and progress.get("sentence"):
         rows.append(("Progress", progress["sentence"]))

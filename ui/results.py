@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from trials.amendments import amendment_lines
 from trials.analysis import TrialAnalysis
 from trials.decisions import VERDICT_LABELS, raw_estimate
 from trials.domain import PrimaryMetric, Trial
@@ -40,6 +41,11 @@ def show_verdict(analysis: TrialAnalysis) -> None:
         f"{len(analysis.trial.arms)} arms and early looks), an expected loss under "
         f"{rule.expected_loss_threshold:.1%}, equal within ±{rule.equivalence_margin:.0%}."
     )
+    if analysis.data.amendments:
+        st.caption(
+            "The rule was amended after data came in: "
+            + "; ".join(md(line) for line in amendment_lines(analysis.data.amendments))
+        )
 
 
 def _headline(analysis: TrialAnalysis) -> None:

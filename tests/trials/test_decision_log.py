@@ -109,3 +109,22 @@ def test_decide_and_decisions_through_the_cli(capsys, tmp_path):
     assert code == 1 and "no such arm" in err
     _, out, _ = run(capsys, "decisions", name)
     assert "#2" in out and "corrects #1" in out
+
+
+def test_a_snapshot_carries_the_verdict_and_the_rule_it_was_judged_by(capsys, tmp_path):
+    import json
+
+    from tests.trials.test_cli import run
+    from tests.trials.test_imports import FILES, create
+
+    name = create(capsys, tmp_path)
+    run(capsys, "import", name, str(FILES / "google_ads_report.csv"))
+    code, _, err = run(capsys, "amend", name, "--min-days", "2", "--reason", "short test")
+    assert code == 0, err
+    code, out, err = run(
+        capsys, "decide", name, "--method", "exact", "--keep-testing", "WeChat · Video A", "--json"
+    )
+    assert code == 0, err
+    decision = json.loads(out)["snapshot"]["decision"]
+    assert decision["rule"]["min_days"] == 2 and decision["rule_version"] == 2
+    assert decision["verdict"] in ("scale", "keep_testing", "equal", "stop_all")

@@ -114,8 +114,9 @@ def test_a_loser_held_back_by_its_click_through_rate_needs_a_new_creative():
     d = decide(trial, post, totals(trial), steady_days(trial))
     assert [x.recommendation for x in d.arms] == ["scale", "fix_creative"]
     assert "costs 20.00 CNY per conversion" in d.arms[0].reason
-    assert d.arms[1].loss_unit == "spend per 1,000 spent"
-    assert d.arms[1].expected_loss == pytest.approx(1000 * (1 - 20 / 60), rel=0.02)
+    # Choosing B costs E[CPA_B - min CPA] = 60 - 20 more per conversion.
+    assert d.arms[1].loss_unit == "CNY per conversion"
+    assert d.arms[1].expected_loss == pytest.approx(60 - 20, rel=0.02)
 
 
 def test_clearly_behind_on_both_stages_is_stopped():
