@@ -149,12 +149,36 @@ class Allocation:
     current_p_loss: float
     risk: float
     alpha: float
+    budget: float = 0.0  # what was offered; sum(budgets) may be less
+    caps: tuple[float | None, ...] = ()  # the most each arm may take (None: no cap)
+    floors: tuple[float, ...] = ()  # the least each arm keeps (learning floor)
+
+    @property
+    def unspent(self) -> float:
+        return max(self.budget - sum(self.budgets), 0.0)
 
 
-def _outcomes(roas: np.ndarray, budgets: np.ndarray, break_even: float):
-    revenue = roas @ budgets
+RETURNS_ELASTICITY = (0.0, 0.5)  # diminishing returns beyond today's pace: ROAS x m^-e
+
+
+def _outcomes(roas: np.ndarray, budgets: np.ndarray, break_even: float, damp: np.ndarray):
+    revenue = (roas * damp) @ budgets if damp is not None else roas @ budgets
     profit = revenue / break_even - budgets.sum()
     return revenue, profit
+
+
+def _damping(budgets, pace, shape, rng) -> np.ndarray | None:
+    """Per draw and arm, ROAS at ``budgets`` over ROAS at today's ``pace``: 1 up to today's
+    pace, (budget / pace)^-e beyond, with the elasticity e uniform on RETURNS_ELASTICITY
+    per draw and arm (no curve says how fast returns fall, so every rate in that range is
+    taken as possible)."""
+    if pace is None:
+        return None
+    pace = np.asarray(pace, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(pace > 0, budgets / pace, 1.0)
+    e = rng.uniform(*RETURNS_ELASTICITY, size=shape)
+    return np.where(m > 1.0, np.maximum(m, 1.0)[None, :] ** -e, 1.0)
 
 
 def allocate(
@@ -169,14 +193,19 @@ def allocate(
     alpha: float = 0.9,
     max_draws: int = 2000,
     seed: int = 0,
+    pace: Sequence[float] | None = None,
+    spend_less: bool = False,
 ) -> Allocation:
     """The split of ``budget`` over arms that maximises E[profit] - risk x CVaR(loss).
 
     ``roas`` holds posterior draws (n_draws, n_arms); ``low``/``high`` bound each arm's
     budget; ``current`` is today's split scaled to ``budget`` for the comparison (equal
     shares when not given). ``risk`` = 0 chases the mean; larger values give up expected
-    profit to avoid bad outcomes. Assumes returns scale linearly with spend over the
-    range considered (see the saturation model for when they do not).
+    profit to avoid bad outcomes. With ``spend_less`` the split may leave money unspent
+    (all of it, when every arm likely loses money). Returns are linear in spend within the
+    bounds; with ``pace`` (each arm's spend over the round at today's rate) the expected
+    revenue and P(loss) reported carry diminishing returns beyond that pace (see
+    ``_damping``), so an extrapolated split does not look surer than it is.
     """
     roas = np.asarray(roas, dtype=float)
     n_draws, k = roas.shape
@@ -184,16 +213,15 @@ def allocate(
         raise ValueError("every arm needs finite ROAS draws to be allocated")
     lows = np.broadcast_to(np.asarray(low, dtype=float), (k,)).copy()
     highs = np.broadcast_to(np.asarray(budget if high is None else high, dtype=float), (k,)).copy()
-    if (lows > highs).any() or lows.sum() > budget + 1e-9 or highs.sum() < budget - 1e-9:
+    short = highs.sum() < budget - 1e-9
+    if (lows > highs).any() or lows.sum() > budget + 1e-9 or (short and not spend_less):
         raise ValueError(
             f"the bounds cannot hold a budget of {budget:,.2f}: minimums add up to "
             f"{lows.sum():,.2f}, maximums to {highs.sum():,.2f}"
         )
-    if n_draws > max_draws:
-        rows = np.random.default_rng(seed).choice(n_draws, max_draws, replace=False)
-        sample = roas[rows]
-    else:
-        sample = roas
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(n_draws, max_draws, replace=False) if n_draws > max_draws else slice(None)
+    sample = roas[rows]
     d = sample.shape[0]
     cost = 1.0 - sample / break_even  # loss per unit spent, per draw and arm
     # Variables: s (k), t (1), u (d). Minimise mean(cost) s + risk (t + sum u / ((1-a) d)).
@@ -203,31 +231,46 @@ def allocate(
         [sparse.csr_matrix(cost), sparse.csr_matrix(-np.ones((d, 1))), -sparse.identity(d)]
     ).tocsr()
     b_ub = np.zeros(d)
-    a_eq = np.concatenate([np.ones(k), [0.0], np.zeros(d)])[None, :]
+    total = np.concatenate([np.ones(k), [0.0], np.zeros(d)])[None, :]
+    if spend_less:
+        a_ub = sparse.vstack([a_ub, sparse.csr_matrix(total)]).tocsr()
+        b_ub = np.concatenate([b_ub, [budget]])
+        a_eq = b_eq = None
+    else:
+        a_eq, b_eq = total, [budget]
     bounds = [(lo, hi) for lo, hi in zip(lows, highs, strict=True)]
     bounds += [(None, None)] + [(0, None)] * d
     result = optimize.linprog(
-        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[budget], bounds=bounds, method="highs"
+        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
     )
     if not result.success:  # pragma: no cover - bounds are checked above
         raise ValueError(f"no budget split found: {result.message}")
     budgets = np.clip(result.x[:k], lows, highs)
+    budgets = np.where(budgets < 0.005, 0.0, budgets)  # the optimiser's dust is no budget
     now = (
         np.full(k, budget / k)
         if current is None
         else np.asarray(current, dtype=float) * budget / max(sum(current), 1e-12)
     )
-    revenue, profit = _outcomes(roas, budgets, break_even)
-    now_revenue, now_profit = _outcomes(roas, now, break_even)
+    damp = _damping(budgets, pace, roas.shape, rng)
+    damp_now = _damping(now, pace, roas.shape, rng)
+    revenue, profit = _outcomes(roas, budgets, break_even, damp)
+    now_revenue, now_profit = _outcomes(roas, now, break_even, damp_now)
+    per_arm = (
+        (roas * damp).mean(axis=0) * budgets if damp is not None else roas.mean(axis=0) * budgets
+    )
     return Allocation(
         budgets=tuple(float(round(b, 2)) for b in budgets),
-        expected_revenue=tuple(float(v) for v in roas.mean(axis=0) * budgets),
+        expected_revenue=tuple(float(v) for v in per_arm),
         total_expected_revenue=float(revenue.mean()),
         expected_profit=float(profit.mean()),
-        p_loss=float((profit < 0).mean()),
+        p_loss=float((profit < 0).mean()) if budgets.sum() > 0 else 0.0,
         current_budgets=tuple(float(round(b, 2)) for b in now),
         current_expected_revenue=float(now_revenue.mean()),
         current_p_loss=float((now_profit < 0).mean()),
         risk=risk,
         alpha=alpha,
+        budget=float(budget),
+        caps=tuple(None if high is None else float(h) for h in highs),
+        floors=tuple(float(x) for x in lows),
     )

@@ -182,7 +182,15 @@ class TrialAnalysis:
         from trials.decisions import budget_split
 
         allocation, arms = budget_split(
-            self.trial, self.posterior, self.totals, budget, low, high, risk, self.seed
+            self.trial,
+            self.posterior,
+            self.totals,
+            budget,
+            low,
+            high,
+            risk,
+            self.seed,
+            recommendations={d.arm_id: d.recommendation for d in self.decision.arms},
         )
         return replace(
             self, decision=replace(self.decision, allocation=allocation, allocated_arms=arms)

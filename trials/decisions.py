@@ -47,6 +47,7 @@ __all__ = [
     "inference_rule",
     "raw_estimate",
     "raw_vs_model_sentence",
+    "split_notes",
     "stage_dict",
     "weakest_stages",
 ]
@@ -72,6 +73,9 @@ DELIVERY_TOLERANCE = 0.10  # absolute gap between actual and planned spend share
 CPC_JUMP = 2.0  # a day's cost per click this many times (or 1/this) the days before...
 CPC_FALSE_FIRE = 0.05  # ...and beyond click noise: identical days fire at most this often
 CPC_WINDOW = 5
+ROUND_DAYS = 7  # the next round's length, for the budget split's caps and floors
+MAX_MULTIPLE = 2.0  # the most an arm may take, as a multiple of its spend at today's pace
+LEARNING_FLOOR = 0.5  # an arm still under test keeps this share of its pace
 STAGES = {
     "ctr": "click-through rate",
     "cvr": "conversion after the click",
@@ -506,7 +510,15 @@ def decide(
     allocation, allocated = None, ()
     if budget is not None:
         allocation, allocated = budget_split(
-            trial, posterior, totals, budget, low, high, risk, seed
+            trial,
+            posterior,
+            totals,
+            budget,
+            low,
+            high,
+            risk,
+            seed,
+            recommendations={d.arm_id: d.recommendation for d in decisions},
         )
     return TrialDecision(
         metric=metric.value,
@@ -671,9 +683,30 @@ def _recommend(code, i, v, weak, text: _Texts, gates, health) -> tuple[str, str]
     )
 
 
-def budget_split(trial, posterior, totals, budget, low=0.0, high=None, risk=0.5, seed=0):
-    """The next round's split of ``budget`` over the arms with a ROAS estimate, and their
-    ids (see ``inference.decisions.allocate``); raises ValueError on impossible bounds."""
+def budget_split(
+    trial,
+    posterior,
+    totals,
+    budget,
+    low=0.0,
+    high=None,
+    risk=0.5,
+    seed=0,
+    *,
+    recommendations: dict[int, str] | None = None,
+    days: int = ROUND_DAYS,
+    max_multiple: float = MAX_MULTIPLE,
+):
+    """The next round's split of ``budget`` (over ``days``) across the arms with a ROAS
+    estimate, and their ids; raises ValueError on impossible bounds.
+
+    Honest by construction: no arm gets more than ``max_multiple`` times its spend at
+    today's daily pace (no response curve vouches for more), arms told to stop or fix
+    get nothing, arms still under test keep ``LEARNING_FLOOR`` of their pace (unless every
+    arm probably loses money), and the split may leave money unspent when spending it
+    would likely lose money. Expected revenue and P(loss) carry diminishing returns
+    beyond today's pace (``inference.decisions.allocate``).
+    """
     roas = posterior.draws["roas"]
     usable = [
         i
@@ -682,18 +715,70 @@ def budget_split(trial, posterior, totals, budget, low=0.0, high=None, risk=0.5,
     ]
     if not usable:
         return None, ()
-    current = [max(totals[trial.arms[i].id].spend, 0.0) for i in usable]
+    arms = [trial.arms[i] for i in usable]
+    recs = recommendations or {}
+    pace = np.array(
+        [totals[a.id].spend / totals[a.id].days * days if totals[a.id].days else 0.0 for a in arms]
+    )
+    user_low = np.broadcast_to(np.asarray(low, dtype=float), (len(arms),))
+    user_high = np.broadcast_to(
+        np.asarray(budget if high is None else high, dtype=float), (len(arms),)
+    )
+    stopped = np.array([recs.get(a.id) in ("stop", "fix_creative", "fix_landing") for a in arms])
+    testing = np.array([recs.get(a.id) in ("keep_testing", "equal") for a in arms])
+    asked = np.where(stopped, 0.0, user_low)  # the user's minimums, which must hold
+    if asked.sum() > budget + 1e-9:
+        raise ValueError(
+            f"the bounds cannot hold a budget of {budget:,.2f}: minimums add up to "
+            f"{asked.sum():,.2f}"
+        )
+    caps = np.where(stopped, 0.0, np.maximum(np.minimum(user_high, max_multiple * pace), asked))
+    learning = np.where(testing, np.minimum(LEARNING_FLOOR * pace, caps), 0.0)
+    room = budget - asked.sum()
+    extra = np.maximum(learning - asked, 0.0)
+    if extra.sum() > room:
+        extra *= room / extra.sum()
+    floors = asked + extra
+    current = [max(totals[a.id].spend, 0.0) for a in arms]
     result = allocate(
         roas[:, usable],
         budget,
         break_even=trial.spec.break_even_roas,
-        low=low,
-        high=high,
+        low=floors,
+        high=caps,
         current=current if sum(current) > 0 else None,
         risk=risk,
         seed=seed,
+        pace=pace,
+        spend_less=True,
     )
-    return result, tuple(trial.arms[i].id for i in usable)
+    return result, tuple(a.id for a in arms)
+
+
+def split_notes(trial: Trial, allocation: Allocation, arm_ids: tuple[int, ...]) -> list[str]:
+    """Plain sentences on what bounded the split: money left unspent, caps, floors."""
+    cur = trial.spec.currency
+    out = []
+    if allocation.unspent >= 0.01:
+        out.append(
+            f"Spends {allocation.budget - allocation.unspent:,.2f} of {allocation.budget:,.2f} "
+            f"{cur}: more would go beyond {MAX_MULTIPLE:g}× the arms' pace so far, to arms "
+            "told to stop, or likely lose money."
+        )
+    for arm_id, budget, cap, floor in zip(
+        arm_ids, allocation.budgets, allocation.caps, allocation.floors, strict=True
+    ):
+        name = trial.arm(arm_id).name
+        if cap is not None and cap == 0:
+            out.append(f"{name}: nothing, as its recommendation is to stop or fix it first.")
+        elif cap is not None and budget >= cap - 0.01:
+            out.append(
+                f"{name}: capped at {cap:,.2f} {cur}, {MAX_MULTIPLE:g}× its spend at today's "
+                "pace (no response curve shows returns holding beyond that)."
+            )
+        elif floor > 0 and budget <= floor + 0.01:
+            out.append(f"{name}: kept at {floor:,.2f} {cur} so its test can still conclude.")
+    return out
 
 
 def raw_estimate(metric: PrimaryMetric, t: ArmTotals) -> float | None:
@@ -819,12 +904,16 @@ def decision_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
                     "budget": budget,
                     "expected_revenue": round(rev, 2),
                     "current_budget": now,
+                    "cap": None if cap is None else round(cap, 2),
+                    "floor": round(floor, 2),
                 }
-                for arm_id, budget, rev, now in zip(
+                for arm_id, budget, rev, now, cap, floor in zip(
                     decision.allocated_arms,
                     a.budgets,
                     a.expected_revenue,
                     a.current_budgets,
+                    a.caps,
+                    a.floors,
                     strict=True,
                 )
             ],
@@ -836,5 +925,8 @@ def decision_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
             "current_p_loss": round(a.current_p_loss, 4),
             "risk": a.risk,
             "cvar_alpha": a.alpha,
+            "offered_budget": round(a.budget, 2),
+            "unspent": round(a.unspent, 2),
+            "notes": split_notes(trial, a, decision.allocated_arms),
         }
     return out

@@ -148,17 +148,24 @@ def build_report(trial: Trial, analysis: dict[str, Any], log: Sequence[DecisionE
         tables.append(
             Table(
                 "Next round's budget",
-                ("Arm", "Budget", "Today's split", "Expected revenue"),
+                ("Arm", "Budget", "Today's split", "Expected revenue", "At most"),
                 tuple(
                     (
                         f"{a['channel']} · {a['creative']}",
                         a["budget"],
                         a["current_budget"],
                         a["expected_revenue"],
+                        a.get("cap"),
                     )
                     for a in allocation["arms"]
-                ),
-                {"Budget": "money", "Today's split": "money", "Expected revenue": "money"},
+                )
+                + tuple((note, None, None, None, None) for note in allocation.get("notes") or ()),
+                {
+                    "Budget": "money",
+                    "Today's split": "money",
+                    "Expected revenue": "money",
+                    "At most": "money",
+                },
             )
         )
     tables.append(

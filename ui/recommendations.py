@@ -9,7 +9,7 @@ import streamlit as st
 
 from trials.analysis import TrialAnalysis, analysis_dict
 from trials.decision_log import DecisionRecord, evidence_snapshot
-from trials.decisions import LABELS
+from trials.decisions import LABELS, MAX_MULTIPLE, ROUND_DAYS, split_notes
 from trials.domain import UserError
 from ui.session import flash, store
 from ui.text import md, money
@@ -36,12 +36,14 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
     reports), or None when there is none."""
     trial = analysis.trial
     cur = trial.spec.currency
+    pace = sum(t.spend / t.days * ROUND_DAYS for t in analysis.totals.values() if t.days)
     with st.form(f"allocation_{trial.id}", border=False):
         c1, c2, c3, c4 = st.columns(4)
         budget = c1.number_input(
             f"Next round's budget ({cur})",
             min_value=1.0,
-            value=float(max(round(spent or trial.spec.budget or 1000.0), 1)),
+            value=float(max(round(pace or spent or trial.spec.budget or 1000.0), 1)),
+            help=f"For the next {ROUND_DAYS} days; the default is today's pace.",
             step=100.0,
         )
         low = c2.number_input(f"At least per arm ({cur})", min_value=0.0, value=0.0, step=50.0)
@@ -115,10 +117,15 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
         .properties(height=alt.Step(22)),
         width="stretch",
     )
+    for note in split_notes(trial, a, decision.allocated_arms):
+        st.markdown(f"- {md(note)}")
     st.caption(
         "The split maximises expected profit (revenue ÷ break-even − spend) minus the caution "
-        "setting times the mean loss of the worst 10% of outcomes. Returns are taken as "
-        "proportional to spend; see the curves below for where that stops holding."
+        f"setting times the mean loss of the worst 10% of outcomes, over the next "
+        f"{ROUND_DAYS} days. No arm gets more than {MAX_MULTIPLE:g}× its spend at today's pace, "
+        "arms to stop or fix get nothing, arms still under test keep half their pace, and "
+        "money is left unspent where it would likely be lost. Expected revenue and the chance "
+        "of a loss allow for returns falling beyond today's pace."
     )
     return split
 

@@ -218,8 +218,14 @@ def test_decision_dict_fields():
     control, other = out["arms"][1], out["arms"][2]
     assert control["p_beat_control"] is None and control["lift_vs_control"] is None
     assert set(other["lift_vs_control"]) == {"mean", "hdi_low", "hdi_high"}
-    assert out["allocation"]["total_budget"] == 2000
-    assert out["allocation"]["arms"][0]["budget"] == pytest.approx(2000, abs=1)
+    # A scales but takes at most 2x its pace (1,000 over 14 days: 500 a week); B is to be
+    # fixed, so it gets nothing; the rest of the 2,000 is left unspent, and said so.
+    split = out["allocation"]
+    assert split["offered_budget"] == 2000 and split["total_budget"] == pytest.approx(1000)
+    assert split["arms"][0]["budget"] == pytest.approx(1000, abs=1)
+    assert split["arms"][0]["cap"] == pytest.approx(1000) and split["arms"][1]["budget"] == 0
+    assert split["unspent"] == pytest.approx(1000, abs=1)
+    assert any(n.startswith("Spends 1,000.00 of 2,000.00 CNY") for n in split["notes"])
     assert out["decision"]["leader"] == "WeChat · Video A"
 
 
@@ -383,3 +389,38 @@ def test_delivery_is_compared_over_the_days_every_arm_ran():
     }
     assert delivery_gaps(trial, sums) != {}  # over all days the late arm looks under-delivered
     assert delivery_gaps(trial, sums, rows) == {}  # over the days all three ran: as planned
+
+
+def test_the_split_never_extrapolates_beyond_twice_the_pace_and_keeps_learning_floors():
+    trial = make_trial(arms=3, control=False)
+    post = planted(ctr=[0.02] * 3, cvr=[0.06, 0.05, 0.03], value=[100] * 3, cpc=[2.0] * 3, sd=0.15)
+    sums = totals(trial, spend=[70.0, 1000.0, 1000.0])  # A spent 70 in 14 days: 35 a week
+    d = decide(trial, post, sums, steady_days(trial), budget=5000)
+    a = d.allocation.budgets[0]
+    assert a <= 70.0 + 0.01  # 2x its pace, however good its ROAS looks
+    assert d.allocation.unspent > 0 and sum(d.allocation.budgets) <= 5000 + 0.01
+    recs = [x.recommendation for x in d.arms]
+    for budget, floor, rec in zip(d.allocation.budgets, d.allocation.floors, recs, strict=True):
+        if rec == "keep_testing":
+            assert floor > 0 and budget >= floor - 0.01
+
+
+def test_when_every_arm_likely_loses_money_the_split_spends_nothing():
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.03, 0.025], value=[100, 100], cpc=[2.0, 2.0])
+    d = decide(trial, post, totals(trial), steady_days(trial), budget=5000)
+    assert d.verdict == "stop_all"
+    assert d.allocation.budgets == (0.0, 0.0) and d.allocation.unspent == 5000
+    assert d.allocation.p_loss == 0.0  # nothing spent, nothing lost
+
+
+def test_extrapolated_revenue_carries_diminishing_returns():
+    from inference.decisions import allocate
+
+    roas = np.random.default_rng(1).normal(3.0, 0.1, size=(4000, 1))
+    flat = allocate(roas, 1000, break_even=2.0, high=[1000], spend_less=True)
+    damped = allocate(roas, 1000, break_even=2.0, high=[1000], spend_less=True, pace=[250])
+    assert flat.total_expected_revenue == pytest.approx(3000, rel=0.01)
+    # Four times today's pace, with returns falling as m^-e, e uniform on [0, 0.5]:
+    # E[4^-e] = (1 - 4^-0.5) / (0.5 ln 4) = 0.7213.
+    assert damped.total_expected_revenue == pytest.approx(3000 * 0.7213, rel=0.01)
