@@ -191,6 +191,7 @@ class TrialAnalysis:
             risk,
             self.seed,
             recommendations={d.arm_id: d.recommendation for d in self.decision.arms},
+            curves=self.curves,
         )
         return replace(
             self, decision=replace(self.decision, allocation=allocation, allocated_arms=arms)

@@ -694,6 +694,7 @@ def budget_split(
     seed=0,
     *,
     recommendations: dict[int, str] | None = None,
+    curves: dict | None = None,
     days: int = ROUND_DAYS,
     max_multiple: float = MAX_MULTIPLE,
 ):
@@ -701,7 +702,9 @@ def budget_split(
     estimate, and their ids; raises ValueError on impossible bounds.
 
     Honest by construction: no arm gets more than ``max_multiple`` times its spend at
-    today's daily pace (no response curve vouches for more), arms told to stop or fix
+    today's daily pace, or than its response curve supports where it has one (one step
+    up when the next step likely pays, today's level when it may not, the break-even level
+    when today's last unit likely loses), arms told to stop or fix
     get nothing, arms still under test keep ``LEARNING_FLOOR`` of their pace (unless every
     arm probably loses money), and the split may leave money unspent when spending it
     would likely lose money. Expected revenue and P(loss) carry diminishing returns
@@ -732,7 +735,13 @@ def budget_split(
             f"the bounds cannot hold a budget of {budget:,.2f}: minimums add up to "
             f"{asked.sum():,.2f}"
         )
-    caps = np.where(stopped, 0.0, np.maximum(np.minimum(user_high, max_multiple * pace), asked))
+    reach = np.array(
+        [
+            _curve_reach(curves, a.id, days, max_multiple * p)
+            for a, p in zip(arms, pace, strict=True)
+        ]
+    )
+    caps = np.where(stopped, 0.0, np.maximum(np.minimum(user_high, reach), asked))
     learning = np.where(testing, np.minimum(LEARNING_FLOOR * pace, caps), 0.0)
     room = budget - asked.sum()
     extra = np.maximum(learning - asked, 0.0)
@@ -755,6 +764,23 @@ def budget_split(
     return result, tuple(a.id for a in arms)
 
 
+def _curve_reach(curves: dict | None, arm_id: int, days: int, default: float) -> float:
+    """The most an arm's response curve supports over ``days`` (``default`` without one)."""
+    from inference.saturation import STEP_CONFIDENCE
+
+    curve = (curves or {}).get(arm_id)
+    if curve is None or not curve.reliable or not curve.marginal_now.defined:
+        return default
+    if (curve.p_next_above_break_even or 0.0) >= STEP_CONFIDENCE:
+        daily = curve.next_spend
+    elif (curve.p_now_above_break_even or 0.0) < 1 - STEP_CONFIDENCE:
+        be = curve.break_even_spend.mean
+        daily = min(be, curve.current_spend) if math.isfinite(be) else 0.0
+    else:
+        daily = curve.current_spend
+    return min(max(daily, 0.0) * days, default)
+
+
 def split_notes(trial: Trial, allocation: Allocation, arm_ids: tuple[int, ...]) -> list[str]:
     """Plain sentences on what bounded the split: money left unspent, caps, floors."""
     cur = trial.spec.currency
@@ -773,8 +799,8 @@ def split_notes(trial: Trial, allocation: Allocation, arm_ids: tuple[int, ...]) 
             out.append(f"{name}: nothing, as its recommendation is to stop or fix it first.")
         elif cap is not None and budget >= cap - 0.01:
             out.append(
-                f"{name}: capped at {cap:,.2f} {cur}, {MAX_MULTIPLE:g}× its spend at today's "
-                "pace (no response curve shows returns holding beyond that)."
+                f"{name}: capped at {cap:,.2f} {cur}, what its response curve supports or at "
+                f"most {MAX_MULTIPLE:g}× its spend at today's pace."
             )
         elif floor > 0 and budget <= floor + 0.01:
             out.append(f"{name}: kept at {floor:,.2f} {cur} so its test can still conclude.")

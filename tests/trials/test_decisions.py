@@ -424,3 +424,30 @@ def test_extrapolated_revenue_carries_diminishing_returns():
     # Four times today's pace, with returns falling as m^-e, e uniform on [0, 0.5]:
     # E[4^-e] = (1 - 4^-0.5) / (0.5 ln 4) = 0.7213.
     assert damped.total_expected_revenue == pytest.approx(3000 * 0.7213, rel=0.01)
+
+
+def test_an_arm_whose_curve_says_hold_is_not_given_more_than_todays_level():
+    from inference.saturation import ResponseCurve
+    from inference.summary import Interval
+    from trials.decisions import budget_split
+
+    trial = make_trial()
+    post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
+    sums = totals(trial, spend=[1400.0, 1400.0])  # 100 a day each
+    hold = ResponseCurve(
+        current_spend=100.0,
+        marginal_now=Interval(2.4, 2.1, 2.7),
+        p_now_above_break_even=0.9,
+        break_even_spend=Interval(160.0, 120.0, 220.0),
+        next_spend=150.0,
+        marginal_next=Interval(1.9, 1.5, 2.3),
+        p_next_above_break_even=0.35,
+        advice="Hold daily spend at 100",
+    )
+    recs = {a.id: "keep_testing" for a in trial.arms}
+    split, _ = budget_split(
+        trial, post, sums, 5000, recommendations=recs, curves={trial.arms[0].id: hold}
+    )
+    # Without the curve A could take 2x its pace (1,400 a week); its curve says hold: 700.
+    assert split.budgets[0] == pytest.approx(700, abs=0.01)
+    assert split.caps[0] == pytest.approx(700) and split.caps[1] == pytest.approx(1400)
