@@ -35,6 +35,7 @@ Everything here is numpy and scipy: a plan answers in about a second.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -46,11 +47,13 @@ __all__ = [
     "Advice",
     "AssurancePoint",
     "DecisionProgress",
+    "LookRates",
     "Plan",
     "PlanInputs",
     "PlanRule",
     "assurance_curve",
     "classical_clicks_per_arm",
+    "daily_look_rates",
     "plan_trial",
     "progress_to_decision",
 ]
@@ -278,10 +281,12 @@ def _rule_met(
     days: np.ndarray,
     rule: Rule,
     information: np.ndarray | float = 1.0,
+    planned: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rule's verdict for posteriors shaped (sims, days, arms), through
     ``inference.rule.judge``: whether it is met, the verdict's index in ``VERDICTS`` and
-    the leader, each (sims, days). Days are taken one at a time so the quadrature arrays
+    the leader, each (sims, days). ``planned`` gives per day the planned length the look
+    belongs to (default: the rule's). Days are taken one at a time so the quadrature arrays
     stay small; looks that cannot reach a verdict (too few days, or no arm with the
     conversions the rule asks for) skip the quadrature.
     """
@@ -300,6 +305,7 @@ def _rule_met(
         p_best, lead, loss, beats, equal = decision_metrics(
             a[look, t], b[look, t], rule.equivalence_margin
         )
+        look_rule = rule if planned is None else replace(rule, planned_days=int(planned[t]))
         out = judge(
             Batch(
                 p_best=p_best,
@@ -313,7 +319,7 @@ def _rule_met(
                 information=information[look, t],
                 comparable=np.ones((n, k), dtype=bool),
             ),
-            rule,
+            look_rule,
         )
         code[look, t] = out["code"]
         leader[look, t] = lead
@@ -336,7 +342,8 @@ class _Simulated:
     n_eff: int  # effective trials per arm and day
 
 
-def _simulate(inputs: PlanInputs, seed: int) -> _Simulated:
+def _simulate(inputs: PlanInputs, seed: int, identical: bool = False) -> _Simulated:
+    """Simulated trials of the plan's design (``identical``: every arm at the baseline)."""
     rng = np.random.default_rng(seed)
     s, k, t_max = inputs.simulations, inputs.arms, inputs.max_days
     base, strength = inputs.metric_baseline, inputs.baseline_strength
@@ -344,7 +351,8 @@ def _simulate(inputs: PlanInputs, seed: int) -> _Simulated:
     log_lift = math.log1p(inputs.lift)
     lift = np.expm1(rng.normal(log_lift, 0.5 * log_lift, size=s))
     rates = np.repeat(p0[:, None], k, axis=1)
-    rates[:, -1] = np.minimum(p0 * (1 + lift), 0.999)
+    if not identical:
+        rates[:, -1] = np.minimum(p0 * (1 + lift), 0.999)
     per_day = inputs.trials_per_arm_per_day
     # A day of n clicks informs like n / DE independent ones (see the module docstring).
     n_eff = max(round(per_day / design_effect(per_day, inputs.concentration)), 1)
@@ -362,8 +370,9 @@ def _evaluate(sim: _Simulated, days: list[int]) -> list[AssurancePoint]:
     t = np.asarray(days, dtype=np.float64)
     k = sim.successes[:, index]
     n = sim.n_eff * t[None, :, None]
+    # Each day is the planned end of a trial of that length, looked at daily before it.
     met, code, leader = _rule_met(
-        1 + k, 1 + n - k, sim.conversions[:, index], t[None, :], inputs.rule
+        1 + k, 1 + n - k, sim.conversions[:, index], t[None, :], inputs.rule, 1.0, days
     )
     best = sim.rates.argmax(axis=1)
     winner = code == VERDICTS.index("scale")
@@ -392,6 +401,49 @@ def assurance_curve(
     day (a fixed horizon); ``wrong_arm`` the share met with an arm that is not the best.
     """
     return tuple(_evaluate(_simulate(inputs, seed), days or check_days(inputs.max_days)))
+
+
+@dataclass(frozen=True)
+class LookRates:
+    """What checking a trial every day and acting at the first verdict does, by simulation
+    of the plan's design through the rule (``inference.rule.judge``)."""
+
+    planned_days: int
+    false_scale: float  # identical arms: share of trials with a ``scale`` on some day
+    false_scale_error: float  # its Monte Carlo standard error
+    verdict: float  # the design's lift: share reaching a verdict by the planned end
+    winner: float  # ... of which a winner to scale
+
+
+def daily_look_rates(inputs: PlanInputs, planned_days: int, seed: int = 0) -> LookRates:
+    """The rule's false-scale rate with daily looks, and its chance of a verdict within
+    ``planned_days``, at the plan's volume (each look reads the share of the planned days
+    passed, as ``analyze`` does)."""
+    inputs = replace(
+        inputs, max_days=planned_days, rule=replace(inputs.rule, planned_days=planned_days)
+    )
+    days = list(range(1, planned_days + 1))
+    t = np.asarray(days, dtype=np.float64)
+
+    def first(sim: _Simulated) -> tuple[np.ndarray, np.ndarray]:
+        k = sim.successes
+        n = sim.n_eff * t[None, :, None]
+        met, code, _ = _rule_met(
+            1 + k, 1 + n - k, sim.conversions, t[None, :], inputs.rule, t / planned_days
+        )
+        scaled = (code == VERDICTS.index("scale")).any(axis=1)
+        return met.any(axis=1), scaled
+
+    _, false = first(_simulate(inputs, seed, identical=True))
+    reached, winner = first(_simulate(inputs, seed + 1))
+    p = float(false.mean())
+    return LookRates(
+        planned_days=planned_days,
+        false_scale=p,
+        false_scale_error=math.sqrt(max(p * (1 - p), 1e-12) / len(false)),
+        verdict=float(reached.mean()),
+        winner=float(winner.mean()),
+    )
 
 
 def plan_trial(inputs: PlanInputs, seed: int = 0, advise: bool = True) -> Plan:
@@ -508,6 +560,8 @@ def progress_to_decision(
     effect = np.array([design_effect(n, concentration) for n in per_day])
     n, k = trials / effect, successes / effect
     now = (1 + k)[None, None], (1 + n - k)[None, None]
+
+    rule = replace(rule, planned_days=planned_days)
 
     def share(days):
         return 1.0 if not planned_days else np.asarray(days, float) / planned_days

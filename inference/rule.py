@@ -24,17 +24,20 @@ the other way round):
   reliable fit. (An arm alone can be told it probably loses money the same way.)
 * Otherwise **keep testing**.
 
-The winner threshold guards the trial, not each arm, and each look at the data: with the
-rule's probability p,
+The winner threshold guards the trial, not each arm, and every look at the data. Each
+of the k arms may be called the winner by chance with probability alpha = (1 - p) / k
+(Bonferroni over arms, p the rule's probability), and that alpha is spread over the
+daily looks from ``min_days`` to the planned end by a Wang-Tsiatis boundary on the
+z scale,
 
-    w_final = 1 - (1 - p) / k                                  (Bonferroni over arms)
-    w(t)    = Phi( Phi^-1(w_final) * max(t, t_min)^(Delta - 1/2) )   before the planned end
+    w(t) = Phi( C * t^(Delta - 1/2) ),   t = share of the planned days with data (>= 0.2)
 
-where t is the share of the planned days that have data. A look early in the trial needs
-stronger evidence (a Wang-Tsiatis boundary: Delta = 0 is O'Brien-Fleming's, 1/2 a
-constant one; ``BOUNDARY_DELTA``), so acting at the first ``scale`` while looking every day
-keeps the false-scale rate of identical arms within 1 - p (shown by simulation in the slow
-tests).
+with Delta = ``BOUNDARY_DELTA`` (0 is O'Brien-Fleming's shape, 1/2 a constant bar) and C
+set so that a path of daily z-statistics under no difference crosses on some look with
+probability alpha (:func:`boundary_constant`, by simulation of Brownian paths). So
+checking every day and acting at the first ``scale`` keeps the false-scale rate of
+identical arms within 1 - p; a single look at the end needs 1 - (1 - p) / k (97.5 % for
+two arms at 95 %). After the planned end the bar stays at its final level.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -55,6 +59,7 @@ __all__ = [
     "Quantities",
     "Rule",
     "Verdict",
+    "boundary_constant",
     "judge",
     "quantities_from_draws",
     "verdict",
@@ -65,6 +70,8 @@ VERDICTS = ("scale", "keep_testing", "equal", "stop_all")
 GATES = ("min_days", "min_conversions", "reliable_fit")
 BOUNDARY_DELTA = 0.25  # Wang-Tsiatis shape of the look boundary (see the docstring)
 MIN_INFORMATION = 0.2  # the boundary stops rising at a fifth of the planned days
+BOUNDARY_PATHS = 20_000
+BOUNDARY_SEED = 20261129
 
 
 @dataclass(frozen=True)
@@ -78,22 +85,58 @@ class Rule:
     expected_loss_threshold: float = 0.01
     equivalence_margin: float = 0.1
     profit_confidence: float = 0.8
+    planned_days: int | None = None  # the trial's planned length: the looks' schedule
 
 
-def winner_threshold(probability_threshold: float, n_arms: int, information=1.0):
-    """The P(best) an arm needs to be called the winner among ``n_arms`` at a look made
-    when ``information`` (0-1) of the planned days have data.
+@lru_cache(maxsize=256)
+def boundary_constant(alpha: float, first_day: int, planned_days: int) -> float:
+    """The constant C of the look boundary z_t = C t^(Delta - 1/2) for daily looks on days
+    ``first_day`` .. ``planned_days``, such that a z-statistic under no difference crosses
+    it on some look with probability ``alpha``.
 
-    With identical arms each of the k arms crosses 1 - (1 - p) / k by chance with
-    probability about (1 - p) / k, so some arm does with probability at most 1 - p; a
-    look before the planned end raises the bar (see the module docstring). ``information``
-    may be an array (one threshold per look).
+    Computed once per schedule on BOUNDARY_PATHS simulated Brownian paths with a fixed
+    seed (the z-statistic at day d of a trial with independent days is W(d) / sqrt(d));
+    a single look gives z_(1 - alpha) exactly.
     """
-    final = 1.0 - (1.0 - probability_threshold) / max(n_arms, 1)
-    t = np.clip(np.asarray(information, dtype=float), MIN_INFORMATION, 1.0)
-    early = stats.norm.cdf(stats.norm.ppf(final) * t ** (BOUNDARY_DELTA - 0.5))
-    w = np.where(t >= 1.0, final, early)
-    return float(w) if w.ndim == 0 else w
+    z = float(stats.norm.ppf(1 - alpha))
+    first = max(int(first_day), 1)
+    planned = int(planned_days)
+    if planned <= first:
+        return z
+    rng = np.random.default_rng(BOUNDARY_SEED)
+    days = np.arange(first, planned + 1)
+    steps = np.diff(np.concatenate([[0], days]))
+    w = np.cumsum(rng.standard_normal((BOUNDARY_PATHS, len(days))) * np.sqrt(steps), axis=1)
+    shape = (days / planned) ** (BOUNDARY_DELTA - 0.5)
+    worst = (w / np.sqrt(days) / shape).max(axis=1)
+    return max(float(np.quantile(worst, 1 - alpha)), z)
+
+
+def winner_threshold(
+    probability_threshold: float,
+    n_arms: int,
+    information=1.0,
+    planned_days: int | None = None,
+    first_day: int = 1,
+):
+    """The P(best) an arm needs to be called the winner among ``n_arms`` at a look made
+    when ``information`` (a share) of the ``planned_days`` have data.
+
+    Each arm may cross with probability (1 - p) / k (Bonferroni over arms), spent over the
+    daily looks from ``first_day`` to the planned end by the boundary
+    Phi(C t^(Delta - 1/2)) (see the module docstring); without ``planned_days`` it is one
+    look, 1 - (1 - p) / k. After the planned end the bar stays at its final level.
+    ``information`` may be an array (one threshold per look).
+    """
+    alpha = (1.0 - probability_threshold) / max(n_arms, 1)
+    if planned_days is None:
+        c = float(stats.norm.ppf(1 - alpha))
+        t = np.ones_like(np.asarray(information, dtype=float))
+    else:
+        c = boundary_constant(round(alpha, 12), first_day, planned_days)
+        t = np.clip(np.asarray(information, dtype=float), MIN_INFORMATION, 1.0)
+    w = stats.norm.cdf(c * t ** (BOUNDARY_DELTA - 0.5))
+    return float(w) if np.ndim(w) == 0 else w
 
 
 @dataclass(frozen=True)
@@ -197,7 +240,10 @@ def judge(batch: Batch, rule: Rule) -> dict[str, np.ndarray]:
     leader = p_best.argmax(axis=-1)
     rows = np.arange(len(leader))
     w = np.broadcast_to(
-        winner_threshold(rule.probability_threshold, k, b.information), leader.shape
+        winner_threshold(
+            rule.probability_threshold, k, b.information, rule.planned_days, rule.min_days
+        ),
+        leader.shape,
     )
     enough_days = b.days >= rule.min_days
     reliable = np.asarray(b.reliable, dtype=bool)

@@ -89,15 +89,22 @@ _METRIC = {
 }
 
 
-def inference_rule(rule: DecisionRule) -> Rule:
-    """The registered rule as the verdict (and the planner) reads it."""
+def inference_rule(rule: DecisionRule, planned_days: int | None = None) -> Rule:
+    """The registered rule as the verdict (and the planner) reads it, with the trial's
+    planned length (the schedule of its daily looks)."""
     return Rule(
         min_days=rule.min_days,
         min_conversions_per_arm=rule.min_conversions_per_arm,
         probability_threshold=rule.probability_threshold,
         expected_loss_threshold=rule.expected_loss_threshold,
         equivalence_margin=rule.equivalence_margin,
+        planned_days=planned_days,
     )
+
+
+def planned_days(trial: Trial) -> int:
+    """The trial's planned length in days, start and end included."""
+    return max((trial.spec.end - trial.spec.start).days + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -294,9 +301,8 @@ def _headline(metric: PrimaryMetric, name: str, interval, width: float, cur: str
 
 def information_share(trial: Trial, totals: dict[int, ArmTotals]) -> float:
     """Share of the trial's planned days that have data (for the rule's look boundary)."""
-    planned = (trial.spec.end - trial.spec.start).days + 1
     days = max((t.days for t in totals.values()), default=0)
-    return min(days / planned, 1.0) if planned > 0 else 1.0
+    return min(days / planned_days(trial), 1.0)
 
 
 def _p_profit(posterior, i: int, break_even: float) -> float | None:
@@ -437,7 +443,7 @@ def decide(
     information = information_share(trial, totals)
     v = verdict(
         quantities,
-        inference_rule(rule),
+        inference_rule(rule, planned_days(trial)),
         days=[totals[a.id].days for a in trial.arms],
         conversions=[totals[a.id].conversions for a in trial.arms],
         reliable=posterior.diagnostics.reliable,

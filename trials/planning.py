@@ -82,6 +82,12 @@ def plan_rule(rule: DecisionRule) -> PlanRule:
     return inference_rule(rule)
 
 
+def planned_days(trial: Trial) -> int:
+    from trials.decisions import planned_days as days
+
+    return days(trial)
+
+
 def _recent(rows: list, field: str) -> float:
     """Average per day of ``field`` over an arm's last ``RECENT_DAYS`` days with data."""
     if not rows:
@@ -116,7 +122,7 @@ def trial_progress(
         min(totals[a.id].days for a in arms),
         plan_rule(trial.spec.decision_rule),
         conversions=np.array([totals[a.id].conversions for a in arms], float),
-        planned_days=(trial.spec.end - trial.spec.start).days + 1,
+        planned_days=planned_days(trial),
         seed=seed,
     )
 

@@ -3,6 +3,7 @@ curve's behaviour (fast), and the curve against a brute-force simulation (slow).
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -170,7 +171,8 @@ def test_assurance_curve_agrees_with_brute_force_simulation():
             draws = rng.beta(1 + k, 1 + n - k, size=(4000, arms))
             conversions = k * per_day / n_eff
             q = quantities_from_draws(draws, margin=plan_inputs.rule.equivalence_margin)
-            v = verdict(q, plan_inputs.rule, days=[d] * arms, conversions=conversions)
+            rule = replace(plan_inputs.rule, planned_days=d)  # day d: the planned end
+            v = verdict(q, rule, days=[d] * arms, conversions=conversions)
             hits[d] += v.met
     for d in days:
         brute = hits[d] / sims

@@ -3,6 +3,7 @@ planted quantities, and one rule for the vectorised and the single-look paths.""
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from inference.rule import (
     Batch,
     Quantities,
     Rule,
+    boundary_constant,
     judge,
     quantities_from_draws,
     verdict,
@@ -20,17 +22,32 @@ from inference.rule import (
 )
 
 
-def test_winner_threshold_guards_arms_and_early_looks():
+def test_one_look_needs_the_bonferroni_bar():
     assert winner_threshold(0.95, 2) == pytest.approx(0.975)
     assert winner_threshold(0.95, 3) == pytest.approx(1 - 0.05 / 3)
-    # Half-way through the planned days: z * 0.5 ** (0.25 - 0.5), a stricter bar.
-    z = stats.norm.ppf(0.975) * 0.5**-0.25
-    assert winner_threshold(0.95, 2, 0.5) == pytest.approx(stats.norm.cdf(z))
-    looks = [winner_threshold(0.95, 2, t) for t in (0.1, 0.2, 0.5, 0.9, 1.0, 1.5)]
+    assert winner_threshold(0.95, 2, 0.5) == pytest.approx(0.975)  # no schedule, one look
+    assert boundary_constant(0.025, 28, 28) == pytest.approx(stats.norm.ppf(0.975))
+
+
+def test_daily_looks_raise_the_bar_early_and_keep_the_crossing_chance_at_alpha():
+    c = boundary_constant(0.025, 7, 28)
+    assert c > stats.norm.ppf(0.975)
+    z = c * 0.5 ** (0.25 - 0.5)
+    assert winner_threshold(0.95, 2, 0.5, 28, 7) == pytest.approx(stats.norm.cdf(z))
+    looks = [winner_threshold(0.95, 2, t, 28, 7) for t in (0.1, 0.2, 0.5, 0.9, 1.0, 1.5)]
     assert looks[0] == looks[1]  # the bar stops rising at a fifth of the days
     assert all(a >= b for a, b in itertools.pairwise(looks))
-    assert looks[-1] == looks[-2] == pytest.approx(0.975)
-    np.testing.assert_allclose(winner_threshold(0.95, 2, np.array([0.5, 1.0])), looks[2:5:2])
+    assert looks[-1] == looks[-2] == pytest.approx(stats.norm.cdf(c))
+    np.testing.assert_allclose(winner_threshold(0.95, 2, np.array([0.5, 1.0]), 28, 7), looks[2:5:2])
+    # Independent check on fresh paths: daily z-statistics under no difference cross the
+    # boundary on some look from day 7 to day 28 with probability alpha = 2.5 %.
+    rng = np.random.default_rng(99)
+    days = np.arange(1, 29)
+    w = np.cumsum(rng.standard_normal((40_000, 28)), axis=1)
+    z_days = w / np.sqrt(days)
+    t = np.clip(days / 28, 0.2, 1.0)
+    crossed = (z_days[:, 6:] >= c * t[6:] ** (0.25 - 0.5)).any(axis=1).mean()
+    assert crossed == pytest.approx(0.025, abs=3 * math.sqrt(0.025 * 0.975 / 40_000) + 0.002)
 
 
 def test_quantities_match_closed_forms_for_two_normal_arms():
@@ -91,7 +108,8 @@ def test_scale_needs_every_part_of_the_rule():
         assert v.code != "scale" and blocker in v.blocked_by, blocker
     unreliable = verdict(planted([0.99, 0.01]), RULE, reliable=False, **base)
     assert unreliable.code == "keep_testing" and not unreliable.trailing
-    early = verdict(planted([0.985, 0.015]), RULE, information=0.3, **base)
+    planned = replace(RULE, planned_days=28)
+    early = verdict(planted([0.985, 0.015]), planned, information=0.3, **base)
     assert early.code == "keep_testing" and "probability" in early.blocked_by
 
 

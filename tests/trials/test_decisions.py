@@ -320,7 +320,7 @@ def test_a_zero_conversion_arm_is_stopped_with_its_numbers_and_still_counts_in_p
     d = decide(trial, post, sums, steady_days(trial))
     assert d.verdict == "scale" and d.rule_met
     # Guarded over k = 3 arms, the zero arm included, at a look half-way through the plan.
-    assert d.winner_threshold == pytest.approx(winner_threshold(0.95, 3, 14 / 28))
+    assert d.winner_threshold == pytest.approx(winner_threshold(0.95, 3, 14 / 28, 28, 7))
     zero = d.arms[2]
     assert zero.comparison is not None and zero.recommendation in ("stop", "fix_landing")
     assert "0 conversions; not needed, the arm is clearly behind" in [g.message for g in zero.gates]
