@@ -4,6 +4,7 @@ import streamlit as st
 
 from trials.domain import TrialSpec, TrialValidationError
 from ui.planner import PLAN_KEY, planner, suggestion_from
+from ui.rule_check import show_look_rates
 from ui.session import flash, store
 from ui.text import md
 from ui.trial_form import show_problems, trial_form
@@ -29,6 +30,8 @@ if suggested is not None:
         "rule below start from it.",
         icon=":material/lightbulb:",
     )
+    if suggested.inputs is not None:
+        show_look_rates(suggested.inputs, suggested.days, "from the plan")
 
 st.subheader("2 · Register")
 submitted, slots = trial_form("new_trial", submit_label="Register trial", suggested=suggested)

@@ -9,6 +9,7 @@ from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserErro
 from ui.fits import analysis_for, data_digest, mcmc_fit
 from ui.importer import batches_table
 from ui.results import show_verdict
+from ui.rule_check import show_trial_look_rates
 from ui.session import flash, show_flash, store
 from ui.text import md, money, percent
 from ui.trial_form import show_problems, trial_form
@@ -169,6 +170,8 @@ with daily_tab:
         st.dataframe(batches_table(batches), hide_index=True)
 
 with edit_tab:
+    if st.toggle("Show how the rule behaves when checked every day", key="look_rates"):
+        show_trial_look_rates(trial)
     submitted, slots = trial_form(
         f"edit_{trial.id}",
         initial=trial,

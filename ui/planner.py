@@ -30,6 +30,8 @@ class PlanSuggestion:
     arms: int
     rule: PlanRule
     summary: str
+    inputs: PlanInputs | None = None
+    days: int | None = None
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -255,4 +257,6 @@ def suggestion_from(plan: Plan, start: date | None = None) -> PlanSuggestion | N
         rule=i.rule,
         summary=f"{i.arms} arms, {plan.days} days, budget {money(plan.budget)} "
         f"({i.assurance:.0%} assurance for a {i.lift:.0%} lift)",
+        inputs=i,
+        days=plan.days,
     )

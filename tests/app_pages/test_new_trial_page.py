@@ -111,7 +111,11 @@ def test_plan_first_then_register_with_the_plan(app_store):
     assert any("confident decision" in s.value for s in at.success)
     [use] = [b for b in at.button if b.label == "Use this plan below"]
     use.click().run()
-    assert "From the plan: 2 arms" in texts(at).replace("\\", "")
+    shown = texts(at).replace("\\", "")
+    assert "From the plan: 2 arms" in shown
+    # The registration form says what the rule does when the trial is checked every day.
+    assert "would scale one of 2 identical arms by mistake in" in shown
+    assert f"reach a verdict within the {days} planned days" in shown
     budget = widget(at.number_input, "Total budget cap").value
     assert budget == 1000.0 * days
     start, end = widget(at.date_input, "Start").value, widget(at.date_input, "End").value
