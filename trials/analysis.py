@@ -179,7 +179,7 @@ class TrialAnalysis:
     ) -> TrialAnalysis:
         """The same analysis with the next round's budget split (raises ValueError on
         bounds that cannot hold the budget)."""
-        from trials.decisions import budget_split
+        from trials.budget import budget_split
 
         allocation, arms = budget_split(
             self.trial,
@@ -212,7 +212,8 @@ def analyze_trial(
 ) -> TrialAnalysis:
     """The trial's one analysis. Pass ``data`` and ``posterior`` (and ``curves``) to reuse
     work already done; the pages cache whole analyses per key instead."""
-    from trials.decisions import decide, raw_vs_model_sentence
+    from trials.decision_json import raw_vs_model_sentence
+    from trials.decisions import decide
     from trials.planning import progress_sentence, trial_progress
 
     data = data or load(store, trial)
@@ -245,7 +246,7 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     """The analysis as JSON-ready data (``python -m trials analyze --json``): per arm its
     totals, each metric's mean and HDI, the decision fields; the verdict and the rule."""
     from trials.amendments import amendment_lines
-    from trials.decisions import decision_dict, raw_estimate, stage_dict
+    from trials.decision_json import decision_dict, raw_estimate, stage_dict
 
     trial, posterior, decision = analysis.trial, analysis.posterior, analysis.decision
     extra = decision_dict(trial, decision)

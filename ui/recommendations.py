@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from trials.analysis import TrialAnalysis, analysis_dict
+from trials.budget import MAX_MULTIPLE, ROUND_DAYS, split_notes
 from trials.decision_log import DecisionRecord, evidence_snapshot
-from trials.decisions import LABELS, MAX_MULTIPLE, ROUND_DAYS, split_notes
+from trials.decisions import LABELS
 from trials.domain import UserError
 from ui.session import flash, store
 from ui.text import md, money

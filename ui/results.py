@@ -10,7 +10,8 @@ import streamlit as st
 
 from trials.amendments import amendment_lines
 from trials.analysis import TrialAnalysis
-from trials.decisions import VERDICT_LABELS, raw_estimate
+from trials.decision_json import raw_estimate
+from trials.decisions import VERDICT_LABELS
 from trials.domain import PrimaryMetric, Trial
 from ui.text import md, money
 

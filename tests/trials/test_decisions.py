@@ -12,7 +12,8 @@ from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 from tests.trials.test_cli import run
 from tests.trials.test_imports import FILES, create
-from trials.decisions import cpc_jumps, decide, decision_dict, delivery_gaps
+from trials.decision_json import decision_dict
+from trials.decisions import cpc_jumps, decide, delivery_gaps
 from trials.domain import (
     Arm,
     ArmSpec,
@@ -429,7 +430,7 @@ def test_extrapolated_revenue_carries_diminishing_returns():
 def test_an_arm_whose_curve_says_hold_is_not_given_more_than_todays_level():
     from inference.saturation import ResponseCurve
     from inference.summary import Interval
-    from trials.decisions import budget_split
+    from trials.budget import budget_split
 
     trial = make_trial()
     post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])

@@ -1,0 +1,158 @@
+"""The plain sentences of a verdict and of each arm's recommendation, from its numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from inference.rule import Rule
+from trials.domain import Trial
+from trials.gates import trial_gates
+
+__all__ = ["Texts", "recommend"]
+
+PROFIT_CONFIDENCE = Rule().profit_confidence  # P(ROAS > break-even) a scale needs
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The plain sentences of a verdict, from its numbers."""
+
+    trial: Trial
+    posterior: Any
+    v: Any  # inference.rule.Verdict
+    q: Any  # inference.rule.Quantities | None
+    p_profit: list
+    progress_text: str
+    totals: dict
+
+    def name(self, i: int) -> str:
+        return self.trial.arms[i].name
+
+    def leader_numbers(self) -> str:
+        q, v = self.q, self.v
+        p = q.p_best[v.leader]
+        close = ""
+        if abs(p - v.winner_threshold) < 3 * q.p_best_error:
+            close = (
+                f" ± {q.p_best_error:.1%} from sampling: close to the threshold, so a rerun "
+                "could tip it"
+            )
+        at = " at this point of the trial" if v.information < 1 else ""
+        return f"{p:.1%} chance to be best{close} (a winner needs {v.winner_threshold:.1%}{at})"
+
+    def missing(self, health: list[str]) -> list[str]:
+        v, q, rule = self.v, self.q, self.trial.spec.decision_rule
+        out = []
+        if not v.gates["min_days"] or not v.gates["min_conversions"] or not v.gates["reliable_fit"]:
+            out += [
+                g.message
+                for g in trial_gates(rule, v, self.posterior, self.totals, self.trial)
+                if not g.passed
+            ]
+        if "comparison" in v.blocked_by:
+            out.append("some arms have no estimate yet")
+        if q is None:
+            return out
+        lead = self.name(v.leader)
+        if "probability" in v.blocked_by:
+            out.append(f"no arm is clearly ahead yet: {lead} has {self.leader_numbers()}")
+        if "expected_loss" in v.blocked_by:
+            out.append(
+                f"choosing {lead} could still cost {q.relative_loss:.1%} of its value; the rule "
+                f"allows {rule.expected_loss_threshold:.1%}"
+            )
+        if "profit" in v.blocked_by:
+            out.append(
+                f"{lead} returns above break-even {self.trial.spec.break_even_roas:g} with "
+                f"{self.p_profit[v.leader]:.0%} probability; scaling needs "
+                f"{PROFIT_CONFIDENCE:.0%}"
+            )
+        out += [f"{lead}'s data need a check first: {m}" for m in health]
+        return out
+
+    def verdict(self, code: str, health: list[str]) -> str:
+        v, q, spec = self.v, self.q, self.trial.spec
+        rule = spec.decision_rule
+        if code == "scale":
+            lead = v.leader
+            profit = self.p_profit[lead]
+            above = (
+                ""
+                if profit is None
+                else f"; it returns above break-even {spec.break_even_roas:g} with {profit:.0%}"
+                " probability"
+            )
+            return (
+                f"Scale {self.name(lead)}: the pre-registered rule is met. It has "
+                f"{self.leader_numbers()}; choosing it costs at most {q.relative_loss:.1%} of "
+                f"its value in expectation{above}."
+            )
+        if code == "equal":
+            return (
+                f"The arms are practically equal: {q.p_equal:.0%} chance every arm is within "
+                f"±{rule.equivalence_margin:.0%} of {self.name(v.leader)} (the rule asks "
+                f"{rule.probability_threshold:.0%}). No winner to scale: keep today's split, or "
+                "end the trial and test a bolder change."
+            )
+        if code == "stop_all":
+            return (
+                f"Stop: every arm probably loses money. Each returns above break-even "
+                f"{spec.break_even_roas:g} with less than {1 - PROFIT_CONFIDENCE:.0%} "
+                "probability; fix the offer or the funnel before spending more."
+            )
+        missing = self.missing(health)
+        text = "Keep testing: " + ("; ".join(missing) if missing else "the rule is not met yet")
+        return text + "." + (" " + self.progress_text if self.progress_text else "")
+
+
+def recommend(code, i, v, weak, text: Texts, gates, health) -> tuple[str, str]:
+    trial = text.trial
+    spec = trial.spec
+    profit = text.p_profit[i]
+    leader_name = text.name(v.leader) if v.leader is not None else None
+    if code == "stop_all":
+        return "stop", (
+            f"Stop: every arm probably loses money; this one returns above break-even "
+            f"{spec.break_even_roas:g} with {profit:.0%} probability."
+            if profit is not None
+            else "Stop: every arm with revenue probably loses money."
+        )
+    if code == "scale" and i == v.leader:
+        return "scale", f"Scale: {text.verdict(code, health).split(': ', 1)[1]}"
+    if code == "equal":
+        return "equal", (
+            "Practically equal to the others: keep today's split, or end the trial and "
+            "test a bolder change."
+        )
+    if i in v.trailing or code == "scale":
+        fix = weak.fix if weak and weak.reference == v.leader else None
+        if fix == "fix_creative":
+            return fix, (
+                f"Fix the creative: its click-through rate trails {leader_name}'s while "
+                "conversion after the click holds up."
+            )
+        if fix == "fix_landing":
+            return fix, (
+                "Fix the landing page or offer: its conversion after the click trails "
+                f"{leader_name}'s while its click-through rate holds up."
+            )
+        chance = 1 - text.q.p_beats_leader[i] if text.q is not None else 1.0
+        return "stop", (
+            f"Stop: it is clearly behind {leader_name} ({chance:.1%} chance {leader_name} is "
+            "better)."
+        )
+    if profit is not None and profit < 1 - PROFIT_CONFIDENCE and i in v.losing:
+        return "stop", (
+            f"Stop: it probably loses money (above break-even {spec.break_even_roas:g} with "
+            f"only {profit:.0%} probability)."
+        )
+    if i == v.leader:
+        return "keep_testing", text.verdict(code, health)
+    own = [g.message for g in gates if not g.passed and g.name in ("min_days", "min_conversions")]
+    extra = f" Its own data: {'; '.join(own)}." if own else ""
+    return "keep_testing", (
+        f"Keep testing: the trial has no verdict yet (see {leader_name})." + extra
+        if leader_name
+        else "Keep testing." + extra
+    )
