@@ -154,16 +154,22 @@ def progress_sentence(
     if spec.primary_metric is not PrimaryMetric.CONVERSION_RATE:
         on = " (estimated on conversion rate; order values add noise, so allow a little more)"
     horizon = len(progress.probability_by_day)
+    if left is not None and left <= 0:
+        return (
+            f"The budget cap is spent ({_money(spent)} of {_money(spec.budget)} {cur}): the "
+            "decision rule cannot be met without raising it, testing fewer arms, or ending "
+            "the trial without a winner."
+        )
     cap_days = int(left // rate) if left is not None and rate > 0 else None
     if cap_days is not None and cap_days < horizon:
         by_cap = progress.probability_by_day[cap_days - 1] if cap_days >= 1 else 0.0
         if by_cap < 0.05:
+            days_left = f"about {cap_days} more days" if cap_days >= 1 else "less than a day"
             return (
-                f"The remaining budget cannot reach the decision rule: {_money(max(left, 0))} "
-                f"{cur} is left, about {cap_days} more days at today's spend of "
-                f"{_money(rate)} {cur} a day, and the rule is met by then with only "
-                f"{by_cap:.0%} probability{on}. Raise the cap, test fewer arms, or end the "
-                "trial without a winner."
+                f"The remaining budget cannot reach the decision rule: {_money(left)} {cur} is "
+                f"left, {days_left} at today's spend of {_money(rate)} {cur} a day, and the "
+                f"rule is met by then with {_chance(by_cap)} probability{on}. Raise the cap, "
+                "test fewer arms, or end the trial without a winner."
             )
     if progress.days_median is None:
         return (
@@ -191,6 +197,11 @@ def progress_sentence(
 
 def _money(x: float) -> str:
     return f"{x:,.2f}"
+
+
+def _chance(p: float) -> str:
+    """A probability in words: "under 1%" rather than a bare 0%."""
+    return "under 1%" if p < 0.005 else f"only {p:.0%}"
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:

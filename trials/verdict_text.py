@@ -102,7 +102,7 @@ class Texts:
                 "probability; fix the offer or the funnel before spending more."
             )
         missing = self.missing(health)
-        text = "Keep testing: " + ("; ".join(missing) if missing else "the rule is not met yet")
+        text = "The rule is not met yet" + (": " + "; ".join(missing) if missing else "")
         return text + "." + (" " + self.progress_text if self.progress_text else "")
 
 
@@ -148,7 +148,7 @@ def recommend(code, i, v, weak, text: Texts, gates, health) -> tuple[str, str]:
             f"only {profit:.0%} probability)."
         )
     if i == v.leader:
-        return "keep_testing", text.verdict(code, health)
+        return "keep_testing", "Keep testing. " + text.verdict(code, health)
     own = [g.message for g in gates if not g.passed and g.name in ("min_days", "min_conversions")]
     extra = f" Its own data: {'; '.join(own)}." if own else ""
     return "keep_testing", (

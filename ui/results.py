@@ -13,7 +13,7 @@ from trials.analysis import TrialAnalysis
 from trials.decision_json import raw_estimate
 from trials.decisions import VERDICT_LABELS
 from trials.domain import PrimaryMetric, Trial
-from ui.text import md, money
+from ui.text import md, money, percent
 
 __all__ = ["report_downloads", "show_results", "show_verdict"]
 
@@ -74,6 +74,12 @@ def _funnel(analysis: TrialAnalysis) -> None:
     trial, posterior, totals = analysis.trial, analysis.posterior, analysis.totals
     width = f"{posterior.spec.hdi_prob:.0%} HDI"
     weakest = {i: d.weak_stage for i, d in enumerate(analysis.decision.arms) if d.weak_stage}
+    cur = trial.spec.currency
+
+    def shown(stage: str, value: float) -> str:
+        """Rates as percentages, order values as money: as a marketer reads them."""
+        return money(value, cur) if stage == "revenue_per_conversion" else percent(value, 2)
+
     rows = []
     for i, arm in enumerate(trial.arms):
         t = totals[arm.id]
@@ -92,9 +98,14 @@ def _funnel(analysis: TrialAnalysis) -> None:
                     "Weakest stage": "◀ weakest" if mark else "",
                     "From": getattr(t, count_from),
                     "To": getattr(t, count_to),
-                    "Posterior mean": interval.mean,
-                    f"{width} low": interval.low,
-                    f"{width} high": interval.high,
+                    **{
+                        column: shown(stage, value)
+                        for column, value in (
+                            ("Posterior mean", interval.mean),
+                            (f"{width} low", interval.low),
+                            (f"{width} high", interval.high),
+                        )
+                    },
                 }
             )
     frame = pd.DataFrame(rows)
@@ -104,9 +115,6 @@ def _funnel(analysis: TrialAnalysis) -> None:
         column_config={
             "From": st.column_config.NumberColumn(format="localized"),
             "To": st.column_config.NumberColumn(format="localized"),
-            "Posterior mean": st.column_config.NumberColumn(format="%.4g"),
-            f"{width} low": st.column_config.NumberColumn(format="%.4g"),
-            f"{width} high": st.column_config.NumberColumn(format="%.4g"),
         },
     )
     notes = []
@@ -193,15 +201,27 @@ def _raw_vs_model(analysis: TrialAnalysis) -> None:
     trial, posterior, totals = analysis.trial, analysis.posterior, analysis.totals
     metric = trial.spec.primary_metric
     name = {PrimaryMetric.ROAS: "roas", PrimaryMetric.CPA: "cpa"}.get(metric, "cvr")
+    cur = trial.spec.currency
+
+    def fmt(value: float | None) -> str:
+        if value is None:
+            return "–"
+        if metric is PrimaryMetric.CONVERSION_RATE:
+            return percent(value, 2)
+        return money(value, cur) if metric is PrimaryMetric.CPA else f"{value:.2f}"
+
     rows = []
     for i, arm in enumerate(trial.arms):
         interval = posterior.interval(name, i)
+        raw = raw_estimate(metric, totals[arm.id])
+        profit = analysis.decision.arms[i].p_roas_above_break_even
         rows.append(
             {
                 "Arm": arm.name,
-                "Raw (from totals)": raw_estimate(metric, totals[arm.id]),
-                "Modelled (posterior mean)": interval.mean if interval.defined else None,
+                "Raw (from totals)": fmt(raw),
+                "Modelled (posterior mean)": fmt(interval.mean if interval.defined else None),
                 "Conversions": totals[arm.id].conversions,
+                f"Chance ROAS > {trial.spec.break_even_roas:g}": percent(profit, 0),
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="–")

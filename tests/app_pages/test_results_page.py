@@ -26,6 +26,14 @@ def test_results_show_the_full_model_with_every_section(demo):
         demo.arm_totals(trial.id)[a.id].conversions for a in trial.arms
     ]
     assert [e.label for e in at.expander if e.label.startswith("Diagnostics")]
+    # In a marketer's words: rates as percentages, money with its currency, every arm's
+    # chance of returning above break-even beside the raw and modelled figures.
+    money_rows = funnel["Stage"] == "Conversions → revenue"
+    assert all(str(v).endswith("%") for v in funnel.loc[~money_rows, "Posterior mean"])
+    assert all(
+        str(v).endswith(trial.spec.currency) for v in funnel.loc[money_rows, "Posterior mean"]
+    )
+    assert all(str(v).endswith("%") for v in raw["Chance ROAS > 2.5"])
 
 
 def test_a_trial_without_data_points_to_the_data_page(demo):
