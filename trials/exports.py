@@ -241,6 +241,9 @@ def render(report: Report, fmt: str) -> bytes:
     return {"csv": _csv, "xlsx": _xlsx, "md": _markdown, "html": _html}[fmt](report)
 
 
+_METHODS = {"mcmc": "the full model (MCMC)", "exact": "the exact preview"}
+
+
 def _title_lines(report: Report) -> list[str]:
     t = report.trial
     a = report.analysis
@@ -248,9 +251,9 @@ def _title_lines(report: Report) -> list[str]:
         f"Trial: {t.name}",
         f"{t.spec.start} to {t.spec.end}; decided on {t.spec.primary_metric.label}; "
         f"break-even ROAS {t.spec.break_even_roas:g}; currency {t.spec.currency}",
-        f"Evidence: {a.get('method')} posterior ({a.get('pooling')} pooling), data digest "
-        f"{str(a.get('data_digest'))[:12]}, seed {a.get('seed')}, conversions from "
-        f"{a.get('results_source')}",
+        f"Evidence: {_METHODS.get(a.get('method'), a.get('method'))} "
+        f"({a.get('pooling')} pooling), data digest "
+        f"{str(a.get('data_digest'))[:12]}, seed {a.get('seed')}",
         f"Made {report.created_at:%Y-%m-%d %H:%M} UTC by Channel Trials {APP_VERSION}",
     ]
 
@@ -268,9 +271,25 @@ def _csv(report: Report) -> bytes:
         writer.writerow([])
         writer.writerow([safe_cell(table.title)])
         writer.writerow([safe_cell(c) for c in table.columns])
+        kinds = [(table.formats or {}).get(c) for c in table.columns]
         for row in table.rows:
-            writer.writerow(["" if v is None else safe_cell(v) for v in row])
+            writer.writerow(
+                [
+                    "" if v is None else safe_cell(_rounded(v, k))
+                    for v, k in zip(row, kinds, strict=True)
+                ]
+            )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+CSV_DIGITS = {"percent": 5, "ratio": 3, "money": 2}  # shares to 0.001 %, ROAS to 0.001
+
+
+def _rounded(value: Any, kind: str | None) -> Any:
+    """A number to the precision its column deserves (a CSV has no number formats)."""
+    if isinstance(value, float) and kind in CSV_DIGITS and math.isfinite(value):
+        return round(value, CSV_DIGITS[kind])
+    return value
 
 
 # -- XLSX ---------------------------------------------------------------------------------

@@ -122,3 +122,14 @@ def test_report_json_free_formats_agree_on_totals(capsys, tmp_path, evil_trial):
     with pytest.raises(SystemExit) as e:
         run(capsys, "report", evil_trial, "--format", "pdf", "-o", "x")
     assert e.value.code == 2
+
+
+def test_csv_numbers_have_sensible_precision(capsys, tmp_path, evil_trial):
+    import re
+
+    text = report(capsys, tmp_path, evil_trial, "csv").decode("utf-8-sig")
+    numbers = [
+        c for row in csv.reader(io.StringIO(text)) for c in row if re.fullmatch(r"-?\d+\.\d+", c)
+    ]
+    assert numbers and all(len(n.split(".")[1]) <= 5 for n in numbers)
+    assert "Verdict" in text and "Data source" in text
