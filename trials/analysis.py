@@ -129,7 +129,7 @@ def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, pr
     return fit(load(store, trial), method=method, spec=spec, seed=seed, progress=progress)
 
 
-def response_curves(data: TrialData, seed: int = 0) -> dict[int, Any]:
+def response_curves(data: TrialData, seed: int = 0, hdi_prob: float = 0.94) -> dict[int, Any]:
     """Each arm's diminishing-returns curve (``inference.saturation``), by arm id; arms
     that ran at a single spend level get a neutral answer with the reason."""
     import numpy as np
@@ -144,7 +144,9 @@ def response_curves(data: TrialData, seed: int = 0) -> dict[int, Any]:
         ladder = SpendLadder.of(
             f.spend[rows][order], f.conversions[rows][order], f.revenue[rows][order]
         )
-        out[arm.id] = fit_saturation(ladder, data.trial.spec.break_even_roas, seed=seed)
+        out[arm.id] = fit_saturation(
+            ladder, data.trial.spec.break_even_roas, seed=seed, hdi_prob=hdi_prob
+        )
     return out
 
 
@@ -231,7 +233,7 @@ def analyze_trial(
         progress_text=text,
     )
     if posterior.method == "mcmc" and curves is None:
-        curves = response_curves(data, seed=seed)
+        curves = response_curves(data, seed=seed, hdi_prob=posterior.spec.hdi_prob)
     return TrialAnalysis(
         data=data,
         posterior=posterior,

@@ -411,7 +411,7 @@ table,svg{break-inside:avoid}}
 
 
 def _interval_svg(title: str, rows: list[tuple[str, float, float, float]], line=None) -> str:
-    """An interval chart (dot: mean; bar: 94 % HDI) as inline SVG."""
+    """An interval chart (dot: mean; bar: the HDI) as inline SVG."""
     rows = [r for r in rows if all(v is not None and math.isfinite(v) for v in r[1:])]
     if not rows:
         return ""
@@ -461,10 +461,11 @@ def _html(report: Report) -> bytes:
         body.append(f"<p>{esc(report.analysis['raw_vs_model'])}</p>")
     arms = report.analysis["arms"]
     charts = []
+    width = f"{report.analysis.get('hdi_prob') or 0.94:.0%} HDI"
     for metric, title, line in (
-        ("roas", "ROAS (94% HDI); dashed: break-even", t.spec.break_even_roas),
-        ("cvr", "Conversion rate (94% HDI)", None),
-        ("cpa", f"CPA, {t.spec.currency} (94% HDI)", None),
+        ("roas", f"ROAS ({width}); dashed: break-even", t.spec.break_even_roas),
+        ("cvr", f"Conversion rate ({width})", None),
+        ("cpa", f"CPA, {t.spec.currency} ({width})", None),
     ):
         rows = [
             (

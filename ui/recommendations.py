@@ -163,7 +163,8 @@ def show_curves(analysis: TrialAnalysis) -> None:
         st.altair_chart((band + line + today + even).properties(height=240), width="stretch")
     if any_curve:
         st.caption(
-            "Marginal ROAS: revenue from the next unit of daily spend (band: 94% interval). "
+            "Marginal ROAS: revenue from the next unit of daily spend (band: "
+            f"{analysis.posterior.spec.hdi_prob:.0%} interval). "
             "Dotted: today's daily spend; dashed red: break-even."
         )
 
