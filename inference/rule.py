@@ -13,7 +13,8 @@ the other way round):
   zero-conversion arm cannot hold a trial hostage; it still counts in P(best) and in k.
 * **Clearly behind.** Arm i, with ``min_days`` of data and a reliable fit, is clearly
   behind the leader L when P(X_i > X_L) <= 1 - w, with w the winner threshold below.
-* **Scale** (a winner). The leader's P(best) >= w, its expected loss
+* **Scale** (a winner). The leader's P(best) >= w with two Monte Carlo errors to spare
+  (a settled verdict: another run of the sampler would not overturn it), its expected loss
   E[max_j X_j - X_L] / E[X_L] <= ``expected_loss_threshold``, and, where revenue is
   known, P(ROAS_L > break-even) >= ``profit_confidence``.
 * **Equal.** P(every arm within ``equivalence_margin`` of the leader, |X_i / X_L - 1| <=
@@ -70,6 +71,7 @@ VERDICTS = ("scale", "keep_testing", "equal", "stop_all")
 GATES = ("min_days", "min_conversions", "reliable_fit")
 BOUNDARY_DELTA = 0.25  # Wang-Tsiatis shape of the look boundary (see the docstring)
 MIN_INFORMATION = 0.2  # the boundary stops rising at a fifth of the planned days
+SETTLED_ERRORS = 2.0  # a winner clears the bar by this many Monte Carlo errors of P(best)
 BOUNDARY_PATHS = 20_000
 BOUNDARY_SEED = 20261129
 
@@ -229,6 +231,7 @@ class Batch:
     p_profit: np.ndarray
     information: np.ndarray
     comparable: np.ndarray
+    p_best_error: np.ndarray | None = None  # Monte Carlo error of P(best) (None: exact)
 
 
 def judge(batch: Batch, rule: Rule) -> dict[str, np.ndarray]:
@@ -271,8 +274,11 @@ def judge(batch: Batch, rule: Rule) -> dict[str, np.ndarray]:
     compared = np.all(b.comparable | ~contender, axis=-1) & (b.comparable.sum(axis=-1) >= 2)
     gates_ok = gates["min_days"] & gates["min_conversions"] & gates["reliable_fit"] & compared
     lead_profit = b.p_profit[rows, leader]
+    error = np.zeros(len(leader)) if b.p_best_error is None else b.p_best_error
     conditions = {
-        "probability": p_best[rows, leader] >= w,
+        # Settled: the bar is cleared by SETTLED_ERRORS Monte Carlo errors, so another run
+        # of the sampler would not turn the verdict back.
+        "probability": p_best[rows, leader] - SETTLED_ERRORS * error >= w,
         "expected_loss": b.relative_loss <= rule.expected_loss_threshold,
         "profit": ~np.isfinite(lead_profit) | (lead_profit >= rule.profit_confidence),
     }
@@ -338,6 +344,7 @@ def verdict(
             p_profit=np.asarray(profit, float)[None],
             information=np.asarray([information], float),
             comparable=comparable[None],
+            p_best_error=np.asarray([q.p_best_error]),
         ),
         rule,
     )

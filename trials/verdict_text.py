@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from inference.rule import Rule
+from inference.rule import SETTLED_ERRORS, Rule
 from trials.domain import Trial
 from trials.gates import trial_gates
 
@@ -33,10 +33,10 @@ class Texts:
         q, v = self.q, self.v
         p = q.p_best[v.leader]
         close = ""
-        if abs(p - v.winner_threshold) < 3 * q.p_best_error:
+        if abs(p - v.winner_threshold) < (SETTLED_ERRORS + 1) * q.p_best_error:
             close = (
-                f" ± {q.p_best_error:.1%} from sampling: close to the threshold, so a rerun "
-                "could tip it"
+                f" ± {q.p_best_error:.2%} from sampling: close to the bar, which a winner "
+                f"must clear by {SETTLED_ERRORS:g} such errors so that a rerun cannot undo it"
             )
         at = " at this point of the trial" if v.information < 1 else ""
         return f"{p:.1%} chance to be best{close} (a winner needs {v.winner_threshold:.1%}{at})"
