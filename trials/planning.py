@@ -164,7 +164,7 @@ def progress_sentence(
     if cap_days is not None and cap_days < horizon:
         by_cap = progress.probability_by_day[cap_days - 1] if cap_days >= 1 else 0.0
         if by_cap < 0.05:
-            days_left = f"about {cap_days} more days" if cap_days >= 1 else "less than a day"
+            days_left = f"about {_days(cap_days)} more" if cap_days >= 1 else "less than a day"
             return (
                 f"The remaining budget cannot reach the decision rule: {_money(left)} {cur} is "
                 f"left, {days_left} at today's spend of {_money(rate)} {cur} a day, and the "
@@ -179,9 +179,9 @@ def progress_sentence(
     need = progress.days_80 or progress.days_median
     level = "80%" if progress.days_80 else "50%"
     text = (
-        f"The rule needs about {progress.days_median} more days (with 50% probability; "
+        f"The rule needs about {_days(progress.days_median)} more (with 50% probability; "
         + (
-            f"{progress.days_80} days with 80%"
+            f"{_days(progress.days_80)} with 80%"
             if progress.days_80
             else f"80% is not reached within {horizon} days"
         )
@@ -197,6 +197,10 @@ def progress_sentence(
 
 def _money(x: float) -> str:
     return f"{x:,.2f}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
 
 
 def _chance(p: float) -> str:

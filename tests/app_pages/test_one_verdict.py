@@ -41,3 +41,21 @@ def test_every_page_and_report_shows_the_same_verdict_stage_and_source(demo, nam
     book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
     cells = [c for row in book["Verdict"].iter_rows(values_only=True) for c in row if c]
     assert label in cells and source in cells
+
+
+def test_an_amended_rule_is_shown_with_the_verdict_and_in_the_report(demo):
+    from dataclasses import replace
+
+    trial = demo.get_trial("Email subject lines, November")
+    spec = replace(trial.spec, decision_rule=replace(trial.spec.decision_rule, min_days=5))
+    demo.update_trial(trial.id, spec, [a.id for a in trial.arms], reason="reach is a third")
+    trial = demo.get_trial(trial.id)
+    assert trial.rule_version == 2
+    for page in ("app_pages/results.py", "app_pages/recommendations.py"):
+        shown = texts(open_app(page, trial=trial.id)).replace("\\", "")
+        assert "The rule was amended after data came in" in shown
+        assert "reach is a third" in shown and "(version 2)" in shown
+    analysis = analyze_trial(demo, trial, method="mcmc", spec=ModelSpec(), seed=0)
+    body = render(build_report(trial, analysis_dict(analysis), []), "md").decode()
+    assert "Rule \\(version 2\\)" in body and "reach is a third" in body  # Markdown-escaped
+    assert analysis_dict(analysis)["decision"]["rule"]["min_days"] == 5

@@ -160,6 +160,12 @@ def test_register_upload_results_and_download_the_report(app_url, tmp_path):
         for route in ("trial?trial=1", "data?trial=1", "recommendations?trial=1"):
             page.goto(f"{app_url}/{route}")
             _ready(page, NAME, timeout_s=300)
+        # One verdict, one source: the same box on the Trial, Results and Recommendations
+        # pages (two days of data: the rule asks for seven).
+        for route in ("trial?trial=1", "results?trial=1", "recommendations?trial=1"):
+            page.goto(f"{app_url}/{route}")
+            _ready(page, "The rule is not met yet: 2 of the 7 days", timeout_s=300)
+            _ready(page, "Conversions and revenue: the channels' reports")
 
         page.goto(f"{app_url}/results?trial=1")
         _ready(page, "Full model:", timeout_s=300)

@@ -134,3 +134,28 @@ def test_plan_from_workspace_takes_the_baseline_from_past_trials(capsys):
     assert code == 0, err
     inputs = json.loads(out)["inputs"]
     assert 0 < inputs["baseline_cvr"] < 1 and inputs["cpc"] > 0 and inputs["baseline_ctr"]
+
+
+def test_progress_says_when_the_remaining_budget_cannot_reach_the_rule():
+    from inference.planning import DecisionProgress
+    from tests.trials.test_decisions import make_trial, steady_days, totals
+
+    trial = make_trial()  # budget cap 3,000 CNY
+    spent = totals(trial, spend=[1450.0, 1450.0])  # 100 a day each over the last week
+    daily = steady_days(trial)
+    slow = DecisionProgress(False, tuple([0.001] * 10 + [0.3] * 50), 12, 20)
+    text = progress_sentence(slow, trial, spent, daily)
+    assert text.startswith("The remaining budget cannot reach the decision rule: 100.00 CNY")
+    assert "less than a day at today's spend of 200.00 CNY a day" in text
+    assert "under 1% probability" in text
+    over = progress_sentence(slow, trial, totals(trial, spend=[1600.0, 1600.0]), daily)
+    assert over.startswith("The budget cap is spent (3,200.00 of 3,000.00 CNY)")
+    fine = progress_sentence(
+        DecisionProgress(False, tuple([0.6] * 60), 1, 1),
+        trial,
+        totals(trial, spend=[100, 100]),
+        daily,
+    )
+    assert (
+        "The rule needs about 1 day more" in fine and "The budget cap leaves 2,800.00 CNY" in fine
+    )
