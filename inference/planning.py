@@ -266,12 +266,25 @@ def decision_metrics(
     lead_mass = lead_pdf.sum(axis=-1) * width[..., None]  # normalises the quadrature
     beats = ((lead_pdf * (1 - cdf)).sum(axis=-1) * width[..., None]) / lead_mass
     np.put_along_axis(beats, leader[..., None], 0.5, axis=-1)
-    band = special.betainc(aa, bb, np.minimum(xa * (1 + margin), 1.0)) - special.betainc(
-        aa, bb, xa * (1 - margin)
-    )
+    # F_b at x (1 +- m), read off the CDF already on the grid by linear interpolation
+    # (outside the grid, spanning 8 sd beyond every arm, the CDF is 0 or 1).
+    band = _on_grid(cdf, x * (1 + margin), lo, width) - _on_grid(cdf, x * (1 - margin), lo, width)
     np.put_along_axis(band, leader[..., None, None], 1.0, axis=-2)
     equal = (lead_pdf[..., 0, :] * band.prod(axis=-2)).sum(axis=-1) * width / lead_mass[..., 0]
     return p_best, leader, loss, beats, np.clip(equal, 0.0, 1.0)
+
+
+def _on_grid(cdf: np.ndarray, at: np.ndarray, lo: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """CDFs (..., arms, grid) tabulated at the grid's midpoints, read at points ``at``
+    (..., grid) by linear interpolation."""
+    grid = cdf.shape[-1]
+    pos = np.clip((at - lo[..., None]) / width[..., None] - 0.5, 0.0, grid - 1.0)
+    i0 = np.minimum(np.floor(pos).astype(np.int64), grid - 2)
+    frac = (pos - i0)[..., None, :]
+    index = np.broadcast_to(i0[..., None, :], cdf.shape)
+    below = np.take_along_axis(cdf, index, axis=-1)
+    above = np.take_along_axis(cdf, index + 1, axis=-1)
+    return below * (1 - frac) + above * frac
 
 
 def _rule_met(
@@ -282,23 +295,29 @@ def _rule_met(
     rule: Rule,
     information: np.ndarray | float = 1.0,
     planned: Sequence[int] | None = None,
+    until_met: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rule's verdict for posteriors shaped (sims, days, arms), through
     ``inference.rule.judge``: whether it is met, the verdict's index in ``VERDICTS`` and
     the leader, each (sims, days). ``planned`` gives per day the planned length the look
     belongs to (default: the rule's). Days are taken one at a time so the quadrature arrays
-    stay small; looks that cannot reach a verdict (too few days, or no arm with the
-    conversions the rule asks for) skip the quadrature.
+    stay small. With ``until_met`` a simulated trial is not looked at again once it has a
+    verdict (it would have ended: later days say keep testing). Looks that cannot reach a
+    verdict (too few days, or no arm with the conversions the rule asks for) skip the
+    quadrature.
     """
     sims, n_days, k = a.shape
     code = np.full((sims, n_days), 1, dtype=np.int64)  # keep_testing
     leader = np.zeros((sims, n_days), dtype=np.int64)
     days = np.broadcast_to(days, (sims, n_days))
     information = np.broadcast_to(np.asarray(information, dtype=float), (sims, n_days))
+    done = np.zeros(sims, dtype=bool)
     for t in range(n_days):
         look = (days[:, t] >= rule.min_days) & (
             conversions[:, t].max(axis=-1) >= rule.min_conversions_per_arm
         )
+        if until_met:
+            look &= ~done
         if not look.any():
             continue
         n = int(look.sum())
@@ -323,6 +342,7 @@ def _rule_met(
         )
         code[look, t] = out["code"]
         leader[look, t] = lead
+        done |= code[:, t] != 1
     return code != 1, code, leader
 
 
@@ -429,7 +449,13 @@ def daily_look_rates(inputs: PlanInputs, planned_days: int, seed: int = 0) -> Lo
         k = sim.successes
         n = sim.n_eff * t[None, :, None]
         met, code, _ = _rule_met(
-            1 + k, 1 + n - k, sim.conversions, t[None, :], inputs.rule, t / planned_days
+            1 + k,
+            1 + n - k,
+            sim.conversions,
+            t[None, :],
+            inputs.rule,
+            t / planned_days,
+            until_met=True,
         )
         scaled = (code == VERDICTS.index("scale")).any(axis=1)
         return met.any(axis=1), scaled
@@ -587,7 +613,9 @@ def progress_to_decision(
     k_then = k + future
     conv = conversions + future * (per_day / n_day) * conversions_per_trial
     then = days_so_far + extra[None, :]
-    met, _, _ = _rule_met(1 + k_then, 1 + n_then - k_then, conv, then, rule, share(then))
+    met, _, _ = _rule_met(
+        1 + k_then, 1 + n_then - k_then, conv, then, rule, share(then), until_met=True
+    )
     by_day = np.maximum.accumulate(met, axis=1).mean(axis=0)
 
     def first(level: float) -> int | None:

@@ -64,7 +64,7 @@ def look(trial, rows, d, seed):
     return decide(trial, fit_mcmc(data, ModelSpec(), seed=seed), sums, daily).verdict
 
 
-@pytest.mark.parametrize(("arms", "days", "trials"), [(2, 28, 100), (5, 14, 40)])
+@pytest.mark.parametrize(("arms", "days", "trials"), [(2, 28, 100), (5, 14, 80)])
 def test_identical_arms_checked_every_day_are_scaled_in_at_most_5_percent(arms, days, trials):
     base = make_trial(arms=arms, control=False)
     trial = replace(base, spec=replace(base.spec, end=START + timedelta(days=days - 1)))

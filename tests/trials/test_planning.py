@@ -58,7 +58,7 @@ def test_progress_uses_the_last_week_of_volume(store):
     progress = trial_progress(trial, data.totals, list(data.daily), seed=0)
     assert not progress.reached and not progress.reason
     sentence = progress_sentence(progress, trial, data.totals, list(data.daily))
-    assert "more days" in sentence or "unlikely" in sentence
+    assert "days more" in sentence or "unlikely" in sentence
 
 
 def run_plan(capsys, args: str):
