@@ -101,19 +101,25 @@ def trial_gates(rule: DecisionRule, v, posterior, totals, trial) -> tuple[Gate, 
     conversions = min((totals[a.id].conversions for a in contenders), default=0)
     out_of = len(trial.arms) - len(contenders)
     besides = f" (not counting {out_of} arm{'s' * (out_of > 1)} clearly behind)" if out_of else ""
+    short_days = [a for a in contenders if totals[a.id].days < rule.min_days]
+    short_conv = [a for a in contenders if totals[a.id].conversions < rule.min_conversions_per_arm]
     return (
         Gate(
             "min_days",
             v.gates["min_days"],
-            f"{days} of the {rule.min_days} days the rule asks for{besides}"
+            _short(short_days, contenders, "days", rule.min_days, totals, besides)
+            or f"{days} of the {rule.min_days} days the rule asks for{besides}"
             if not v.gates["min_days"]
             else f"{days} days of data (the rule asks for {rule.min_days})",
         ),
         Gate(
             "min_conversions",
             v.gates["min_conversions"],
-            f"{conversions} of the {rule.min_conversions_per_arm} conversions per arm the rule "
-            f"asks for{besides}"
+            _short(
+                short_conv, contenders, "conversions", rule.min_conversions_per_arm, totals, besides
+            )
+            or f"{conversions} of the {rule.min_conversions_per_arm} conversions per arm the "
+            f"rule asks for{besides}"
             if not v.gates["min_conversions"]
             else f"at least {rule.min_conversions_per_arm} conversions per arm{besides}",
         ),
@@ -124,6 +130,18 @@ def trial_gates(rule: DecisionRule, v, posterior, totals, trial) -> tuple[Gate, 
             if posterior.diagnostics.reliable
             else "the model fit is unreliable: " + "; ".join(posterior.diagnostics.reasons),
         ),
+    )
+
+
+def _short(short, contenders, what: str, need: int, totals, besides: str) -> str | None:
+    """Name the arms still short of the rule when the others have what it asks (e.g. an
+    arm added later): the others' count is not reset by it. None when every arm is."""
+    if not short or len(short) == len(contenders):
+        return None
+    named = "; ".join(f"{a.name} has {getattr(totals[a.id], what)}" for a in short[:3])
+    more = f" and {len(short) - 3} more" if len(short) > 3 else ""
+    return (
+        f"{named}{more} of the {need} {what} the rule asks for (the other arms have them){besides}"
     )
 
 

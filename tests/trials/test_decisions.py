@@ -452,3 +452,18 @@ def test_an_arm_whose_curve_says_hold_is_not_given_more_than_todays_level():
     # Without the curve A could take 2x its pace (1,400 a week); its curve says hold: 700.
     assert split.budgets[0] == pytest.approx(700, abs=0.01)
     assert split.caps[0] == pytest.approx(700) and split.caps[1] == pytest.approx(1400)
+
+
+def test_an_arm_added_later_does_not_reset_the_others_gates():
+    trial = make_trial(arms=3, control=False)
+    post = planted(ctr=[0.02] * 3, cvr=[0.05, 0.05, 0.05], value=[100] * 3, cpc=[2.0] * 3)
+    sums = totals(trial)
+    c = trial.arms[2].id
+    sums[c] = ArmTotals(2000, 100, 5, 200.0, 600.0, 2)  # added two days ago
+    d = decide(trial, post, sums, steady_days(trial))
+    days_gate = next(g for g in d.gates if g.name == "min_days")
+    assert not days_gate.passed
+    assert days_gate.message.startswith("WeChat · Video C has 2 of the 7 days the rule asks for")
+    assert "(the other arms have them)" in days_gate.message
+    old = [next(g for g in a.gates if g.name == "min_days") for a in d.arms[:2]]
+    assert all(g.passed and g.message == "14 days of data" for g in old)
