@@ -150,6 +150,7 @@ class Allocation:
     risk: float
     alpha: float
     budget: float = 0.0  # what was offered; sum(budgets) may be less
+    current_expected_profit: float = 0.0  # today's split of the whole offered budget
     caps: tuple[float | None, ...] = ()  # the most each arm may take (None: no cap)
     floors: tuple[float, ...] = ()  # the least each arm keeps (learning floor)
 
@@ -271,6 +272,7 @@ def allocate(
         risk=risk,
         alpha=alpha,
         budget=float(budget),
+        current_expected_profit=float(now_profit.mean()),
         caps=tuple(None if high is None else float(h) for h in highs),
         floors=tuple(float(x) for x in lows),
     )

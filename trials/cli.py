@@ -371,11 +371,14 @@ def _print_analysis(result: dict, currency: str) -> None:
     allocation = result.get("allocation")
     if allocation:
         print(
-            f"next round, {allocation['total_budget']:,.2f} {currency}: expected revenue "
-            f"{allocation['expected_revenue']:,.2f} (today's split "
-            f"{allocation['current_expected_revenue']:,.2f}); P(loss) "
-            f"{allocation['p_loss']:.0%} (today's split {allocation['current_p_loss']:.0%})"
+            f"next round, {allocation['total_budget']:,.2f} of "
+            f"{allocation['offered_budget']:,.2f} {currency}: expected revenue "
+            f"{allocation['expected_revenue']:,.2f}, profit {allocation['expected_profit']:,.2f} "
+            f"(today's split of the whole budget: {allocation['current_expected_profit']:,.2f}); "
+            f"P(loss) {allocation['p_loss']:.0%} (today's split {allocation['current_p_loss']:.0%})"
         )
+        for note in allocation["notes"]:
+            print(f"  {note}")
         _print_table(
             ["arm", "budget", "today's split", "expected revenue"],
             [

@@ -155,6 +155,7 @@ def decision_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
             "expected_profit": round(a.expected_profit, 2),
             "p_loss": round(a.p_loss, 4),
             "current_expected_revenue": round(a.current_expected_revenue, 2),
+            "current_expected_profit": round(a.current_expected_profit, 2),
             "current_p_loss": round(a.current_p_loss, 4),
             "risk": a.risk,
             "cvar_alpha": a.alpha,

@@ -81,11 +81,18 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
     ).round(2)  # money: cents, not the optimiser's decimals
     c1, c2, c3 = st.columns(3)
     c1.metric(
-        f"Expected revenue ({cur})",
-        money(a.total_expected_revenue),
-        delta=f"{a.total_expected_revenue - a.current_expected_revenue:+,.0f} vs today's split",
+        f"Spends ({cur})",
+        money(sum(a.budgets)),
+        help=f"Of {money(a.budget, cur)} offered; expected revenue "
+        f"{money(a.total_expected_revenue, cur)}.",
     )
-    c2.metric(f"Expected profit ({cur})", money(a.expected_profit))
+    c2.metric(
+        f"Expected profit ({cur})",
+        money(a.expected_profit),
+        delta=f"{a.expected_profit - a.current_expected_profit:+,.0f} vs today's split",
+        help="Revenue ÷ break-even − spend: what the round earns after the margin, beside "
+        "spending the whole offered budget in today's proportions.",
+    )
     c3.metric(
         "Chance the round loses money",
         f"{a.p_loss:.0%}",
