@@ -120,10 +120,22 @@ def split_notes(trial: Trial, allocation: Allocation, arm_ids: tuple[int, ...]) 
     cur = trial.spec.currency
     out = []
     if allocation.unspent >= 0.01:
+        open_arms = [
+            (b, c) for b, c in zip(allocation.budgets, allocation.caps, strict=True) if c != 0
+        ]
+        full = [c is not None and b >= c - 0.01 for b, c in open_arms]
+        if open_arms and all(full):
+            why = "every arm that may take money is at its cap (what its data can carry)"
+        elif any(full):
+            why = (
+                "the arms at their caps cannot take more, and more on the others would "
+                "likely lose money"
+            )
+        else:
+            why = "more would likely lose money"
         out.append(
             f"Spends {allocation.budget - allocation.unspent:,.2f} of {allocation.budget:,.2f} "
-            f"{cur}: more would go beyond {MAX_MULTIPLE:g}× the arms' pace so far, to arms "
-            "told to stop, or likely lose money."
+            f"{cur}: {why}."
         )
     for arm_id, budget, cap, floor in zip(
         arm_ids, allocation.budgets, allocation.caps, allocation.floors, strict=True

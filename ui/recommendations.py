@@ -24,12 +24,10 @@ def show_recommendations(analysis: TrialAnalysis) -> None:
         with st.container(border=True):
             st.markdown(f"**{md(d.name)}** — {LABELS[d.recommendation]}")
             st.markdown(md(d.reason))
-            failed = [g.message for g in d.gates if not g.passed]
+            # Gates the reason does not already name (the verdict box above says the rest).
+            failed = [g.message for g in d.gates if not g.passed and g.message not in d.reason]
             if failed:
                 st.caption("Check: " + "; ".join(md(m) for m in failed))
-    failed = [g.message for g in decision.gates if not g.passed]
-    if failed:
-        st.warning("Before any scale: " + "; ".join(md(m) for m in failed))
 
 
 def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | None:
