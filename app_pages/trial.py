@@ -231,7 +231,7 @@ with manage_tab:
             try:
                 trials.delete_trial(trial.id)
             except UserError as e:
-                st.error(str(e))
+                st.error(md(str(e)))
             else:
                 flash(f"Deleted {md(trial.name)}.")
                 st.query_params.clear()

@@ -190,7 +190,7 @@ def results_import(trials: TrialStore, trial: Trial) -> None:
         options = ImportOptions(**settings, mapping=_mapping_overrides(key, DAILY_FIELDS))
         preview = preview_import(trials, trial, data, upload.name, options)
     except UserError as e:
-        st.error(str(e))
+        st.error(md(str(e)))
         return
     reading = preview.reading
     if reading.columns is not None:
@@ -252,7 +252,7 @@ def results_import(trials: TrialStore, trial: Trial) -> None:
         try:
             outcome = commit_import(trials, trial, preview, replace=replace, add_arms=add_arms)
         except (OverlapError, UserError) as e:
-            st.error(str(e))
+            st.error(md(str(e)))
             return
         _clear_uploader(key)
         flash(outcome_line(outcome).capitalize() + ".")
@@ -275,7 +275,7 @@ def orders_import(trials: TrialStore, trial: Trial) -> None:
             options = ImportOptions(**settings, mapping=_mapping_overrides(key, ORDER_FIELDS))
             preview = preview_orders(trials, trial, upload.getvalue(), upload.name, options)
         except UserError as e:
-            st.error(str(e))
+            st.error(md(str(e)))
             preview = None
         if preview is not None:
             _mapping_editor(key, preview.reading.columns, ORDER_FIELDS, ORDER_REQUIRED)
@@ -298,7 +298,7 @@ def orders_import(trials: TrialStore, trial: Trial) -> None:
                     try:
                         outcome = commit_orders(trials, trial, preview, replace=replace)
                     except (OverlapError, UserError) as e:
-                        st.error(str(e))
+                        st.error(md(str(e)))
                     else:
                         _clear_uploader(key)
                         flash(outcome_line(outcome, "order rows").capitalize() + ".")
@@ -516,7 +516,7 @@ def daily_grid(trials: TrialStore, trial: Trial) -> None:
         st.dataframe(_problems_table(e.problems), hide_index=True)
         return
     except UserError as e:
-        st.error(str(e))
+        st.error(md(str(e)))
         return
     flash(outcome_line(outcome).capitalize() + "." if outcome.batch else "Nothing changed.")
     st.rerun()
@@ -601,7 +601,7 @@ def import_history(trials: TrialStore, trial: Trial) -> None:
         try:
             trials.undo_batch(trial.id, chosen.id)
         except UserError as e:
-            st.error(str(e))
+            st.error(md(str(e)))
         else:
             flash(f"Undid import {chosen.id}: its rows are gone and the rows it replaced are back.")
             st.rerun()
