@@ -44,19 +44,7 @@ __all__ = [
     "expected_loss",
     "p_beat",
     "p_best",
-    "winner_threshold",
 ]
-
-
-def winner_threshold(probability_threshold: float, n_arms: int) -> float:
-    """The P(best) an arm needs to be called the winner among ``n_arms``.
-
-    A rule's threshold p guards the whole trial, not each arm: with identical arms each of
-    the k arms crosses 1 - (1 - p) / k by chance with probability about (1 - p) / k, so
-    some arm does so with probability at most 1 - p (Bonferroni over arms). Two arms at
-    p = 0.95 need 0.975; three need 0.983.
-    """
-    return 1.0 - (1.0 - probability_threshold) / max(n_arms, 1)
 
 
 def _oriented(draws: np.ndarray, higher_is_better: bool) -> np.ndarray:

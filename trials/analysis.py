@@ -11,6 +11,7 @@ settings, the trial's registered settings (the rule) and its version, and the se
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from trials.domain import ArmTotals, DailyResult, ResultSource, Trial
@@ -50,7 +51,7 @@ class TrialData:
     def source(self) -> ResultSource:
         return self.summary.source
 
-    @property
+    @cached_property
     def totals(self) -> dict[int, ArmTotals]:
         """Per arm, conversions and revenue from the source in use (the rule counts these)."""
         return self.summary.used(self.trial)

@@ -20,7 +20,7 @@ turns the verdict into one recommendation per arm with its numbers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -218,13 +218,11 @@ def decide(
         full_beats = np.full(k, 0.5)
         full_p_best[defined] = local.p_best
         full_beats[defined] = local.p_beats_leader
-        quantities = type(local)(
+        quantities = replace(
+            local,
             p_best=full_p_best,
             p_beats_leader=full_beats,
-            relative_loss=local.relative_loss,
-            p_equal=local.p_equal,
             leader=defined[local.leader],
-            p_best_error=local.p_best_error,
         )
         local_control = defined.index(control) if control in defined else None
         for j, comp in enumerate(

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from inference.planning import DecisionProgress, Plan, PlanRule, progress_to_decision
-from trials.domain import ArmTotals, DailyResult, DecisionRule, PrimaryMetric, Trial
+from inference.planning import DecisionProgress, Plan, progress_to_decision
+from trials.decisions import inference_rule, planned_days
+from trials.domain import ArmTotals, DailyResult, PrimaryMetric, Trial
 from trials.store import TrialStore
 
 __all__ = [
@@ -75,17 +76,8 @@ def workspace_baseline(store: TrialStore, trial_ids: list[int] | None = None) ->
     )
 
 
-def plan_rule(rule: DecisionRule) -> PlanRule:
-    """The registered rule as the planner reads it: the same rule ``analyze`` applies."""
-    from trials.decisions import inference_rule
-
-    return inference_rule(rule)
-
-
-def planned_days(trial: Trial) -> int:
-    from trials.decisions import planned_days as days
-
-    return days(trial)
+# The registered rule as the planner reads it: the same rule ``analyze`` applies.
+plan_rule = inference_rule
 
 
 def _recent(rows: list, field: str) -> float:

@@ -144,7 +144,7 @@ def planner(key: str) -> Plan | None:
                 baseline_strength=past.strength if past else 2000.0,
             )
         except PlanError as e:
-            st.error(f"Cannot plan this: {e}.", icon=":material/error:")
+            st.error(f"Cannot plan this: {md(str(e))}.", icon=":material/error:")
             st.session_state.pop(f"{key}_plan", None)
             return None
         with st.spinner("Simulating trials…"):
