@@ -5,7 +5,8 @@ With independent arms and binomial counts, Beta priors are conjugate:
     CTR | data ~ Beta(a + clicks, b + impressions - clicks)
     CVR | data ~ Beta(a + conversions, b + clicks - conversions)
 
-Order values are Gamma(k, beta) with a known shape ``k`` (``priors.order_value_shape``), so
+Order values are Gamma(k, beta) with a known shape ``k`` (the prior median's,
+k = 1 / (floor^2 + cv^2) from ``priors.order_value_cv``), so
 a day's revenue from n orders is Gamma(n k, beta); with a Gamma(a0, b0) prior on the rate,
 
     beta | data ~ Gamma(a0 + k N, b0 + R),    revenue per conversion = k / beta,
@@ -78,7 +79,7 @@ def order_value_posterior(
     data: FunnelData, spec: ModelSpec
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gamma posterior (shape, rate) of each arm's order-value rate, and orders counted."""
-    k = spec.priors.order_value_shape
+    k = order_value_shape(spec)
     has_both = (data.conversions > 0) & (data.revenue > 0)
     orders = np.bincount(
         data.arm[has_both], weights=data.conversions[has_both], minlength=data.n_arms
@@ -94,6 +95,12 @@ def order_value_posterior(
     return shape, rate, orders
 
 
+def order_value_shape(spec: ModelSpec) -> float:
+    """The gamma shape of single order values at the prior's median CV."""
+    p = spec.priors
+    return 1.0 / (p.order_value_cv_floor**2 + p.order_value_cv**2)
+
+
 def exact_rate_intervals(data: FunnelData, spec: ModelSpec) -> dict[str, list[Interval]]:
     """Exact means and HDIs of CTR and CVR per arm (no sampling)."""
     totals = data.totals()
@@ -101,7 +108,7 @@ def exact_rate_intervals(data: FunnelData, spec: ModelSpec) -> dict[str, list[In
     out: dict[str, list[Interval]] = {}
     for metric, (hits, tries) in {
         "ctr": (totals.clicks, totals.impressions),
-        "cvr": (totals.converted_clicks, totals.clicks),
+        "cvr": (totals.converted_clicks, totals.paired_clicks),
     }.items():
         alpha, beta = beta_posterior(hits, tries, a, b)
         out[metric] = [
@@ -128,11 +135,12 @@ def exact_posterior(
         *beta_posterior(totals.clicks, totals.impressions, a, b), size=(n_draws, data.n_arms)
     )
     cvr = rng.beta(
-        *beta_posterior(totals.converted_clicks, totals.clicks, a, b), size=(n_draws, data.n_arms)
+        *beta_posterior(totals.converted_clicks, totals.paired_clicks, a, b),
+        size=(n_draws, data.n_arms),
     )
     shape, rate, _ = order_value_posterior(data, spec)
     beta_rate = rng.gamma(shape, 1.0 / rate, size=(n_draws, data.n_arms))
-    per_conversion = spec.priors.order_value_shape / beta_rate
+    per_conversion = order_value_shape(spec) / beta_rate
     return stage_posterior(
         "exact", data, spec, ctr, cvr, per_conversion, seed=seed, started=started
     )

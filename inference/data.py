@@ -102,18 +102,35 @@ class FunnelData:
         return len(self.channels)
 
     @property
-    def converted_clicks(self) -> np.ndarray:
-        """Conversions counted against clicks: at most the clicks of that day.
+    def paired(self) -> np.ndarray:
+        """Rows whose conversions the day's clicks can explain: some clicks, and no more
+        conversions than clicks. Only these inform the conversion rate."""
+        return (self.clicks > 0) & (self.conversions <= self.clicks)
 
-        Platforms report view-through conversions that had no click; they cannot be a
-        share of clicks, so the conversion-rate stage counts at most one per click (the
-        excess is reported by ``view_through_excess``).
+    @property
+    def converted_clicks(self) -> np.ndarray:
+        """Conversions counted against clicks: those of paired rows (0 elsewhere).
+
+        A day with more conversions than clicks (platforms add view-through conversions
+        that had no click) or with conversions but no clicks (late conversions after a
+        pause) cannot say which clicks converted; it is left out of the conversion rate,
+        never read as a day on which every click converted, and its conversions count
+        as unpaired conversions (``unpaired_conversions``) for ROAS and CPA.
         """
-        return np.minimum(self.conversions, self.clicks)
+        return np.where(self.paired, self.conversions, 0)
+
+    @property
+    def paired_clicks(self) -> np.ndarray:
+        return np.where(self.paired, self.clicks, 0)
+
+    @property
+    def unpaired_conversions(self) -> np.ndarray:
+        return np.where(self.paired, 0, self.conversions)
 
     @property
     def view_through_excess(self) -> int:
-        return int((self.conversions - self.converted_clicks).sum())
+        """Conversions on rows whose clicks cannot explain them (see ``converted_clicks``)."""
+        return int(self.unpaired_conversions.sum())
 
     @property
     def has_revenue(self) -> np.ndarray:
@@ -147,6 +164,26 @@ class FunnelData:
             spend=per_arm(self.spend),
             revenue=per_arm(self.revenue),
             days=days,
+            paired_clicks=per_arm(self.paired_clicks).round().astype(np.int64),
+            unpaired_conversions=per_arm(self.unpaired_conversions).round().astype(np.int64),
+            paying_conversions=per_arm(np.where(self.has_revenue, self.conversions, 0))
+            .round()
+            .astype(np.int64),
+            paid_revenue=per_arm(np.where(self.has_revenue, self.revenue, 0.0)),
+            click_days=np.array(
+                [
+                    len(np.unique(self.day[(self.arm == a) & (self.clicks > 0)]))
+                    for a in range(self.n_arms)
+                ],
+                dtype=np.int64,
+            ),
+            paired_days=np.array(
+                [
+                    len(np.unique(self.day[(self.arm == a) & self.paired]))
+                    for a in range(self.n_arms)
+                ],
+                dtype=np.int64,
+            ),
         )
 
     def digest(self) -> str:
@@ -179,6 +216,25 @@ class ArmTotalsArray:
     spend: np.ndarray
     revenue: np.ndarray
     days: np.ndarray
+    # Clicks of paired rows (those whose clicks explain their conversions), conversions
+    # of the other rows, conversions on rows with revenue and the revenue of those rows.
+    paired_clicks: np.ndarray
+    unpaired_conversions: np.ndarray
+    paying_conversions: np.ndarray
+    paid_revenue: np.ndarray
+    # Days with clicks, and paired days (what day-to-day variation is learned from).
+    click_days: np.ndarray
+    paired_days: np.ndarray
+
+    @property
+    def zero_revenue_conversions(self) -> np.ndarray:
+        """Conversions on rows without revenue (free sign-ups, cancelled orders)."""
+        return self.conversions - self.paying_conversions
+
+    @property
+    def unpaid_revenue(self) -> np.ndarray:
+        """Revenue on rows without conversions (value adjustments)."""
+        return self.revenue - self.paid_revenue
 
     @property
     def impressions_per_spend(self) -> np.ndarray:

@@ -20,17 +20,20 @@ The unconstrained parameters are laid out in blocks named like PyMC's value vari
 
 Maths, per pooled quantity q (logit CTR, logit CVR, log order value), with tau = exp(u):
 
-    mu ~ N(center, sd0)
-    u_channel ~ N(log channel_spread, spread_sd);  channel[c] ~ N(mu, tau_channel)
-    u_arm     ~ N(log arm_spread, spread_sd);      eta[a] ~ N(channel[c(a)], tau_arm)
+    3+ channels:  mu ~ N(center, sd0)
+                  u_channel ~ N(log channel_spread, spread_sd);  channel[c] ~ N(mu, tau_channel)
+    1-2 channels: channel[c] ~ N(center, sd0)
+    u_arm ~ N(log arm_spread, spread_sd);  eta[a] ~ N(channel[c(a)], tau_arm)
     (non-centred: channel = mu + tau z, z ~ N(0, 1); likewise for arms)
 
-Beta-binomial rows with alpha = r kappa, beta = (1 - r) kappa, written as differences
-that vanish for zero counts:
+Beta-binomial rows with alpha = r kappa[a], beta = (1 - r) kappa[a] (one concentration
+per arm and stage, log kappa[a] ~ N(centre[a], sd)), written as differences that vanish
+for zero counts:
 
     [lnG(k + alpha) - lnG(alpha)] + [lnG(n - k + beta) - lnG(beta)] - [lnG(n + kappa) - lnG(kappa)]
 
-Order values: revenue[d] ~ Gamma(n[d] s, s / aov[a]).
+Order values: revenue[d] ~ Gamma(n[d] s, s / aov[a]) with s = 1 / (floor^2 + cv^2) and
+log cv ~ N(log cv0, cv_sd).
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ import numba
 import numpy as np
 
 from inference.data import FunnelData
+from inference.levels import (
+    arm_level_centred,
+    concentration_log_sd,
+    kappa_centres,
+    structure,
+)
 from inference.spec import ModelSpec
 from inference.special import (
     inlined,
@@ -62,12 +71,20 @@ __all__ = [
 ]
 
 QUANTITIES = ("ctr", "cvr", "log_order_value")
-# Per quantity, 8 integers in ``Layout.ints``: mode (0 partial, 1 none), offset of mu (or of
-# the per-arm values when unpooled), of the channel log-sd, of the channel values, channel
-# centred, arm log-sd, arm values, arm centred (-1 where absent). Then three globals:
-# log order-value shape, log CTR concentration, log CVR concentration.
+# Per quantity, _Q integers in ``Layout.ints`` at q * _Q + one of these: the mode (0 partial,
+# 1 none), then offsets into x of: the trial mean (-1 without a channel level; with mode
+# 1, of the per-arm values), the channel log-sd, the channel values (free channels with
+# their own prior when there is no channel level), whether channels are centred, the arm
+# log-sd, the arm values, whether arms are centred (-1 where absent).
+_MODE, _MU, _CH_SD, _CH_VAL, _CH_CENTRED, _ARM_SD, _ARM_VAL, _ARM_CENTRED = range(8)
 _Q = 8
-_SHAPE, _KAPPA_CTR, _KAPPA_CVR = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2
+# Per quantity, floats at q * _Q + one of these.
+_CENTER, _SD0, _LOG_CH_SPREAD, _LOG_ARM_SPREAD, _SPREAD_SD, _BETA_A, _BETA_B = range(7)
+# Globals after the quantities. ints: offsets of the order-value log-CV and of the CTR and
+# CVR log-concentrations (one per arm; -1 without overdispersion). floats: the log-CV's
+# prior median and sd, the CV floor, the log-concentrations' prior sd.
+_CV, _KAPPA_CTR, _KAPPA_CVR = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2
+_F_CV, _F_CV_SD, _F_CV_FLOOR, _F_KAPPA_SD = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2, 3 * _Q + 3
 
 
 @dataclass(frozen=True)
@@ -75,12 +92,14 @@ class Layout:
     """Where each block of parameters sits in the unconstrained vector.
 
     ``blocks`` names them as PyMC names its value variables, with their sizes, in order;
-    ``ints`` and ``floats`` carry offsets, switches and prior constants to the kernel.
+    ``ints`` and ``floats`` carry offsets, switches and prior constants to the kernel;
+    ``kappa_centre`` the per-arm prior medians of log concentration (CTR, CVR columns).
     """
 
     blocks: tuple[tuple[str, int], ...]
     ints: np.ndarray
     floats: np.ndarray
+    kappa_centre: np.ndarray
 
     @property
     def n_dim(self) -> int:
@@ -96,8 +115,6 @@ class Layout:
 
 def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
     """The parameter layout of ``spec``'s model for ``data`` (as ``build_funnel_model``)."""
-    from inference.levels import arm_level_centred, structure
-
     p = spec.priors
     channel_level, arm_level = structure(data)
     centred_arms = arm_level_centred(data, spec)
@@ -131,33 +148,39 @@ def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
             p.beta_b,
         )
         if spec.pooling == "none":
-            ints[i] = 1
+            ints[i + _MODE] = 1
             values = "log_order_value" if q == 2 else f"{name}_rate_logodds__"
-            ints[i + 1] = add(values, data.n_arms)
+            ints[i + _MU] = add(values, data.n_arms)
             continue
-        ints[i] = 0
-        ints[i + 1] = add(f"{name}_mu", 1)
+        ints[i + _MODE] = 0
         if channel_level:
             centred = spec.parameterization != "non_centred"
-            ints[i + 2] = add(f"{name}_sd_channel_log__", 1)
+            ints[i + _MU] = add(f"{name}_mu", 1)
+            ints[i + _CH_SD] = add(f"{name}_sd_channel_log__", 1)
             suffix = "" if centred else "_z"
-            ints[i + 3] = add(f"{name}_channel{suffix}", data.n_channels)
-            ints[i + 4] = int(centred)
+            ints[i + _CH_VAL] = add(f"{name}_channel{suffix}", data.n_channels)
+            ints[i + _CH_CENTRED] = int(centred)
+        else:
+            ints[i + _CH_VAL] = add(f"{name}_channel", data.n_channels)
         if arm_level:
             centred = centred_arms[name]
-            ints[i + 5] = add(f"{name}_sd_arm_log__", 1)
-            ints[i + 6] = add(f"{name}_arm" if centred else f"{name}_arm_z", data.n_arms)
-            ints[i + 7] = int(centred)
-    ints[_SHAPE] = add("order_value_shape_log__", 1)
-    floats[_SHAPE : _SHAPE + 2] = (math.log(p.order_value_shape), p.order_value_shape_log_sd)
+            ints[i + _ARM_SD] = add(f"{name}_sd_arm_log__", 1)
+            ints[i + _ARM_VAL] = add(f"{name}_arm" if centred else f"{name}_arm_z", data.n_arms)
+            ints[i + _ARM_CENTRED] = int(centred)
     if spec.overdispersion:
-        ints[_KAPPA_CTR] = add("ctr_concentration_log__", 1)
-        ints[_KAPPA_CVR] = add("cvr_concentration_log__", 1)
-        floats[_KAPPA_CTR + 1 : _KAPPA_CTR + 3] = (
-            math.log(p.concentration_median),
-            p.concentration_log_sd,
-        )
-    return Layout(blocks=tuple(blocks), ints=ints, floats=floats)
+        ints[_KAPPA_CTR] = add("ctr_concentration_log__", data.n_arms)
+        ints[_KAPPA_CVR] = add("cvr_concentration_log__", data.n_arms)
+    ints[_CV] = add("order_value_cv_log__", 1)
+    floats[_F_CV] = math.log(p.order_value_cv)
+    floats[_F_CV_SD] = p.order_value_cv_log_sd
+    floats[_F_CV_FLOOR] = p.order_value_cv_floor
+    floats[_F_KAPPA_SD] = concentration_log_sd(spec)
+    return Layout(
+        blocks=tuple(blocks),
+        ints=ints,
+        floats=floats,
+        kappa_centre=np.ascontiguousarray(kappa_centres(data, spec)),
+    )
 
 
 def density_arrays(data: FunnelData) -> tuple[np.ndarray, ...]:
@@ -169,7 +192,7 @@ def density_arrays(data: FunnelData) -> tuple[np.ndarray, ...]:
     left out.
     """
     n, k = data.impressions, data.clicks
-    m, j = data.clicks, data.converted_clicks
+    m, j = data.paired_clicks, data.converted_clicks
     totals = np.zeros((data.n_arms, 4))
     for column, values in enumerate((k, n - k, j, m - j)):
         totals[:, column] = np.bincount(data.arm, weights=values, minlength=data.n_arms)
@@ -245,35 +268,39 @@ def _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan):
     """Per-arm values of quantity ``q`` into ``eta`` (``base``: before the arm level;
     ``chan``: channel values); returns the prior log density of its parameters."""
     i = q * _Q
-    center, sd0 = floats[i], floats[i + 1]
+    center, sd0 = floats[i + _CENTER], floats[i + _SD0]
     n_arms = eta.shape[0]
     lp = 0.0
-    if ints[i] == 1:
-        off = ints[i + 1]
+    if ints[i + _MODE] == 1:
+        off = ints[i + _MU]
         for a in range(n_arms):
             y = x[off + a]
             eta[a] = y
             if q < 2:  # Beta(a, b) on the rate, with the log-odds Jacobian
-                lp += floats[i + 5] * log_sigmoid(y) + floats[i + 6] * log_sigmoid(-y)
+                lp += floats[i + _BETA_A] * log_sigmoid(y) + floats[i + _BETA_B] * log_sigmoid(-y)
             else:
                 lp += normal_kernel(y, center, sd0)
         return lp
-    mu = x[ints[i + 1]]
-    lp += normal_kernel(mu, center, sd0)
-    base[:] = mu
-    if ints[i + 2] >= 0:
+    if ints[i + _MU] >= 0:
+        mu = x[ints[i + _MU]]
+        lp += normal_kernel(mu, center, sd0)
         means = np.full(n_channels, mu)
         lp += _group_values(
-            x, ints[i + 2], ints[i + 3], ints[i + 4] == 1, floats[i + 2], floats[i + 4],
-            means, chan,
+            x, ints[i + _CH_SD], ints[i + _CH_VAL], ints[i + _CH_CENTRED] == 1,
+            floats[i + _LOG_CH_SPREAD], floats[i + _SPREAD_SD], means, chan,
         )  # fmt: skip
-        for a in range(n_arms):
-            base[a] = chan[arm_channel[a]]
+    else:  # too few channels to pool: each on its own prior
+        off = ints[i + _CH_VAL]
+        for c in range(n_channels):
+            chan[c] = x[off + c]
+            lp += normal_kernel(chan[c], center, sd0)
+    for a in range(n_arms):
+        base[a] = chan[arm_channel[a]]
     eta[:] = base
-    if ints[i + 5] >= 0:
+    if ints[i + _ARM_SD] >= 0:
         lp += _group_values(
-            x, ints[i + 5], ints[i + 6], ints[i + 7] == 1, floats[i + 3], floats[i + 4],
-            base, eta,
+            x, ints[i + _ARM_SD], ints[i + _ARM_VAL], ints[i + _ARM_CENTRED] == 1,
+            floats[i + _LOG_ARM_SPREAD], floats[i + _SPREAD_SD], base, eta,
         )  # fmt: skip
     return lp
 
@@ -283,54 +310,58 @@ def _level_gradient(x, ints, floats, q, arm_channel, n_channels, base, chan, g_e
     """Add d(log density)/d(parameters of ``q``) to ``grad``, given d/d(eta) in ``g_eta``
     (the likelihood's) and ``base``/``chan`` from ``_level_values``."""
     i = q * _Q
-    center, sd0 = floats[i], floats[i + 1]
+    center, sd0 = floats[i + _CENTER], floats[i + _SD0]
     n_arms = g_eta.shape[0]
-    if ints[i] == 1:
-        off = ints[i + 1]
+    if ints[i + _MODE] == 1:
+        off = ints[i + _MU]
         for a in range(n_arms):
             y = x[off + a]
             if q < 2:
                 r = sigmoid(y)
-                grad[off + a] += g_eta[a] + floats[i + 5] * (1.0 - r) - floats[i + 6] * r
+                grad[off + a] += (
+                    g_eta[a] + floats[i + _BETA_A] * (1.0 - r) - floats[i + _BETA_B] * r
+                )
             else:
                 grad[off + a] += g_eta[a] - (y - center) / (sd0 * sd0)
         return
     g_base = g_eta.copy()
-    if ints[i + 5] >= 0:
+    if ints[i + _ARM_SD] >= 0:
         _group_gradient(
-            x, ints[i + 5], ints[i + 6], ints[i + 7] == 1, floats[i + 3], floats[i + 4],
-            base, g_eta, grad, g_base,
+            x, ints[i + _ARM_SD], ints[i + _ARM_VAL], ints[i + _ARM_CENTRED] == 1,
+            floats[i + _LOG_ARM_SPREAD], floats[i + _SPREAD_SD], base, g_eta, grad, g_base,
         )  # fmt: skip
-    mu = x[ints[i + 1]]
-    g_mu = -(mu - center) / (sd0 * sd0)
-    if ints[i + 2] >= 0:
-        g_chan = np.zeros(n_channels)
-        for a in range(n_arms):
-            g_chan[arm_channel[a]] += g_base[a]
+    g_chan = np.zeros(n_channels)
+    for a in range(n_arms):
+        g_chan[arm_channel[a]] += g_base[a]
+    if ints[i + _MU] >= 0:
+        mu = x[ints[i + _MU]]
         g_means = np.empty(n_channels)
         _group_gradient(
-            x, ints[i + 2], ints[i + 3], ints[i + 4] == 1, floats[i + 2], floats[i + 4],
-            np.full(n_channels, mu), g_chan, grad, g_means,
+            x, ints[i + _CH_SD], ints[i + _CH_VAL], ints[i + _CH_CENTRED] == 1,
+            floats[i + _LOG_CH_SPREAD], floats[i + _SPREAD_SD], np.full(n_channels, mu),
+            g_chan, grad, g_means,
         )  # fmt: skip
-        g_mu += g_means.sum()
+        grad[ints[i + _MU]] += g_means.sum() - (mu - center) / (sd0 * sd0)
     else:
-        g_mu += g_base.sum()
-    grad[ints[i + 1]] += g_mu
+        off = ints[i + _CH_VAL]
+        for c in range(n_channels):
+            grad[off + c] += g_chan[c] - (x[off + c] - center) / (sd0 * sd0)
 
 
 @_jit
-def _beta_binomial(eta, kappa, arm_start, n, k, g_eta):
-    """Rows' beta-binomial log-likelihood (no binomial coefficient); d/d(eta) into
-    ``g_eta``, d/d(kappa) returned with it. Rows are grouped by arm: arm a's rows are
-    ``arm_start[a]:arm_start[a + 1]``."""
-    lg_k, dg_k = lgamma_digamma(kappa)
-    lp, g_kappa = 0.0, 0.0
+def _beta_binomial(eta, kappa, arm_start, n, k, g_eta, g_kappa):
+    """Rows' beta-binomial log-likelihood (no binomial coefficient), one concentration
+    per arm; d/d(eta) into ``g_eta`` and d/d(kappa) into ``g_kappa``. Rows are grouped by
+    arm: arm a's rows are ``arm_start[a]:arm_start[a + 1]``."""
+    lp = 0.0
     for a in range(eta.shape[0]):
+        kap = kappa[a]
+        lg_k, dg_k = lgamma_digamma(kap)
         rate, miss = sigmoid(eta[a]), sigmoid(-eta[a])
-        alpha, beta = rate * kappa, miss * kappa
+        alpha, beta = rate * kap, miss * kap
         lg_a, dg_a = lgamma_digamma(alpha)
         lg_b, dg_b = lgamma_digamma(beta)
-        g_alpha, g_beta = 0.0, 0.0
+        g_alpha, g_beta, g_k = 0.0, 0.0, 0.0
         for row in range(arm_start[a], arm_start[a + 1]):
             if k[row] > 0:
                 value, slope = lgamma_ratio(alpha, k[row], lg_a, dg_a)
@@ -340,13 +371,13 @@ def _beta_binomial(eta, kappa, arm_start, n, k, g_eta):
                 value, slope = lgamma_ratio(beta, n[row] - k[row], lg_b, dg_b)
                 lp += value
                 g_beta += slope
-            value, slope = lgamma_ratio(kappa, n[row], lg_k, dg_k)
+            value, slope = lgamma_ratio(kap, n[row], lg_k, dg_k)
             lp -= value
-            g_kappa -= slope
+            g_k -= slope
         # alpha = r kappa, beta = (1 - r) kappa, dr/deta = r (1 - r)
-        g_eta[a] = kappa * (g_alpha - g_beta) * rate * miss
-        g_kappa += rate * g_alpha + miss * g_beta
-    return lp, g_kappa
+        g_eta[a] = kap * (g_alpha - g_beta) * rate * miss
+        g_kappa[a] = g_k + rate * g_alpha + miss * g_beta
+    return lp
 
 
 @_jit
@@ -359,25 +390,36 @@ def _binomial(eta, successes, failures, g_eta):
 
 
 @_jit
-def _stage(x, floats, eta, kappa_at, arm_start, n, k, successes, failures, g_eta, grad):
+def _stage(x, floats, eta, kappa_at, centre, arm_start, n, k, successes, failures, g_eta, grad):
+    """One rate stage's likelihood and the prior of its per-arm log concentrations
+    (log kappa[a] ~ N(centre[a], sd)); the binomial when ``kappa_at`` < 0."""
     if kappa_at < 0:
         return _binomial(eta, successes, failures, g_eta)
-    u = x[kappa_at]
-    kappa = math.exp(u)
-    lp, g_kappa = _beta_binomial(eta, kappa, arm_start, n, k, g_eta)
-    mean, sd = floats[_KAPPA_CTR + 1], floats[_KAPPA_CTR + 2]
-    grad[kappa_at] += kappa * g_kappa - (u - mean) / (sd * sd)
-    return lp + normal_kernel(u, mean, sd)
+    n_arms = eta.shape[0]
+    kappa, g_kappa = np.empty(n_arms), np.empty(n_arms)
+    for a in range(n_arms):
+        kappa[a] = math.exp(x[kappa_at + a])
+    lp = _beta_binomial(eta, kappa, arm_start, n, k, g_eta, g_kappa)
+    sd = floats[_F_KAPPA_SD]
+    for a in range(n_arms):
+        u = x[kappa_at + a]
+        grad[kappa_at + a] += kappa[a] * g_kappa[a] - (u - centre[a]) / (sd * sd)
+        lp += normal_kernel(u, centre[a], sd)
+    return lp
 
 
 @_jit
 def _order_values(x, ints, floats, log_aov, rev_arm, rev_n, rev_y, rev_logy, g_eta, grad):
-    """Gamma(n s, s / aov) revenue rows; d/d(log aov) into ``g_eta``."""
-    at = ints[_SHAPE]
-    u = x[at]
-    s = math.exp(u)
-    mean, sd = floats[_SHAPE], floats[_SHAPE + 1]
-    lp = normal_kernel(u, mean, sd)
+    """Gamma(n s, s / aov) revenue rows with s = 1 / (floor^2 + cv^2); d/d(log aov) into
+    ``g_eta``."""
+    at = ints[_CV]
+    w = x[at]
+    cv = math.exp(w)
+    floor = floats[_F_CV_FLOOR]
+    s = 1.0 / (floor * floor + cv * cv)
+    u = math.log(s)
+    mean, sd = floats[_F_CV], floats[_F_CV_SD]
+    lp = normal_kernel(w, mean, sd)
     g_s = 0.0
     for a in range(g_eta.shape[0]):
         g_eta[a] = 0.0
@@ -390,7 +432,8 @@ def _order_values(x, ints, floats, log_aov, rev_arm, rev_n, rev_y, rev_logy, g_e
         lp += alpha * (u - log_aov[a]) - lg + (alpha - 1.0) * rev_logy[row] - s * per_aov
         g_eta[a] += s * (per_aov - n)
         g_s += n * (u - log_aov[a] + 1.0 - dg + rev_logy[row]) - per_aov
-    grad[at] += s * g_s - (u - mean) / (sd * sd)
+    # ds/dw = -2 s^2 cv^2
+    grad[at] += g_s * (-2.0 * s * s * cv * cv) - (w - mean) / (sd * sd)
     return lp
 
 
@@ -400,6 +443,7 @@ def log_density(
     grad,
     ints,
     floats,
+    kappa_centre,
     arm_channel,
     n_channels,
     ctr_start,
@@ -426,12 +470,12 @@ def log_density(
         lp += _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan)
         if q == 0:
             lp += _stage(
-                x, floats, eta, ints[_KAPPA_CTR], ctr_start, ctr_n, ctr_k,
+                x, floats, eta, ints[_KAPPA_CTR], kappa_centre[:, 0], ctr_start, ctr_n, ctr_k,
                 totals[:, 0], totals[:, 1], g_eta, grad,
             )  # fmt: skip
         elif q == 1:
             lp += _stage(
-                x, floats, eta, ints[_KAPPA_CVR], cvr_start, cvr_n, cvr_k,
+                x, floats, eta, ints[_KAPPA_CVR], kappa_centre[:, 1], cvr_start, cvr_n, cvr_k,
                 totals[:, 2], totals[:, 3], g_eta, grad,
             )  # fmt: skip
         else:
@@ -459,12 +503,16 @@ def initial_point(data: FunnelData, spec: ModelSpec, layout: Layout | None = Non
     totals = data.totals()
     pooled = {
         "ctr": (totals.clicks.sum() + 0.5) / (totals.impressions.sum() + 1.0),
-        "cvr": (totals.converted_clicks.sum() + 0.5) / (totals.clicks.sum() + 1.0),
+        "cvr": (totals.converted_clicks.sum() + 0.5) / (totals.paired_clicks.sum() + 1.0),
     }
     x = np.zeros(layout.n_dim)
     for name, where in layout.offsets().items():
         if name.endswith("_z"):
             value = 0.0
+        elif name == "ctr_concentration_log__":
+            value = layout.kappa_centre[:, 0]
+        elif name == "cvr_concentration_log__":
+            value = layout.kappa_centre[:, 1]
         elif name.endswith("_log__"):
             value = _prior_log_median(name, spec)
         elif name.startswith("log_order_value"):
@@ -478,10 +526,8 @@ def initial_point(data: FunnelData, spec: ModelSpec, layout: Layout | None = Non
 
 def _prior_log_median(name: str, spec: ModelSpec) -> float:
     p = spec.priors
-    if "concentration" in name:
-        return math.log(p.concentration_median)
-    if name == "order_value_shape_log__":
-        return math.log(p.order_value_shape)
+    if name == "order_value_cv_log__":
+        return math.log(p.order_value_cv)
     revenue = name.startswith("log_order_value")
     if "channel" in name:
         return math.log(p.revenue_channel_spread if revenue else p.channel_spread)

@@ -105,7 +105,7 @@ def _pymc_compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
                 while len(_compiled) > CACHE_SIZE:
                     _compiled.popitem(last=False)
             return compiled
-    return compiled.with_data(**model_data(data))
+    return compiled.with_data(**model_data(data, spec))
 
 
 def fit_mcmc(

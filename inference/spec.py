@@ -44,12 +44,29 @@ class Priors:
     revenue_arm_spread: float = 0.2
     spread_sd: float = 0.4
     revenue_log_sd: float = 1.0
-    # Gamma order-value shape: CV of single order values = 1/sqrt(shape).
-    order_value_shape: float = 2.0
-    order_value_shape_log_sd: float = 0.5
-    # Beta-binomial concentration (day-to-day overdispersion): log-normal prior.
-    concentration_median: float = 300.0
-    concentration_log_sd: float = 2.0
+    # Single order values vary around the arm's mean with this coefficient of variation
+    # (log-normal prior; typical shop orders vary by about +-70 %). The floor keeps a
+    # single-price product (every conversion worth the same) a well-posed model: its
+    # order values are learned as constant to within the floor instead of chasing an
+    # infinite gamma shape.
+    order_value_cv: float = 0.7
+    order_value_cv_log_sd: float = 0.75
+    order_value_cv_floor: float = 0.02
+    # Day-to-day variation of an arm's rates, as the relative sd of a day's rate around
+    # the arm's mean (log-normal prior, per arm and stage). Its median is small, so one
+    # day of data gives nearly the binomial answer; many days let each arm's own data
+    # say how much its days vary. Each arm has its own, so one arm's odd days cannot
+    # move another arm's rates.
+    daily_variation: float = 0.04
+    daily_variation_log_sd: float = 0.75
+    # Beta(a, b) prior of the share of conversions that carry revenue: conversions are
+    # expected to carry revenue unless the data show otherwise.
+    paying_share_a: float = 1.0
+    paying_share_b: float = 0.02
+    # Gamma(a, b) prior of conversions not explained by the day's clicks (view-through,
+    # late conversions after a pause) per click: about none unless the data show some.
+    unpaired_a: float = 0.001
+    unpaired_b: float = 1.0
     # Beta(a, b) priors on each rate when pooling is "none".
     beta_a: float = 1.0
     beta_b: float = 1.0
@@ -59,9 +76,9 @@ class Priors:
             value = getattr(self, f.name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise SpecError(f"priors.{f.name} must be a positive number, not {value!r}")
-        for name in ("ctr_mean", "cvr_mean"):
+        for name in ("ctr_mean", "cvr_mean", "daily_variation"):
             if getattr(self, name) >= 1:
-                raise SpecError(f"priors.{name} must be a rate below 1")
+                raise SpecError(f"priors.{name} must be below 1")
 
 
 @dataclass(frozen=True)

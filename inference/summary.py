@@ -24,6 +24,8 @@ class Interval:
     low: float
     high: float
     reason: str | None = None
+    # A caveat on a defined interval (e.g. too few days to learn day-to-day variation).
+    note: str | None = None
 
     @property
     def defined(self) -> bool:
@@ -36,6 +38,8 @@ class Interval:
         out = {"mean": clean(self.mean), "hdi_low": clean(self.low), "hdi_high": clean(self.high)}
         if self.reason:
             out["reason"] = self.reason
+        if self.note:
+            out["note"] = self.note
         return out
 
 
@@ -100,6 +104,8 @@ class Posterior:
     undefined: dict[str, dict[int, str]] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     notes: tuple[str, ...] = ()
+    # Per metric and arm, a caveat attached to that interval (``Interval.note``).
+    metric_notes: dict[str, dict[int, str]] = field(default_factory=dict)
     seconds: float = 0.0
     seed: int | None = None
 
@@ -113,7 +119,8 @@ class Posterior:
         if reason or not np.isfinite(column).all():
             return Interval(math.nan, math.nan, math.nan, reason or "not defined for this arm")
         low, high = hdi(column, self.spec.hdi_prob)
-        return Interval(float(column.mean()), low, high)
+        note = self.metric_notes.get(metric, {}).get(arm)
+        return Interval(float(column.mean()), low, high, note=note)
 
     def arm_summary(self, arm: int) -> dict[str, Interval]:
         return {metric: self.interval(metric, arm) for metric in METRICS}

@@ -32,20 +32,36 @@ def test_partial_model_has_named_coords_and_levels():
     assert list(model.coords["arm"]) == list(data.arms)
     names = set(model.named_vars)
     assert {"ctr", "cvr", "revenue_per_conversion", "order_value_shape"} <= names
-    assert {"ctr_channel", "ctr_arm", "ctr_sd_channel", "ctr_sd_arm", "ctr_concentration"} <= names
+    # Two channels: each on its own (no channel spread to learn); arms pooled within them.
+    assert {"ctr_channel", "ctr_arm", "ctr_sd_arm", "ctr_concentration"} <= names
+    assert "ctr_sd_channel" not in names and "ctr_mu" not in names
+    assert model.named_vars_to_dims["ctr_concentration"] == ("arm",)
     assert {"ctr_obs", "cvr_obs"} <= {v.name for v in model.potentials}
     assert model.named_vars_to_dims["ctr"] == ("arm",)
 
 
 def test_levels_follow_what_the_data_can_tell_apart():
     one_channel = data_with([("Search", "A"), ("Search", "B")])
-    one_arm_each = data_with([("WeChat", "A"), ("Weibo", "B")])
+    two_single = data_with([("WeChat", "A"), ("Weibo", "B")])
+    three_single = data_with([("WeChat", "A"), ("Weibo", "B"), ("Email", "C")])
     assert structure(one_channel) == (False, True)
-    assert structure(one_arm_each) == (True, False)
+    assert structure(two_single) == (False, False)
+    assert structure(three_single) == (True, False)
     names = set(build_funnel_model(one_channel).named_vars)
     assert "ctr_sd_arm" in names and "ctr_sd_channel" not in names
-    names = set(build_funnel_model(one_arm_each).named_vars)
+    names = set(build_funnel_model(two_single).named_vars)
+    assert "ctr_sd_channel" not in names and "ctr_sd_arm" not in names
+    names = set(build_funnel_model(three_single).named_vars)
     assert "ctr_sd_channel" in names and "ctr_sd_arm" not in names
+
+
+def test_two_single_arm_channels_are_not_pooled_and_the_notes_say_so():
+    from inference.levels import structure_notes
+
+    two_single = data_with([("WeChat", "A"), ("Weibo", "B")])
+    notes = structure_notes(two_single, ModelSpec())
+    assert any("each channel is estimated on its own" in n for n in notes)
+    assert structure_notes(two_single, ModelSpec(pooling="none")) == ()
 
 
 def test_switches_change_the_likelihood_and_priors():
@@ -105,12 +121,13 @@ def test_count_likelihood_equals_the_textbook_density_up_to_a_constant(overdispe
         point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in start.items()}
         for stage, n, k in (
             ("ctr", data.impressions, data.clicks),
-            ("cvr", data.clicks, data.converted_clicks),
+            ("cvr", data.paired_clicks, data.converted_clicks),
         ):
             logp, rate, kappa = _stage_logp(model, stage, point)
             r = rate[data.arm]
             if overdispersion:
-                textbook = stats.betabinom.logpmf(k, n, r * kappa, (1 - r) * kappa)
+                kap = kappa[data.arm]  # one concentration per arm
+                textbook = stats.betabinom.logpmf(k, n, r * kap, (1 - r) * kap)
             else:
                 textbook = stats.binom.logpmf(k, n, r)
             log_choose = special.gammaln(n + 1) - special.gammaln(k + 1)
@@ -124,11 +141,36 @@ def test_derived_quantities_on_planted_draws():
     aov = np.array([[100.0, 50.0], [120.0, 50.0]])
     ipm = np.array([50.0, np.nan])  # arm 1 has spent nothing
     undefined = {}
-    d = _derived(ctr, cvr, aov, ipm, undefined)
+    parts = {
+        "impressions_per_spend": ipm,
+        "paired_share": np.ones(2),
+        "revenue_scale": np.ones(2),
+        "paying": np.ones((2, 2)),
+        "unpaired": np.zeros((2, 2)),
+    }
+    d = _derived(ctr, cvr, aov, parts, undefined)
     np.testing.assert_allclose(d["roas"][:, 0], [50 * 0.02 * 0.05 * 100, 50 * 0.03 * 0.04 * 120])
     np.testing.assert_allclose(d["cpa"][:, 0], [1 / (50 * 0.02 * 0.05), 1 / (50 * 0.03 * 0.04)])
     np.testing.assert_allclose(d["revenue_per_impression"][:, 1], [0.01 * 0.1 * 50] * 2)
     assert np.isnan(d["roas"][:, 1]).all() and undefined["roas"] == {1: "no spend yet"}
+
+
+def test_roas_identity_holds_with_unpaired_and_unpaid_conversions():
+    """Planted parts: view-through and zero-revenue conversions enter ROAS through the
+    paired share, unpaired conversions per click and the paying share."""
+    ctr, cvr, aov = np.array([[0.02]]), np.array([[0.05]]), np.array([[100.0]])
+    parts = {
+        "impressions_per_spend": np.array([50.0]),
+        "paired_share": np.array([0.8]),
+        "revenue_scale": np.array([1.1]),
+        "paying": np.array([[0.5]]),
+        "unpaired": np.array([[0.01]]),
+    }
+    d = _derived(ctr, cvr, aov, parts, {})
+    per_click = 0.05 * 0.8 + 0.01
+    assert d["roas"][0, 0] == pytest.approx(50 * 0.02 * per_click * 0.5 * 100 * 1.1)
+    assert d["cpa"][0, 0] == pytest.approx(1 / (50 * 0.02 * per_click))
+    assert d["revenue_per_conversion"][0, 0] == pytest.approx(0.5 * 100 * 1.1)
 
 
 def test_spec_overrides_merge_over_defaults_and_unknown_keys_are_refused():
