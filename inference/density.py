@@ -49,6 +49,7 @@ from inference.levels import (
     arm_level_centred,
     concentration_log_sd,
     kappa_centres,
+    kappa_slots,
     structure,
 )
 from inference.spec import ModelSpec
@@ -81,9 +82,10 @@ _Q = 8
 # Per quantity, floats at q * _Q + one of these.
 _CENTER, _SD0, _LOG_CH_SPREAD, _LOG_ARM_SPREAD, _SPREAD_SD, _BETA_A, _BETA_B = range(7)
 # Globals after the quantities. ints: offsets of the order-value log-CV and of the CTR and
-# CVR log-concentrations (one per arm; -1 without overdispersion). floats: the log-CV's
-# prior median and sd, the CV floor, the log-concentrations' prior sd.
-_CV, _KAPPA_CTR, _KAPPA_CVR = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2
+# CVR learned log-concentrations (``Layout.kappa_slot`` says which arm is where), and
+# whether counts are overdispersed. floats: the log-CV's prior median and sd, the CV
+# floor, the log-concentrations' prior sd.
+_CV, _KAPPA_CTR, _KAPPA_CVR, _OVERDISPERSED = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2, 3 * _Q + 3
 _F_CV, _F_CV_SD, _F_CV_FLOOR, _F_KAPPA_SD = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2, 3 * _Q + 3
 
 
@@ -93,13 +95,15 @@ class Layout:
 
     ``blocks`` names them as PyMC names its value variables, with their sizes, in order;
     ``ints`` and ``floats`` carry offsets, switches and prior constants to the kernel;
-    ``kappa_centre`` the per-arm prior medians of log concentration (CTR, CVR columns).
+    ``kappa_centre`` the per-arm prior medians of log concentration (CTR, CVR columns);
+    ``kappa_slot`` each arm's index among the learned concentrations, -1 where fixed.
     """
 
     blocks: tuple[tuple[str, int], ...]
     ints: np.ndarray
     floats: np.ndarray
     kappa_centre: np.ndarray
+    kappa_slot: np.ndarray
 
     @property
     def n_dim(self) -> int:
@@ -118,7 +122,7 @@ def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
     p = spec.priors
     channel_level, arm_level = structure(data)
     centred_arms = arm_level_centred(data, spec)
-    ints = np.full(3 * _Q + 3, -1, dtype=np.int64)
+    ints = np.full(3 * _Q + 4, -1, dtype=np.int64)
     floats = np.zeros(3 * _Q + 4)
     blocks: list[tuple[str, int]] = []
 
@@ -167,9 +171,12 @@ def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
             ints[i + _ARM_SD] = add(f"{name}_sd_arm_log__", 1)
             ints[i + _ARM_VAL] = add(f"{name}_arm" if centred else f"{name}_arm_z", data.n_arms)
             ints[i + _ARM_CENTRED] = int(centred)
+    slots = kappa_slots(data)
+    ints[_OVERDISPERSED] = int(spec.overdispersion)
     if spec.overdispersion:
-        ints[_KAPPA_CTR] = add("ctr_concentration_log__", data.n_arms)
-        ints[_KAPPA_CVR] = add("cvr_concentration_log__", data.n_arms)
+        for column, (at, name) in enumerate(((_KAPPA_CTR, "ctr"), (_KAPPA_CVR, "cvr"))):
+            learned = int((slots[:, column] >= 0).sum())
+            ints[at] = add(f"{name}_concentration_log__", learned) if learned else 0
     ints[_CV] = add("order_value_cv_log__", 1)
     floats[_F_CV] = math.log(p.order_value_cv)
     floats[_F_CV_SD] = p.order_value_cv_log_sd
@@ -180,6 +187,7 @@ def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
         ints=ints,
         floats=floats,
         kappa_centre=np.ascontiguousarray(kappa_centres(data, spec)),
+        kappa_slot=np.ascontiguousarray(slots),
     )
 
 
@@ -390,21 +398,27 @@ def _binomial(eta, successes, failures, g_eta):
 
 
 @_jit
-def _stage(x, floats, eta, kappa_at, centre, arm_start, n, k, successes, failures, g_eta, grad):
-    """One rate stage's likelihood and the prior of its per-arm log concentrations
-    (log kappa[a] ~ N(centre[a], sd)); the binomial when ``kappa_at`` < 0."""
-    if kappa_at < 0:
+def _stage(
+    x, floats, eta, overdispersed, kappa_at, centre, slot, arm_start, n, k, successes, failures,
+    g_eta, grad,
+):  # fmt: skip
+    """One rate stage's likelihood and the prior of its learned per-arm log concentrations
+    (log kappa[a] ~ N(centre[a], sd); exp(centre[a]) where ``slot[a]`` < 0); the binomial
+    without overdispersion."""
+    if not overdispersed:
         return _binomial(eta, successes, failures, g_eta)
     n_arms = eta.shape[0]
     kappa, g_kappa = np.empty(n_arms), np.empty(n_arms)
     for a in range(n_arms):
-        kappa[a] = math.exp(x[kappa_at + a])
+        kappa[a] = math.exp(x[kappa_at + slot[a]] if slot[a] >= 0 else centre[a])
     lp = _beta_binomial(eta, kappa, arm_start, n, k, g_eta, g_kappa)
     sd = floats[_F_KAPPA_SD]
     for a in range(n_arms):
-        u = x[kappa_at + a]
-        grad[kappa_at + a] += kappa[a] * g_kappa[a] - (u - centre[a]) / (sd * sd)
-        lp += normal_kernel(u, centre[a], sd)
+        if slot[a] >= 0:
+            at = kappa_at + slot[a]
+            u = x[at]
+            grad[at] += kappa[a] * g_kappa[a] - (u - centre[a]) / (sd * sd)
+            lp += normal_kernel(u, centre[a], sd)
     return lp
 
 
@@ -444,6 +458,7 @@ def log_density(
     ints,
     floats,
     kappa_centre,
+    kappa_slot,
     arm_channel,
     n_channels,
     ctr_start,
@@ -470,13 +485,13 @@ def log_density(
         lp += _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan)
         if q == 0:
             lp += _stage(
-                x, floats, eta, ints[_KAPPA_CTR], kappa_centre[:, 0], ctr_start, ctr_n, ctr_k,
-                totals[:, 0], totals[:, 1], g_eta, grad,
+                x, floats, eta, ints[_OVERDISPERSED] == 1, ints[_KAPPA_CTR], kappa_centre[:, 0],
+                kappa_slot[:, 0], ctr_start, ctr_n, ctr_k, totals[:, 0], totals[:, 1], g_eta, grad,
             )  # fmt: skip
         elif q == 1:
             lp += _stage(
-                x, floats, eta, ints[_KAPPA_CVR], kappa_centre[:, 1], cvr_start, cvr_n, cvr_k,
-                totals[:, 2], totals[:, 3], g_eta, grad,
+                x, floats, eta, ints[_OVERDISPERSED] == 1, ints[_KAPPA_CVR], kappa_centre[:, 1],
+                kappa_slot[:, 1], cvr_start, cvr_n, cvr_k, totals[:, 2], totals[:, 3], g_eta, grad,
             )  # fmt: skip
         else:
             lp += _order_values(x, ints, floats, eta, rev_arm, rev_n, rev_y, rev_logy, g_eta, grad)
@@ -510,9 +525,9 @@ def initial_point(data: FunnelData, spec: ModelSpec, layout: Layout | None = Non
         if name.endswith("_z"):
             value = 0.0
         elif name == "ctr_concentration_log__":
-            value = layout.kappa_centre[:, 0]
+            value = layout.kappa_centre[layout.kappa_slot[:, 0] >= 0, 0]
         elif name == "cvr_concentration_log__":
-            value = layout.kappa_centre[:, 1]
+            value = layout.kappa_centre[layout.kappa_slot[:, 1] >= 0, 1]
         elif name.endswith("_log__"):
             value = _prior_log_median(name, spec)
         elif name.startswith("log_order_value"):

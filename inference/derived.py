@@ -198,8 +198,8 @@ def data_notes(data: FunnelData, spec: ModelSpec) -> tuple[str, ...]:
     zero = int(t.zero_revenue_conversions.sum())
     if zero and data.has_revenue.any():
         notes.append(
-            f"{zero} conversions came on days without revenue; they lower revenue per "
-            "conversion and ROAS"
+            f"{zero} conversion{'s' if zero != 1 else ''} came on days without revenue; "
+            "they lower revenue per conversion and ROAS"
         )
     unpaid = float(t.unpaid_revenue.sum())
     if unpaid > 0:

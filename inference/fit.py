@@ -62,7 +62,7 @@ def clear_compiled_models() -> None:
 
 
 def _cache_key(data: FunnelData, spec: ModelSpec) -> tuple:
-    from inference.levels import arm_level_centred
+    from inference.levels import arm_level_centred, kappa_slots
 
     has_revenue = bool(data.has_revenue.any())
     return (
@@ -72,6 +72,7 @@ def _cache_key(data: FunnelData, spec: ModelSpec) -> tuple:
         data.n_channels,
         tuple(data.arm_channel.tolist()),
         has_revenue,
+        tuple((kappa_slots(data) >= 0).ravel().tolist()),
     )
 
 

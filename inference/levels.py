@@ -31,6 +31,7 @@ __all__ = [
     "concentration_log_sd",
     "few_days",
     "kappa_centres",
+    "kappa_slots",
     "structure",
     "structure_notes",
 ]
@@ -111,6 +112,24 @@ def kappa_centres(data: FunnelData, spec: ModelSpec) -> np.ndarray:
         kappa = np.maximum((1 - rate) / (rate * c2) - 1, 1.0)
         out[:, column] = np.log(kappa)
     return out
+
+
+def kappa_slots(data: FunnelData) -> np.ndarray:
+    """Per arm and stage (CTR, CVR columns): the index of the arm's concentration among
+    the stage's learned ones, or -1 where it is fixed at its prior median.
+
+    Day-to-day variation is learned from an arm's own days; with fewer than
+    ``MIN_DAYS_TO_LEARN_VARIATION`` of them the data cannot tell it from the rate (one day
+    says nothing about how days vary), and a free concentration would only let the prior's
+    tail widen the answer and the sampler wander. Such arms keep the prior median, which
+    widens their intervals mildly, and their metrics carry a note (``few_days``).
+    """
+    t = data.totals()
+    slots = np.full((data.n_arms, 2), -1, dtype=np.int64)
+    for column, days in enumerate((t.days, t.paired_days)):
+        learned = np.flatnonzero(days >= MIN_DAYS_TO_LEARN_VARIATION)
+        slots[learned, column] = np.arange(learned.size)
+    return slots
 
 
 def concentration_log_sd(spec: ModelSpec) -> float:

@@ -13,7 +13,8 @@ The model, per arm a in channel c(a), for the two funnel stages s in {ctr, cvr}:
         rate_s[a]    ~ Beta(beta_a, beta_b)
 
     daily counts, with overdispersion per arm (kappa_s[a] ~ LogNormal(centre_s[a], sd),
-    centred on the arm's own raw rate, ``inference.levels.kappa_centres``):
+    centred on the arm's own raw rate, ``inference.levels.kappa_centres``; fixed at
+    exp(centre_s[a]) for an arm with fewer than 5 days, ``kappa_slots``):
         clicks[d]      ~ BetaBinomial(impressions[d], ctr[a] kappa, (1 - ctr[a]) kappa)
         conversions[d] ~ BetaBinomial(clicks[d],      cvr[a] kappa, (1 - cvr[a]) kappa)
                          on paired days only (clicks explain the conversions)
@@ -37,7 +38,13 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from inference.data import FunnelData
-from inference.levels import arm_level_centred, concentration_log_sd, kappa_centres, structure
+from inference.levels import (
+    arm_level_centred,
+    concentration_log_sd,
+    kappa_centres,
+    kappa_slots,
+    structure,
+)
 from inference.spec import ModelSpec
 
 __all__ = ["arm_level_centred", "build_funnel_model", "model_data", "structure"]
@@ -85,7 +92,7 @@ def build_funnel_model(data: FunnelData, spec: ModelSpec | None = None) -> pm.Mo
             "ctr": (d["obs_arm"], d["arm_rows"], d["impressions"], d["clicks"]),
             "cvr": (d["cvr_obs_arm"], d["cvr_rows"], d["cvr_clicks"], d["converted"]),
         }.items():
-            _counts(stage, rates[stage], arm, rows, trials, successes, spec, d)
+            _counts(stage, rates[stage], arm, rows, trials, successes, spec, d, data)
         aov = pm.Deterministic(
             "revenue_per_conversion", pt.exp(_log_order_value(data, spec, d)), dims="arm"
         )
@@ -152,7 +159,7 @@ def _levels(name: str, mu, data: FunnelData, spec: ModelSpec, channel_spread, ar
     return base + sd * z
 
 
-def _counts(stage: str, rate, arm, arm_rows, trials, successes, spec: ModelSpec, d) -> None:
+def _counts(stage: str, rate, arm, arm_rows, trials, successes, spec: ModelSpec, d, data) -> None:
     """Add the log-likelihood of one funnel stage's daily counts (without constants).
 
     Beta-binomial, with alpha = rate kappa and beta = (1 - rate) kappa per arm:
@@ -161,15 +168,22 @@ def _counts(stage: str, rate, arm, arm_rows, trials, successes, spec: ModelSpec,
     The per-arm terms are the same on every day, so they are computed once per arm and
     multiplied by the arm's number of rows: half the special functions of the textbook
     form, which is what a gradient evaluation costs (``bench/``). The binomial
-    coefficient does not depend on the parameters and is left out.
+    coefficient does not depend on the parameters and is left out. Arms with too few
+    days keep kappa at its prior median (``inference.levels.kappa_slots``).
     """
     if spec.overdispersion:
-        kappa = pm.LogNormal(
-            f"{stage}_concentration",
-            d[f"{stage}_kappa_centre"],
-            concentration_log_sd(spec),
-            dims="arm",
-        )
+        centre = d[f"{stage}_kappa_centre"]
+        learned = np.flatnonzero(kappa_slots(data)[:, 0 if stage == "ctr" else 1] >= 0)
+        kappa = pt.exp(centre)
+        if learned.size:
+            free = pm.LogNormal(
+                f"{stage}_concentration",
+                centre[learned],
+                concentration_log_sd(spec),
+                shape=learned.size,
+            )
+            kappa = pt.set_subtensor(kappa[learned], free)
+        kappa = pm.Deterministic(f"{stage}_kappa", kappa, dims="arm")
         alpha, beta = rate * kappa, (1 - rate) * kappa
         per_day = (
             pt.gammaln(successes + alpha[arm])

@@ -40,6 +40,7 @@ _ARRAYS = (
     "ints",
     "floats",
     "kappa_centre",
+    "kappa_slot",
     "arm_channel",
     "ctr_start",
     "ctr_n",
@@ -108,7 +109,7 @@ def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
     table = numba.carray(table_ptr, (_TABLE,), dtype=np.uint64)
     x = numba.carray(x_ptr, (dim,))
     grad = numba.carray(grad_ptr, (dim,))
-    arm_channel = table_array(table, 3, np.int64)
+    arm_channel = table_array(table, 4, np.int64)
     n_arms = arm_channel.shape[0]
     value = log_density(
         x,
@@ -116,19 +117,20 @@ def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
         table_array(table, 0, np.int64),
         table_array(table, 1, np.float64),
         table_array(table, 2, np.float64).reshape((n_arms, 2)),
+        table_array(table, 3, np.int64).reshape((n_arms, 2)),
         arm_channel,
         np.int64(table[_N_CHANNELS]),
-        table_array(table, 4, np.int64),
-        table_array(table, 5, np.float64),
+        table_array(table, 5, np.int64),
         table_array(table, 6, np.float64),
-        table_array(table, 7, np.int64),
-        table_array(table, 8, np.float64),
+        table_array(table, 7, np.float64),
+        table_array(table, 8, np.int64),
         table_array(table, 9, np.float64),
-        table_array(table, 10, np.float64).reshape((n_arms, 4)),
-        table_array(table, 11, np.int64),
-        table_array(table, 12, np.float64),
+        table_array(table, 10, np.float64),
+        table_array(table, 11, np.float64).reshape((n_arms, 4)),
+        table_array(table, 12, np.int64),
         table_array(table, 13, np.float64),
         table_array(table, 14, np.float64),
+        table_array(table, 15, np.float64),
     )
     return _status(value, grad, logp_ptr)
 
@@ -136,7 +138,7 @@ def _logp_callback(dim, x_ptr, grad_ptr, logp_ptr, table_ptr):
 @numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
 def _expand_callback(dim, n_expanded, x_ptr, out_ptr, table_ptr):
     table = numba.carray(table_ptr, (_TABLE,), dtype=np.uint64)
-    arm_channel = table_array(table, 3, np.int64)
+    arm_channel = table_array(table, 4, np.int64)
     n_arms = arm_channel.shape[0]
     if n_expanded != 3 * n_arms:
         return -1
@@ -214,7 +216,14 @@ def sampler_model(data: FunnelData, spec: ModelSpec):
         dict(
             zip(
                 _ARRAYS,
-                [layout.ints, layout.floats, layout.kappa_centre, arm_channel, *rows],
+                [
+                    layout.ints,
+                    layout.floats,
+                    layout.kappa_centre,
+                    layout.kappa_slot,
+                    arm_channel,
+                    *rows,
+                ],
                 strict=True,
             )
         ),

@@ -49,7 +49,13 @@ def evaluate(data: FunnelData, spec: ModelSpec, x: np.ndarray) -> tuple[float, n
     layout = layout_for(data, spec)
     grad = np.empty_like(x)
     value = log_density(
-        x, grad, layout.ints, layout.floats, layout.kappa_centre, *density_arrays(data)
+        x,
+        grad,
+        layout.ints,
+        layout.floats,
+        layout.kappa_centre,
+        layout.kappa_slot,
+        *density_arrays(data),
     )
     return value, grad
 
@@ -172,6 +178,44 @@ def test_density_equals_pymc_on_messy_rows(spec_name):
         gaps.append(value - reference(x))
         expected = reference_gradient(x)
         # Concentrations near their priors (kappa ~ 1e4) cost a few digits to cancellation.
+        np.testing.assert_allclose(grad, expected, rtol=1e-8, atol=1e-9 * np.abs(expected).max())
+    assert np.ptp(gaps) < 1e-8 * max(1.0, abs(reference(start)))
+
+
+def short_arm(data: FunnelData) -> FunnelData:
+    """Arm 0 keeps two days only: its concentrations stay fixed, the others' are learned."""
+    keep = (data.arm != 0) | (data.day < 2)
+    rows = [
+        dict(
+            arm=int(data.arm[i]),
+            day=data.days[data.day[i]],
+            impressions=int(data.impressions[i]),
+            clicks=int(data.clicks[i]),
+            conversions=int(data.conversions[i]),
+            spend=float(data.spend[i]),
+            revenue=float(data.revenue[i]),
+        )
+        for i in np.flatnonzero(keep)
+    ]
+    arms = [(data.channels[data.arm_channel[a]], label) for a, label in enumerate(data.arms)]
+    return FunnelData.from_rows(arms, rows)
+
+
+@pytest.mark.parametrize("spec_name", ["default", "odd priors", "non-centred"])
+def test_density_equals_pymc_with_fixed_and_learned_concentrations(spec_name):
+    data = short_arm(messy(trial("2 channels x 2 arms")))
+    spec = ModelSpec.from_dict(SPECS[spec_name])
+    layout = layout_for(data, spec)
+    assert (layout.kappa_slot[0] == -1).all() and (layout.kappa_slot[1:] >= 0).all()
+    reference, reference_gradient = pymc_reference(data, spec)
+    rng = np.random.default_rng(4)
+    start = initial_point(data, spec)
+    gaps = []
+    for _ in range(3):
+        x = start + rng.normal(0, 0.7, start.size)
+        value, grad = evaluate(data, spec, x)
+        gaps.append(value - reference(x))
+        expected = reference_gradient(x)
         np.testing.assert_allclose(grad, expected, rtol=1e-8, atol=1e-9 * np.abs(expected).max())
     assert np.ptp(gaps) < 1e-8 * max(1.0, abs(reference(start)))
 

@@ -33,9 +33,11 @@ def test_partial_model_has_named_coords_and_levels():
     names = set(model.named_vars)
     assert {"ctr", "cvr", "revenue_per_conversion", "order_value_shape"} <= names
     # Two channels: each on its own (no channel spread to learn); arms pooled within them.
-    assert {"ctr_channel", "ctr_arm", "ctr_sd_arm", "ctr_concentration"} <= names
+    # Three days are too few to learn day-to-day variation: concentrations stay fixed.
+    assert {"ctr_channel", "ctr_arm", "ctr_sd_arm", "ctr_kappa"} <= names
+    assert "ctr_concentration" not in names
     assert "ctr_sd_channel" not in names and "ctr_mu" not in names
-    assert model.named_vars_to_dims["ctr_concentration"] == ("arm",)
+    assert model.named_vars_to_dims["ctr_kappa"] == ("arm",)
     assert {"ctr_obs", "cvr_obs"} <= {v.name for v in model.potentials}
     assert model.named_vars_to_dims["ctr"] == ("arm",)
 
@@ -101,8 +103,8 @@ def test_model_logp_is_finite_at_the_initial_point():
 def _stage_logp(model, stage, point):
     """The model's log-likelihood term for a stage, and the rates and concentration."""
     names = [f"{stage}_obs", stage]
-    if f"{stage}_concentration" in model.named_vars:
-        names.append(f"{stage}_concentration")
+    if f"{stage}_kappa" in model.named_vars:
+        names.append(f"{stage}_kappa")
     outputs = [model[n] for n in names]
     values = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")(point)
     return values[0], values[1], (values[2] if len(values) > 2 else None)
