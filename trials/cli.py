@@ -359,6 +359,10 @@ def _print_analysis(result: dict, currency: str) -> None:
         print("note: " + "; ".join(d["reasons"]))
     for note in result["notes"]:
         print(f"note: {note}")
+    for a in result["arms"]:
+        arm_notes = {a[m]["note"] for m in ("ctr", "cvr", "roas", "cpa") if a[m].get("note")}
+        for note in sorted(arm_notes):
+            print(f"note: {a['channel']} · {a['creative']}: {note}")
     print(f"conversions and revenue from: {result['results_source']}")
     print(result["source"]["sentence"])
     print(result["raw_vs_model"])

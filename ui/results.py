@@ -228,6 +228,21 @@ def _raw_vs_model(analysis: TrialAnalysis) -> None:
     st.caption(md(analysis.raw_vs_model))
 
 
+def _model_notes(analysis: TrialAnalysis) -> None:
+    """What the model did with this trial's data and what it could not learn, beside the
+    intervals it affects (the notes from ``inference.derived``)."""
+    posterior = analysis.posterior
+    lines = [md(note[0].upper() + note[1:]) for note in posterior.notes]
+    per_arm: dict[int, str] = {}
+    for notes in posterior.metric_notes.values():
+        for arm, text in notes.items():
+            per_arm.setdefault(arm, text)
+    for arm, text in sorted(per_arm.items()):
+        lines.append(f"{md(analysis.trial.arms[arm].name)}: {md(text)}")
+    for line in lines:
+        st.caption(line)
+
+
 def _diagnostics(posterior) -> None:
     d = posterior.diagnostics
     with st.expander(
@@ -243,8 +258,6 @@ def _diagnostics(posterior) -> None:
             )
         for reason in d.reasons:
             st.warning(md(reason))
-        for note in posterior.notes:
-            st.caption(md(note))
 
 
 def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
@@ -260,6 +273,7 @@ def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
     _funnel(analysis)
     st.subheader("ROAS, conversion rate and CPA")
     _intervals(trial, posterior)
+    _model_notes(analysis)
     st.subheader("Posterior distributions")
     metric = {PrimaryMetric.ROAS: "roas", PrimaryMetric.CPA: "cpa"}.get(
         trial.spec.primary_metric, "cvr"
