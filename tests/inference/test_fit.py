@@ -251,3 +251,83 @@ def test_the_compiled_kernel_survives_a_restart():
 
     fresh_process()  # fills the cache if this checkout's is empty or stale
     assert fresh_process() == 0
+
+
+def _rows(per_arm):
+    """per_arm: list of lists of (impressions, clicks, conversions, spend, revenue) days."""
+    return [
+        dict(
+            arm=a,
+            day=f"2026-09-{d + 1:02d}",
+            impressions=i,
+            clicks=c,
+            conversions=v,
+            spend=s,
+            revenue=r,
+        )
+        for a, days in enumerate(per_arm)
+        for d, (i, c, v, s, r) in enumerate(days)
+    ]
+
+
+def test_one_arms_view_through_day_leaves_the_other_arm_alone():
+    """Per-arm concentrations and unpaired conversions: B's 412-click, 413-conversion day
+    moves neither A's CVR nor A's ROAS (the shared concentration moved A's CVR 3.88 % ->
+    14.8 %); B's CVR is not pulled towards 100 %."""
+    from inference import FunnelData
+
+    rng = np.random.default_rng(11)
+    days = [
+        [(2000, c, int(rng.binomial(c, 0.04)), 50.0, 0.0) for c in rng.binomial(2000, 0.05, 14)]
+        for _ in range(2)
+    ]
+    days = [[(i, c, v, s, 80.0 * v) for i, c, v, s, _ in arm] for arm in days]
+    arms = [("Search", "A"), ("Search", "B")]
+    clean = FunnelData.from_rows(arms, _rows(days))
+    days[1][3] = (2000, 412, 413, 50.0, 80.0 * 413)
+    odd = FunnelData.from_rows(arms, _rows(days))
+    spec = ModelSpec(pooling="none")
+    before, after = fit_mcmc(clean, spec, seed=3), fit_mcmc(odd, spec, seed=3)
+    for metric in ("cvr", "roas"):
+        a0, a1 = before.interval(metric, 0), after.interval(metric, 0)
+        assert abs(a1.mean / a0.mean - 1) < 0.03, metric
+    assert after.interval("cvr", 1).high < 0.1
+    assert any("view-through" in note for note in after.notes)
+    t = odd.totals()
+    assert after.interval("roas", 1).mean == pytest.approx(t.revenue[1] / t.spend[1], rel=0.1)
+
+
+def test_a_single_day_per_arm_is_mildly_wider_than_binomial_and_says_so():
+    """One day per arm cannot show day-to-day variation: the concentration stays at its
+    prior median, P(B > A) stays near the binomial 0.92 (was 0.74) and each affected
+    metric carries a note."""
+    from inference import FunnelData
+
+    data = FunnelData.from_rows(
+        [("Search", "A"), ("Search", "B")],
+        _rows([[(20000, 1000, 100, 500.0, 8123.0)], [(20000, 1000, 120, 500.0, 9431.0)]]),
+    )
+    posterior = fit_mcmc(data, ModelSpec(pooling="none"), seed=2)
+    assert posterior.diagnostics.reliable, posterior.diagnostics.reasons
+    cvr = posterior.draws["cvr"]
+    assert 0.87 < (cvr[:, 1] > cvr[:, 0]).mean() < 0.94
+    for metric in ("ctr", "cvr", "roas", "cpa"):
+        assert "only 1 day of data" in posterior.interval(metric, 0).note
+
+
+def test_a_single_price_product_fits_cleanly():
+    """Every conversion worth 49: the order-value CV settles on its floor instead of
+    chasing an infinite gamma shape (a 60-arm trial hung for minutes)."""
+    from inference import FunnelData
+
+    rng = np.random.default_rng(4)
+    arms = [(f"c{a % 3}", f"arm {a}") for a in range(6)]
+    per_arm = []
+    for _ in arms:
+        clicks = rng.binomial(3000, 0.02, 14)
+        conv = rng.binomial(clicks, 0.05)
+        per_arm.append([(3000, c, v, 60.0, 49.0 * v) for c, v in zip(clicks, conv, strict=True)])
+    posterior = fit_mcmc(FunnelData.from_rows(arms, _rows(per_arm)), ModelSpec(), seed=1)
+    assert posterior.diagnostics.reliable, posterior.diagnostics.reasons
+    value = posterior.interval("revenue_per_conversion", 0)
+    assert value.low > 48 and value.high < 50
