@@ -102,6 +102,9 @@ class Posterior:
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     seed: int | None = None
+    # (chains, draws per chain) of each sampler run whose draws are stacked in ``draws``,
+    # run after run and chain after chain; empty when the draws are independent.
+    runs: tuple[tuple[int, int], ...] = ()
 
     @property
     def n_draws(self) -> int:
