@@ -143,7 +143,9 @@ def _calls(q, rule, base, leader, w, p_profit_error) -> list[CloseCall]:
     for i in range(k):
         if np.isfinite(profits[i]) and errors[i]:
             calls.append(
-                CloseCall("p_profit", i, float(profits[i]), float(errors[i]), rule.profit_confidence)
+                CloseCall(
+                    "p_profit", i, float(profits[i]), float(errors[i]), rule.profit_confidence
+                )
             )
     return [c for c in calls if c.error > 0 and math.isfinite(c.value)]
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from inference.decisions import Allocation, ArmComparison, compare_arms
-from inference.planning import DecisionProgress
 from inference.montecarlo import probability
+from inference.planning import DecisionProgress
 from inference.rule import Rule, quantities_from_draws, verdict
 from inference.settling import CloseCall, settle
 from trials.budget import budget_split
