@@ -47,6 +47,9 @@ class Texts:
     def too_close(self) -> str:
         """Why an unsettled verdict keeps testing, in plain words."""
         calls = self.settling.close if self.settling is not None else ()
+        if len(self.trial.arms) == 2:
+            # With two arms, "B is better than A" is B's P(best) again.
+            calls = [c for c in calls if c.quantity != "p_beats_leader"] or calls
         said = "; ".join(self.call_words(c) for c in calls[:3]) or "the estimates are on the bar"
         draws = self.posterior.n_draws
         return (
