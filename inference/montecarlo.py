@@ -24,10 +24,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import optimize
 
 from inference.diagnostics import ess_mean
 
-__all__ = ["effective_draws", "mean_error", "probability", "probability_error"]
+__all__ = ["effective_draws", "error_at", "mean_error", "probability", "probability_error"]
 
 Runs = Sequence[tuple[int, int]]  # (chains, draws per chain) per run, stacked in order
 
@@ -63,6 +64,19 @@ def probability_error(p, m):
     m = np.asarray(m, dtype=float)
     error = np.sqrt((p + 1 / m) * (1 - p + 1 / m) / m)
     return float(error) if error.ndim == 0 else error
+
+
+def error_at(bar: float, p: float, error: float) -> float:
+    """The Monte Carlo error a probability estimated as ``p`` with ``error`` would have if
+    it were ``bar``: the same effective draws, the variance bar (1 - bar). Comparing an
+    estimate with a bar, the larger of the two is the fair yardstick: an estimate that
+    strays far from the bar towards 0 or 1 would otherwise look surer than it is."""
+    if error <= 0:
+        return 0.0
+    # The effective draws m behind the error: error^2 = u (p + u)(1 - p + u), u = 1 / m,
+    # increasing in u > 0.
+    u = optimize.brentq(lambda u: u * (p + u) * (1 - p + u) - error**2, 0.0, 1.0 + error)
+    return max(float(error), float(probability_error(bar, 1 / u)))
 
 
 def probability(indicator: np.ndarray, runs: Runs = ()) -> tuple[np.ndarray, np.ndarray]:

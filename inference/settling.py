@@ -8,7 +8,9 @@ probability, each arm's P(ROAS > break-even) with ``profit_confidence`` (scale) 
 (``inference.montecarlo``).
 
 A comparison is *close* when its estimate lies within k = ``SETTLED_ERRORS`` errors of a
-bar. The verdict is **settled** when the rule's answer (the verdict, its leader, the arms
+bar (a probability's error taken at the bar when that is larger, as a score test does:
+an estimate of 0.99 against a bar of 0.975 has the spread it would have at 0.975).
+The verdict is **settled** when the rule's answer (the verdict, its leader, the arms
 clearly behind and those losing money) is the same at every corner of the box the close
 estimates span, each at its estimate - k e or + k e (the others at their estimates). Far
 from every bar nothing is close and the verdict is settled at once; a close comparison
@@ -28,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from inference.montecarlo import error_at
 from inference.rule import SETTLED_ERRORS, VERDICTS, Quantities, Rule, judge, look
 
 __all__ = ["MAX_CLOSE", "CloseCall", "Settling", "settle", "settle_seed"]
@@ -50,7 +53,7 @@ class CloseCall:
     quantity: str  # p_best, p_beats_leader, relative_loss, p_equal, p_profit
     arm: int | None  # index of the arm it is about (None: the whole trial)
     value: float
-    error: float
+    error: float  # Monte Carlo error; of a probability, at the bar when that is larger
     bar: float
 
     @property
@@ -147,6 +150,14 @@ def _calls(q, rule, base, leader, w, p_profit_error) -> list[CloseCall]:
                     "p_profit", i, float(profits[i]), float(errors[i]), rule.profit_confidence
                 )
             )
+    # Probabilities are judged with their error at the bar when that is larger (see
+    # ``inference.montecarlo.error_at``).
+    calls = [
+        c
+        if c.quantity == "relative_loss"
+        else replace(c, error=max(error_at(b, c.value, c.error) for b in _bars(c, rule)))
+        for c in calls
+    ]
     return [c for c in calls if c.error > 0 and math.isfinite(c.value)]
 
 

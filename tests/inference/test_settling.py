@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from inference.montecarlo import effective_draws, mean_error, probability, probability_error
+from inference.montecarlo import (
+    effective_draws,
+    error_at,
+    mean_error,
+    probability,
+    probability_error,
+)
 from inference.rule import SETTLED_ERRORS, Quantities, Rule, quantities_from_draws, winner_threshold
 from inference.settling import MAX_CLOSE, settle, settle_seed
 
@@ -86,6 +92,14 @@ def test_pooled_runs_add_their_effective_draws_and_anticorrelation_is_not_credit
         effective_draws(x, ((2, 1000),))
 
 
+def test_a_probability_is_compared_with_its_bar_using_the_error_at_the_bar():
+    m = 3000
+    for p, bar in ((0.99, 0.975), (0.5, 0.975), (1.0, 0.95)):
+        at_bar = error_at(bar, p, probability_error(p, m))
+        assert at_bar == pytest.approx(max(probability_error(bar, m), probability_error(p, m)))
+    assert error_at(0.975, 0.99, 0.0) == 0.0
+
+
 def test_a_probability_of_one_still_has_an_error():
     assert probability_error(1.0, 4000) == pytest.approx(math.sqrt((1 + 1 / 4000) / 4000**2))
     assert probability_error(1.0, 4000) > 0
@@ -142,8 +156,11 @@ def test_within_k_errors_of_the_bar_the_verdict_is_not_settled():
         assert {c.quantity for c in s.close} == {"p_best", "p_beats_leader"}
         (best,) = [c for c in s.close if c.quantity == "p_best"]
         assert best.bar == pytest.approx(W) and best.errors_away < K
-    # Just beyond k errors on either side: settled.
-    assert settle(planted(W + (K + 0.1) * error, error), RULE, **LOOK).settled
+    # Just beyond k errors on either side (errors at the bar, which are larger above it
+    # than the planted one at the estimate): settled.
+    above = W + (K + 0.1) * error_at(W, W + K * error, error)
+    assert not settle(planted(W + (K + 0.1) * error, error), RULE, **LOOK).settled
+    assert settle(planted(above, error), RULE, **LOOK).settled
     assert settle(planted(W - (K + 0.1) * error, error), RULE, **LOOK).settled
 
 
