@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft, special, stats
 
-__all__ = ["convergence", "ebfmi", "ess_bulk", "ess_tail", "rank_rhat"]
+__all__ = ["convergence", "ebfmi", "ess_bulk", "ess_mean", "ess_tail", "rank_rhat"]
 
 
 def convergence(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,6 +42,13 @@ def rank_rhat(draws: np.ndarray) -> np.ndarray:
 def ess_bulk(draws: np.ndarray) -> np.ndarray:
     """Bulk effective sample size: ESS of the rank-normalised split chains."""
     return _ess(_z_scale(_split_chains(draws)))
+
+
+def ess_mean(draws: np.ndarray) -> np.ndarray:
+    """Effective sample size of the mean (ArviZ's ``ess(method="mean")``): ESS of the
+    split chains of the draws themselves, not of their ranks. The Monte Carlo error of a
+    posterior mean (a probability, when the draws are indicators) is sd / sqrt(ESS)."""
+    return _ess(_split_chains(draws))
 
 
 def _rank_rhat(split: np.ndarray, z: np.ndarray) -> np.ndarray:

@@ -168,7 +168,8 @@ def _run(compiled, data, spec, settings, seed, progress, started) -> Posterior:
         started=started,
     )
     diagnostics = _diagnostics(trace, posterior.draws, data.n_arms, posterior.undefined)
-    return replace(posterior, diagnostics=diagnostics)
+    runs = ((trace.posterior.sizes["chain"], trace.posterior.sizes["draw"]),)
+    return replace(posterior, diagnostics=diagnostics, runs=runs)
 
 
 def _sample(compiled, s: SamplerSettings, seed: int, progress: Progress):

@@ -13,8 +13,9 @@ the other way round):
   zero-conversion arm cannot hold a trial hostage; it still counts in P(best) and in k.
 * **Clearly behind.** Arm i, with ``min_days`` of data and a reliable fit, is clearly
   behind the leader L when P(X_i > X_L) <= 1 - w, with w the winner threshold below.
-* **Scale** (a winner). The leader's P(best) >= w with two Monte Carlo errors to spare
-  (a settled verdict: another run of the sampler would not overturn it), its expected loss
+* **Scale** (a winner). The leader's P(best) >= w with three Monte Carlo errors to spare
+  (a settled verdict: another run of the sampler would not overturn it; the analysis
+  draws more near the bar, ``inference.settling``), its expected loss
   E[max_j X_j - X_L] / E[X_L] <= ``expected_loss_threshold``, and, where revenue is
   known, P(ROAS_L > break-even) >= ``profit_confidence``.
 * **Equal.** P(every arm within ``equivalence_margin`` of the leader, |X_i / X_L - 1| <=
@@ -51,7 +52,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from inference.decisions import expected_loss
+from inference import montecarlo
 
 __all__ = [
     "GATES",
@@ -62,6 +63,7 @@ __all__ = [
     "Verdict",
     "boundary_constant",
     "judge",
+    "look",
     "quantities_from_draws",
     "verdict",
     "winner_threshold",
@@ -71,7 +73,10 @@ VERDICTS = ("scale", "keep_testing", "equal", "stop_all")
 GATES = ("min_days", "min_conversions", "reliable_fit")
 BOUNDARY_DELTA = 0.25  # Wang-Tsiatis shape of the look boundary (see the docstring)
 MIN_INFORMATION = 0.2  # the boundary stops rising at a fifth of the planned days
-SETTLED_ERRORS = 2.0  # a winner clears the bar by this many Monte Carlo errors of P(best)
+# A settled comparison clears its bar by this many Monte Carlo errors. At 3, a verdict on
+# a probability exactly on its bar is called either way by at most 2 x 0.13 % of seeds
+# over the analysis' up to three looks (first run, x4, x16 draws).
+SETTLED_ERRORS = 3.0
 BOUNDARY_PATHS = 20_000
 BOUNDARY_SEED = 20261129
 
@@ -143,7 +148,8 @@ def winner_threshold(
 
 @dataclass(frozen=True)
 class Quantities:
-    """What the rule reads off a posterior of the primary metric, per arm (arrays of k)."""
+    """What the rule reads off a posterior of the primary metric, per arm (arrays of k),
+    with the Monte Carlo errors of the estimates (``inference.montecarlo``)."""
 
     p_best: np.ndarray
     p_beats_leader: np.ndarray  # P(arm better than the leader); the leader's own is 0.5
@@ -151,6 +157,9 @@ class Quantities:
     p_equal: float  # P(every arm within the margin of the leader)
     leader: int
     p_best_error: float  # Monte Carlo standard error of the leader's P(best)
+    p_beats_error: np.ndarray | None = None  # ... of each arm's P(better than the leader)
+    relative_loss_error: float = 0.0
+    p_equal_error: float = 0.0
 
 
 def quantities_from_draws(
@@ -159,38 +168,57 @@ def quantities_from_draws(
     higher_is_better: bool = True,
     margin: float = 0.1,
     effective_draws: float | None = None,
+    runs: Sequence[tuple[int, int]] = (),
 ) -> Quantities:
     """:class:`Quantities` from posterior draws shaped (n_draws, k), all finite.
 
-    ``effective_draws`` (the sampler's effective sample size; the number of draws when
-    they are independent) sets the Monte Carlo error of P(best).
+    The Monte Carlo errors come from the effective sample size of each quantity's own
+    per-draw values, from the chains ``runs`` describes (``inference.summary.Posterior
+    .runs``; empty: independent draws); ``effective_draws``, when given, is used for
+    every quantity instead.
     """
     x = np.asarray(draws, dtype=float)
     n = x.shape[0]
     oriented = x if higher_is_better else -x
     top = oriented.max(axis=1, keepdims=True)
     best = oriented == top
-    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    share = best / best.sum(axis=1, keepdims=True)
+    p_best = share.mean(axis=0)
     leader = int(np.argmax(p_best))
     lead = oriented[:, [leader]]
-    p_beats = (oriented > lead).mean(axis=0) + 0.5 * (oriented == lead).mean(axis=0)
+    beats = (oriented > lead) + 0.5 * (oriented == lead)
+    p_beats = beats.mean(axis=0)
     p_beats[leader] = 0.5
     leader_mean = abs(x[:, leader].mean())
-    loss = float(expected_loss(x, higher_is_better)[leader])
+    gap = (top - lead)[:, 0]
+    loss = float(gap.mean())
+    relative = loss / leader_mean if leader_mean > 0 else math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = x / x[:, [leader]] - 1.0
     within = np.all(np.abs(ratio) <= margin, axis=1)
-    m = float(effective_draws or n)
-    p = float(p_best[leader])
-    # (p + 1/m)(1 - p + 1/m): never zero, so a P(best) of 1.0 in every draw still has an error.
-    error = math.sqrt((p + 1 / m) * (1 - p + 1 / m) / m)
+    # The relative loss is a ratio of means: its error is that of the linearised mean
+    # gap - relative * |X_L| over |E X_L|.
+    linear = gap - (relative if math.isfinite(relative) else 0.0) * np.abs(x[:, leader])
+    per_draw = np.column_stack([share[:, leader], beats, within, linear])
+    m = (
+        np.full(per_draw.shape[1], float(effective_draws))
+        if effective_draws
+        else montecarlo.effective_draws(per_draw, runs)
+    )
+    errors = montecarlo.probability_error(per_draw[:, :-1].mean(axis=0), m[:-1])
+    beats_error = np.asarray(errors[1:-1], dtype=float)
+    beats_error[leader] = 0.0
+    spread = float(linear.std(ddof=1)) if n > 1 else 0.0
     return Quantities(
         p_best=p_best,
         p_beats_leader=p_beats,
-        relative_loss=loss / leader_mean if leader_mean > 0 else math.inf,
+        relative_loss=relative,
         p_equal=float(within.mean()),
         leader=leader,
-        p_best_error=error,
+        p_best_error=float(errors[0]),
+        p_beats_error=beats_error,
+        relative_loss_error=spread / math.sqrt(m[-1]) / leader_mean if leader_mean > 0 else 0.0,
+        p_equal_error=float(errors[-1]),
     )
 
 
@@ -308,6 +336,39 @@ def judge(batch: Batch, rule: Rule) -> dict[str, np.ndarray]:
     }
 
 
+def look(
+    q: Quantities | None,
+    *,
+    days: Sequence[int],
+    conversions: Sequence[float],
+    reliable: bool = True,
+    p_profit: Sequence[float | None] | None = None,
+    information: float = 1.0,
+    comparable: Sequence[bool] | None = None,
+) -> Batch:
+    """One real look as a :class:`Batch` of one (see :func:`verdict` for the arguments)."""
+    k = len(days)
+    comparable = np.ones(k, bool) if comparable is None else np.asarray(comparable, bool)
+    given = [None] * k if p_profit is None else list(p_profit)
+    profit = [math.nan if p is None else p for p in given]
+    if q is None:
+        q = Quantities(np.zeros(k), np.full(k, 0.5), math.inf, 0.0, 0, 0.0)
+        comparable = np.zeros(k, bool)
+    return Batch(
+        p_best=np.asarray(q.p_best, float)[None],
+        p_beats_leader=np.asarray(q.p_beats_leader, float)[None],
+        relative_loss=np.asarray([q.relative_loss], float),
+        p_equal=np.asarray([q.p_equal], float),
+        days=np.asarray(days, float)[None],
+        conversions=np.asarray(conversions, float)[None],
+        reliable=np.asarray([reliable]),
+        p_profit=np.asarray(profit, float)[None],
+        information=np.asarray([information], float),
+        comparable=comparable[None],
+        p_best_error=np.asarray([q.p_best_error], float),
+    )
+
+
 def verdict(
     q: Quantities | None,
     rule: Rule,
@@ -325,29 +386,16 @@ def verdict(
     P(ROAS > break-even) (None where revenue says nothing); ``comparable`` marks arms with
     a defined metric (the others have no estimate yet and keep the trial in testing).
     """
-    k = len(days)
-    comparable = np.ones(k, bool) if comparable is None else np.asarray(comparable, bool)
-    given = [None] * k if p_profit is None else list(p_profit)
-    profit = [math.nan if p is None else p for p in given]
-    if q is None:
-        q = Quantities(np.zeros(k), np.full(k, 0.5), math.inf, 0.0, 0, 0.0)
-        comparable = np.zeros(k, bool)
-    out = judge(
-        Batch(
-            p_best=np.asarray(q.p_best, float)[None],
-            p_beats_leader=np.asarray(q.p_beats_leader, float)[None],
-            relative_loss=np.asarray([q.relative_loss]),
-            p_equal=np.asarray([q.p_equal]),
-            days=np.asarray(days, float)[None],
-            conversions=np.asarray(conversions, float)[None],
-            reliable=np.asarray([reliable]),
-            p_profit=np.asarray(profit, float)[None],
-            information=np.asarray([information], float),
-            comparable=comparable[None],
-            p_best_error=np.asarray([q.p_best_error]),
-        ),
-        rule,
+    batch = look(
+        q,
+        days=days,
+        conversions=conversions,
+        reliable=reliable,
+        p_profit=p_profit,
+        information=information,
+        comparable=comparable,
     )
+    out = judge(batch, rule)
     code = VERDICTS[int(out["code"][0])]
     gates = {g: bool(out[f"gate_{g}"][0]) for g in GATES}
     blocked = [g for g in GATES if not gates[g]]
@@ -358,7 +406,7 @@ def verdict(
     ]
     return Verdict(
         code=code,
-        leader=int(out["leader"][0]) if comparable.sum() >= 2 else None,
+        leader=int(out["leader"][0]) if batch.comparable.sum() >= 2 else None,
         winner_threshold=float(out["winner_threshold"][0]),
         information=float(information),
         trailing=tuple(int(i) for i in np.flatnonzero(out["trailing"][0])),

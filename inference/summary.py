@@ -10,7 +10,7 @@ import numpy as np
 
 from inference.spec import ModelSpec
 
-__all__ = ["METRICS", "Diagnostics", "Interval", "Posterior", "hdi"]
+__all__ = ["METRICS", "Diagnostics", "Interval", "Posterior", "hdi", "pooled"]
 
 # Per-arm quantities every posterior carries, as draws of shape (n_draws, n_arms).
 METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa", "revenue_per_impression")
@@ -108,6 +108,9 @@ class Posterior:
     metric_notes: dict[str, dict[int, str]] = field(default_factory=dict)
     seconds: float = 0.0
     seed: int | None = None
+    # (chains, draws per chain) of each sampler run whose draws are stacked in ``draws``,
+    # run after run and chain after chain; empty when the draws are independent.
+    runs: tuple[tuple[int, int], ...] = ()
 
     @property
     def n_draws(self) -> int:
@@ -124,3 +127,49 @@ class Posterior:
 
     def arm_summary(self, arm: int) -> dict[str, Interval]:
         return {metric: self.interval(metric, arm) for metric in METRICS}
+
+
+def pooled(posteriors: list[Posterior], note: str = "") -> Posterior:
+    """The draws of several runs on the same data as one posterior (the first run's
+    settings and seed): draws stacked run after run, ``runs`` concatenated, checks combined
+    (the worst R-hat and E-BFMI, ESS added up over runs as a lower bound of the pooled
+    quantities' least ESS, every divergence and reason). ``note`` is added to the notes."""
+    first = posteriors[0]
+    if len(posteriors) == 1 and not note:
+        return first
+    if any(p.data_digest != first.data_digest for p in posteriors):
+        raise ValueError("only runs on the same data can be pooled")
+    ds = [p.diagnostics for p in posteriors]
+
+    def worst(values, pick):
+        known = [v for v in values if v is not None and math.isfinite(v)]
+        return pick(known) if known else None
+
+    def added(values):
+        known = [v for v in values if v is not None and math.isfinite(v)]
+        return sum(known) if len(known) == len(values) else None
+
+    diagnostics = Diagnostics(
+        r_hat_max=worst([d.r_hat_max for d in ds], max),
+        ess_bulk_min=added([d.ess_bulk_min for d in ds]),
+        ess_tail_min=added([d.ess_tail_min for d in ds]),
+        divergences=sum(d.divergences for d in ds),
+        ebfmi_min=worst([d.ebfmi_min for d in ds], min),
+        reliable=all(d.reliable for d in ds),
+        reasons=tuple(dict.fromkeys(r for d in ds for r in d.reasons)),
+    )
+    independent = all(not p.runs for p in posteriors)
+    return Posterior(
+        method=first.method,
+        spec=first.spec,
+        arms=first.arms,
+        data_digest=first.data_digest,
+        draws={m: np.concatenate([p.draws[m] for p in posteriors]) for m in first.draws},
+        undefined=first.undefined,
+        diagnostics=diagnostics,
+        notes=tuple(dict.fromkeys(n for p in posteriors for n in p.notes))
+        + ((note,) if note else ()),
+        seconds=sum(p.seconds for p in posteriors),
+        seed=first.seed,
+        runs=() if independent else tuple(r for p in posteriors for r in p.runs),
+    )

@@ -114,15 +114,16 @@ def funnel_data(store: TrialStore, trial: Trial):
 
 
 def fit(data: TrialData, *, method: str, spec, seed: int, progress=None):
-    """The posterior by ``method`` ("mcmc" or "exact"); a trial with no data yet gets the
-    exact path's neutral answer (every metric undefined, with its reason)."""
-    from inference.conjugate import exact_posterior
+    """The posterior by ``method`` ("mcmc" or "exact"), with more draws when the verdict
+    is too close to its bar to be settled (``trials.settle``); a trial with no data yet
+    gets the exact path's neutral answer (every metric undefined, with its reason)."""
+    if len(data.funnel.arm) == 0:
+        from inference.conjugate import exact_posterior
 
-    if method == "exact" or len(data.funnel.arm) == 0:
         return exact_posterior(data.funnel, spec, seed=seed)
-    from inference.fit import fit_mcmc
+    from trials.settle import settled_fit
 
-    return fit_mcmc(data.funnel, spec, seed=seed, progress=progress)
+    return settled_fit(data, method=method, spec=spec, seed=seed, progress=progress)
 
 
 def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, progress=None):

@@ -123,6 +123,19 @@ def decision_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
             "winner_threshold": _clean(decision.winner_threshold),
             "information": _clean(decision.information),
             "p_best_mc_error": _clean(decision.p_best_error, 5),
+            "settled": decision.settled,
+            "margin": _clean(decision.margin, 5),
+            "draws_used": decision.draws_used,
+            "close_calls": [
+                {
+                    "quantity": c.quantity,
+                    "arm": trial.arms[c.arm].name if c.arm is not None else None,
+                    "value": _clean(c.value, 5),
+                    "mc_error": _clean(c.error, 5),
+                    "bar": _clean(c.bar, 5),
+                }
+                for c in decision.close_calls
+            ],
             "progress": _progress_dict(decision),
         },
     }

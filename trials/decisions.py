@@ -25,8 +25,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from inference.decisions import Allocation, ArmComparison, compare_arms
+from inference.montecarlo import probability
 from inference.planning import DecisionProgress
 from inference.rule import Rule, quantities_from_draws, verdict
+from inference.settling import CloseCall, settle
 from trials.budget import budget_split
 from trials.domain import ArmTotals, DailyResult, DecisionRule, PrimaryMetric, Trial
 from trials.gates import Gate, arm_gates, cpc_jumps, delivery_gaps, trial_gates
@@ -125,6 +127,12 @@ class TrialDecision:
     p_best_error: float | None = None  # Monte Carlo error of the leader's P(best)
     progress: DecisionProgress | None = None
     progress_text: str = ""
+    # Settled: no value within the Monte Carlo errors of the rule's estimates changes the
+    # verdict (``inference.settling``); an unsettled one keeps testing, too close to call.
+    settled: bool = True
+    margin: float | None = None  # the leader's P(best) minus the winner threshold
+    close_calls: tuple[CloseCall, ...] = ()  # what kept it from being settled
+    draws_used: int | None = None  # posterior draws the verdict was reached on
 
 
 # -- health checks ---------------------------------------------------------------------------
@@ -162,11 +170,18 @@ def information_share(trial: Trial, totals: dict[int, ArmTotals]) -> float:
     return min(days / planned_days(trial), 1.0)
 
 
-def _p_profit(posterior, i: int, break_even: float) -> float | None:
-    roas = posterior.draws["roas"][:, i]
-    if not np.isfinite(roas).all() or i in posterior.undefined.get("roas", {}):
-        return None
-    return float((roas > break_even).mean())
+def _p_profit(posterior, break_even: float) -> tuple[list, list]:
+    """Per arm, P(ROAS > break-even) and its Monte Carlo error (None where undefined)."""
+    roas = posterior.draws["roas"]
+    p, error = probability(roas > break_even, posterior.runs)
+    defined = [
+        bool(np.isfinite(roas[:, i]).all()) and i not in posterior.undefined.get("roas", {})
+        for i in range(roas.shape[1])
+    ]
+    return (
+        [float(p[i]) if ok else None for i, ok in enumerate(defined)],
+        [float(error[i]) if ok else None for i, ok in enumerate(defined)],
+    )
 
 
 def decide(
@@ -202,8 +217,7 @@ def decide(
     ]
     defined = [i for i in range(k) if comparable[i]]
     control = next((i for i, a in enumerate(trial.arms) if a.spec.control), None)
-    p_profit = [_p_profit(posterior, i, spec.break_even_roas) for i in range(k)]
-    ess = posterior.diagnostics.ess_bulk_min if posterior.method == "mcmc" else None
+    p_profit, p_profit_error = _p_profit(posterior, spec.break_even_roas)
     quantities = None
     comparisons: dict[int, ArmComparison] = {}
     if len(defined) >= 2:
@@ -212,16 +226,19 @@ def decide(
             sub,
             higher_is_better=higher,
             margin=rule.equivalence_margin,
-            effective_draws=ess,
+            runs=posterior.runs,
         )
         full_p_best = np.zeros(k)
         full_beats = np.full(k, 0.5)
+        full_beats_error = np.zeros(k)
         full_p_best[defined] = local.p_best
         full_beats[defined] = local.p_beats_leader
+        full_beats_error[defined] = local.p_beats_error
         quantities = replace(
             local,
             p_best=full_p_best,
             p_beats_leader=full_beats,
+            p_beats_error=full_beats_error,
             leader=defined[local.leader],
         )
         local_control = defined.index(control) if control in defined else None
@@ -235,9 +252,7 @@ def decide(
         ):
             comparisons[defined[j]] = comp
     information = information_share(trial, totals)
-    v = verdict(
-        quantities,
-        inference_rule(rule, planned_days(trial)),
+    looked = dict(
         days=[totals[a.id].days for a in trial.arms],
         conversions=[totals[a.id].conversions for a in trial.arms],
         reliable=posterior.diagnostics.reliable,
@@ -245,6 +260,22 @@ def decide(
         information=information,
         comparable=comparable,
     )
+    v = verdict(quantities, inference_rule(rule, planned_days(trial)), **looked)
+    settling = settle(
+        quantities,
+        inference_rule(rule, planned_days(trial)),
+        p_profit_error=p_profit_error,
+        **looked,
+    )
+    if not settling.settled:
+        # Too close to call: the conservative answer, whatever the estimates say.
+        v = replace(
+            v,
+            code="keep_testing",
+            trailing=settling.trailing,
+            losing=settling.losing,
+            blocked_by=(*v.blocked_by, "settled"),
+        )
     leader = v.leader
     delivery = delivery_gaps(trial, totals, daily)
     jumps = cpc_jumps(trial, daily)
@@ -257,7 +288,7 @@ def decide(
             code = "keep_testing"
     weak = weakest_stages(posterior, leader)
     gates_now = trial_gates(rule, v, posterior, totals, trial)
-    text = Texts(trial, posterior, v, quantities, p_profit, progress_text, totals)
+    text = Texts(trial, posterior, v, quantities, p_profit, progress_text, totals, settling)
     decisions = []
     for i, arm in enumerate(trial.arms):
         gates = arm_gates(rule, totals[arm.id], i in v.trailing, delivery, jumps, arm.id)
@@ -336,4 +367,8 @@ def decide(
         p_best_error=quantities.p_best_error if quantities is not None else None,
         progress=progress,
         progress_text=progress_text,
+        settled=settling.settled,
+        margin=settling.margin,
+        close_calls=settling.close,
+        draws_used=posterior.n_draws,
     )

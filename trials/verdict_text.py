@@ -25,21 +25,64 @@ class Texts:
     p_profit: list
     progress_text: str
     totals: dict
+    settling: Any = None  # inference.settling.Settling
 
     def name(self, i: int) -> str:
         return self.trial.arms[i].name
 
     def leader_numbers(self) -> str:
+        """The leader's P(best) against the bar; near it, with its sampling error and how
+        far from the bar it is."""
         q, v = self.q, self.v
-        p = q.p_best[v.leader]
-        close = ""
-        if abs(p - v.winner_threshold) < (SETTLED_ERRORS + 1) * q.p_best_error:
-            close = (
-                f" ± {q.p_best_error:.2%} from sampling: close to the bar, which a winner "
-                f"must clear by {SETTLED_ERRORS:g} such errors so that a rerun cannot undo it"
-            )
+        p, w, error = q.p_best[v.leader], v.winner_threshold, q.p_best_error
         at = " at this point of the trial" if v.information < 1 else ""
-        return f"{p:.1%} chance to be best{close} (a winner needs {v.winner_threshold:.1%}{at})"
+        if abs(p - w) >= (SETTLED_ERRORS + 1) * error:
+            return f"{p:.1%} chance to be best (a winner needs {w:.1%}{at})"
+        side = "above" if p >= w else "below"
+        return (
+            f"{p:.2%} chance to be best (± {error:.2%} from sampling), "
+            f"{abs(p - w) * 100:.2f} points {side} the {w:.2%} a winner needs{at}"
+        )
+
+    def too_close(self) -> str:
+        """Why an unsettled verdict keeps testing, in plain words."""
+        calls = self.settling.close if self.settling is not None else ()
+        if len(self.trial.arms) == 2:
+            # With two arms, "B is better than A" is B's P(best) again.
+            calls = [c for c in calls if c.quantity != "p_beats_leader"] or calls
+        said = "; ".join(self.call_words(c) for c in calls[:3]) or "the estimates are on the bar"
+        draws = self.posterior.n_draws
+        return (
+            f"too close to call: {said}. Even after {draws:,} posterior draws another "
+            "run of the model could tip it either way, so the rule keeps testing until "
+            "more data move it off the bar"
+        )
+
+    def call_words(self, c) -> str:
+        lead = self.name(self.v.leader)
+        pm = f"(± {c.error:.2%} from sampling)"
+        if c.quantity == "p_best":
+            return f"{lead}'s {c.value:.2%} chance to be best {pm} is on the bar of {c.bar:.2%}"
+        if c.quantity == "p_beats_leader":
+            return (
+                f"the {1 - c.value:.2%} chance that {lead} is better than {self.name(c.arm)} "
+                f"{pm} is on the {1 - c.bar:.2%} that would put it clearly behind"
+            )
+        if c.quantity == "relative_loss":
+            return (
+                f"choosing {lead} could cost {c.value:.2%} of its value {pm}, on the "
+                f"{c.bar:.1%} the rule allows"
+            )
+        if c.quantity == "p_equal":
+            return (
+                f"the {c.value:.2%} chance that every arm is practically equal {pm} is on "
+                f"the {c.bar:.0%} the rule asks"
+            )
+        near = min((PROFIT_CONFIDENCE, 1 - PROFIT_CONFIDENCE), key=lambda b: abs(c.value - b))
+        return (
+            f"{self.name(c.arm)} returns above break-even with {c.value:.2%} probability {pm}, "
+            f"on the {near:.0%} the rule reads"
+        )
 
     def missing(self, health: list[str]) -> list[str]:
         v, q, rule = self.v, self.q, self.trial.spec.decision_rule
@@ -55,7 +98,9 @@ class Texts:
         if q is None:
             return out
         lead = self.name(v.leader)
-        if "probability" in v.blocked_by:
+        if "settled" in v.blocked_by:
+            out.append(self.too_close())
+        elif "probability" in v.blocked_by:
             out.append(f"no arm is clearly ahead yet: {lead} has {self.leader_numbers()}")
         if "expected_loss" in v.blocked_by:
             out.append(

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from inference.rule import (
+    SETTLED_ERRORS,
     VERDICTS,
     Batch,
     Quantities,
@@ -170,14 +171,15 @@ def test_the_batch_path_is_the_single_look_path():
             assert all(v.gates.values()) and p[v.leader] >= v.winner_threshold
 
 
-def test_a_winner_must_clear_the_bar_by_two_monte_carlo_errors():
+def test_a_winner_must_clear_the_bar_by_settled_errors_monte_carlo_errors():
     base = dict(days=[28, 28], conversions=[40, 40], p_profit=[0.95, 0.9])
     w = winner_threshold(0.95, 2)
     shaky = Quantities(
         np.array([w + 0.002, 1 - w - 0.002]), np.array([0.5, 0.01]), 0.001, 0.0, 0, 0.002
     )
+    clear = (SETTLED_ERRORS + 0.5) * 0.002
     settled = Quantities(
-        np.array([w + 0.005, 1 - w - 0.005]), np.array([0.5, 0.01]), 0.001, 0.0, 0, 0.002
+        np.array([w + clear, 1 - w - clear]), np.array([0.5, 0.01]), 0.001, 0.0, 0, 0.002
     )
     assert verdict(shaky, RULE, **base).code == "keep_testing"
     assert "probability" in verdict(shaky, RULE, **base).blocked_by
