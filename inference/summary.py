@@ -169,6 +169,7 @@ def pooled(posteriors: list[Posterior], note: str = "") -> Posterior:
         diagnostics=diagnostics,
         notes=tuple(dict.fromkeys(n for p in posteriors for n in p.notes))
         + ((note,) if note else ()),
+        metric_notes=first.metric_notes,
         seconds=sum(p.seconds for p in posteriors),
         seed=first.seed,
         runs=() if independent else tuple(r for p in posteriors for r in p.runs),
