@@ -285,7 +285,7 @@ def fit_saturation(
     *,
     seed: int = 0,
     priors: SaturationPriors | None = None,
-    draws: int = 1000,
+    draws: int = 2000,
     tune: int = 1000,
     chains: int = 2,
     hdi_prob: float = 0.94,

@@ -287,3 +287,67 @@ def test_the_sampler_agrees_with_an_independent_grid_posterior():
         assert abs(curve.elasticity.mean - e.mean()) < 0.15 * e.std()
         assert abs(curve.marginal_now.mean - m.mean()) < 0.15 * m.std()
         assert abs(curve.p_now_above_break_even - (m > BREAK_EVEN).mean()) < 0.04
+
+
+# Slow: recovery on simulated ladders. Truths at 40 conversions a day at today's spend
+# (225 a day, ladder 100 / 150 / 225), day-to-day CV 0.1, break-even ROAS 2.
+N_LADDERS = 120
+TRUTHS = {
+    "below": CurveTruth(elasticity=0.45, average_roas=2.5, level=40.0),  # marginal 1.1
+    "near": CurveTruth(elasticity=0.5, average_roas=4.0, level=40.0),  # marginal 2.0
+    "above": CurveTruth(elasticity=0.75, average_roas=7.0, level=40.0),  # marginal 5.3
+}
+
+
+def _true_advice(now: float, nxt: float) -> str | None:
+    """What the advice should be when the truth is clearly (25 %) on one side: raise when
+    one step up still clearly pays, lower when today's last unit clearly does not."""
+    if nxt >= 1.25 * BREAK_EVEN:
+        return "Raise"
+    if now <= BREAK_EVEN / 1.25:
+        return "Lower"
+    if now >= 1.25 * BREAK_EVEN and nxt <= BREAK_EVEN / 1.25:
+        return "Hold"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("days", [7, 14])
+@pytest.mark.parametrize("name", list(TRUTHS))
+def test_known_curves_marginal_roas_and_advice_are_recovered(name, days):
+    """Over 120 simulated ladders of three levels x ``days`` days per truth:
+
+    * the median over ladders of (posterior median marginal ROAS at today's spend / truth)
+      lies in 0.9–1.1 (its Monte Carlo error, 1.25 sd / sqrt(120) with the ratio's sd
+      about 0.2–0.35, is 0.02–0.04);
+    * the 94 % interval covers the truth in 88–98 % of ladders (Monte Carlo error
+      sqrt(0.94 x 0.06 / 120) = 0.022);
+    * where the truth is clearly on one side of break-even (``_true_advice``), the advice
+      says so in at least 70 % of ladders (Monte Carlo error about 0.04 near 80 %); an
+      unreliable fit counts as a miss;
+    * fewer than 5 % of fits are flagged unreliable.
+    """
+    truth = TRUTHS[name]
+    rng = np.random.default_rng([days, list(TRUTHS).index(name)])
+    ratios, covered, followed, unreliable = [], 0, 0, 0
+    expected = None
+    for seed in range(N_LADDERS):
+        ladder, now, nxt = simulate_ladder(rng, truth, days_per_level=days)
+        curve = fit_saturation(ladder, BREAK_EVEN, seed=seed)
+        unreliable += not curve.reliable
+        ratios.append(curve.marginal_now_median / now)
+        covered += curve.marginal_now.low <= now <= curve.marginal_now.high
+        expected = _true_advice(now, nxt)
+        followed += expected is not None and curve.advice.startswith(expected)
+    median_ratio, coverage = float(np.median(ratios)), covered / N_LADDERS
+    summary = f"{name} {days}d: ratio {median_ratio:.3f} coverage {coverage:.3f}"
+    summary += f" advice {followed / N_LADDERS:.3f} ({expected}) unreliable {unreliable}"
+    print(summary)
+    assert 0.9 <= median_ratio <= 1.1, summary
+    assert 0.88 <= coverage <= 0.98, summary
+    assert unreliable < 0.05 * N_LADDERS, summary
+    if name == "near":
+        assert expected is None  # no advice is owed
+    else:
+        assert expected == {"below": "Lower", "above": "Raise"}[name]
+        assert followed >= 0.7 * N_LADDERS, summary
