@@ -58,6 +58,7 @@ _N_CHANNELS = 2 * len(_ARRAYS)
 _TABLE = _N_CHANNELS + 1
 _CURVE_ARRAYS = ("floats", "x", "conversions", "revenue", "has_orders", "log_revenue")
 _CURVE_TABLE = 2 * len(_CURVE_ARRAYS)
+_CURVE_N_EXPANDED = len(CURVE_EXPANDED)
 
 
 @intrinsic
@@ -173,9 +174,9 @@ def _curve_logp_callback(dim, u_ptr, grad_ptr, logp_ptr, table_ptr):
 
 @numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
 def _curve_expand_callback(dim, n_expanded, u_ptr, out_ptr, table_ptr):
-    if n_expanded != 5:
+    if n_expanded != _CURVE_N_EXPANDED:
         return -1
-    curve_expand(numba.carray(u_ptr, (dim,)), numba.carray(out_ptr, (5,)))
+    curve_expand(numba.carray(u_ptr, (dim,)), numba.carray(out_ptr, (_CURVE_N_EXPANDED,)))
     return 0
 
 
