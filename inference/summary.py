@@ -108,12 +108,17 @@ class Posterior:
     metric_notes: dict[str, dict[int, str]] = field(default_factory=dict)
     seconds: float = 0.0
     seed: int | None = None
+    # Intervals computed exactly (the exact preview), per metric and arm: ``interval``
+    # returns these instead of summarising the draws.
+    intervals: dict[str, tuple[Interval, ...]] = field(default_factory=dict)
 
     @property
     def n_draws(self) -> int:
         return next(iter(self.draws.values())).shape[0]
 
     def interval(self, metric: str, arm: int) -> Interval:
+        if metric in self.intervals:
+            return self.intervals[metric][arm]
         reason = self.undefined.get(metric, {}).get(arm)
         column = self.draws[metric][:, arm]
         if reason or not np.isfinite(column).all():
