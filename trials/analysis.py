@@ -181,8 +181,11 @@ class TrialAnalysis:
         self, budget: float, *, low: float = 0.0, high: float | None = None, risk: float = 0.5
     ) -> TrialAnalysis:
         """The same analysis with the next round's budget split (raises ValueError on
-        bounds that cannot hold the budget)."""
+        bounds that cannot hold the budget; UserError on the exact preview)."""
         from trials.budget import budget_split
+        from trials.preview import refuse_preview
+
+        refuse_preview(self.posterior, "a budget split")
 
         allocation, arms = budget_split(
             self.trial,
@@ -220,6 +223,12 @@ def analyze_trial(
     from trials.planning import progress_sentence, trial_progress
 
     data = data or load(store, trial)
+    if method == "exact":  # a labelled preview: exact figures, never a verdict
+        from trials.preview import preview_decision
+
+        posterior, decision = preview_decision(trial, data, spec, seed)
+        sentence = raw_vs_model_sentence(trial, posterior, data.totals)
+        return TrialAnalysis(data, posterior, decision, None, sentence, seed)
     if posterior is None:
         posterior = fit(data, method=method, spec=spec, seed=seed, progress=progress)
     days_ahead = trial_progress(trial, data.totals, list(data.daily), seed=seed)
@@ -274,6 +283,8 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     out = {
         "trial": trial.name,
         "method": posterior.method,
+        # The exact path is a preview: its verdict and recommendations read "preview".
+        "preview": decision.verdict == "preview",
         # The exact path is always unpooled and binomial, whatever the spec asked for.
         "pooling": posterior.spec.pooling if posterior.method == "mcmc" else "none",
         "overdispersion": posterior.spec.overdispersion and posterior.method == "mcmc",
@@ -298,6 +309,8 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     }
     if "allocation" in extra:
         out["allocation"] = extra["allocation"]
+    if out["preview"]:
+        out["preview_note"] = decision.reason
     return out
 
 
