@@ -1,6 +1,7 @@
 """Results: a trial's posterior — verdict, headline, funnel per arm, intervals against
-break-even, distributions, raw vs modelled, diagnostics. The exact preview shows at once
-(numbers only, no verdict); the full model's analysis replaces it when its fit is done."""
+break-even, distributions, raw vs modelled, diagnostics. The exact preview shows at once,
+labelled "Preview — not the verdict" (figures only: no verdict, no recommendation, no
+report); the full model's analysis replaces it when its fit is done."""
 
 import streamlit as st
 
@@ -21,9 +22,7 @@ digest = data_digest(trial)
 shown = st.empty()
 with shown.container():
     preview = exact_fit(trial.id, digest).posterior
-    st.info(
-        "Instant preview (exact conjugate posteriors, no verdict); the full model is being fitted…"
-    )
+    st.info("The full model is being fitted; until it is done, a preview is shown…")
     show_results(analysis_for(trial, preview), preview=True)
 
 bar = st.progress(0.0, text="Fitting the full model (partial pooling, day-to-day variation)")

@@ -47,6 +47,7 @@ from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 
 __all__ = [
+    "conjugate_parameters",
     "conjugate_parts",
     "data_notes",
     "derived_draws",
@@ -101,22 +102,31 @@ def conjugate_parts(data: FunnelData, spec: ModelSpec, n_draws: int, seed: int) 
     """Draws of the paying share and unpaired conversions per click, with the fixed
     per-arm ratios of the ROAS identity (impressions per spend, paired share, revenue
     scale)."""
-    t = data.totals()
-    p = spec.priors
+    c = conjugate_parameters(data, spec)
     rng = np.random.default_rng([seed, 14])
     size = (n_draws, data.n_arms)
+    return {
+        "paying": rng.beta(*c["paying"], size=size),
+        "unpaired": rng.gamma(c["unpaired"][0], 1.0 / c["unpaired"][1], size=size),
+        **{k: c[k] for k in ("impressions_per_spend", "paired_share", "revenue_scale")},
+    }
+
+
+def conjugate_parameters(data: FunnelData, spec: ModelSpec) -> dict:
+    """Per arm: the paying share's Beta (a, b), unpaired conversions per click's Gamma
+    (shape, rate), and the fixed ratios of the ROAS identity. The exact preview
+    integrates these same distributions instead of drawing them."""
+    t = data.totals()
+    p = spec.priors
     with np.errstate(divide="ignore", invalid="ignore"):
         paired_share = np.where(t.clicks > 0, t.paired_clicks / t.clicks, 1.0)
         revenue_scale = np.where(t.paid_revenue > 0, t.revenue / t.paid_revenue, 1.0)
     return {
-        "paying": rng.beta(
+        "paying": (
             p.paying_share_a + t.paying_conversions,
             p.paying_share_b + t.zero_revenue_conversions,
-            size=size,
         ),
-        "unpaired": rng.gamma(
-            p.unpaired_a + t.unpaired_conversions, 1.0 / (p.unpaired_b + t.clicks), size=size
-        ),
+        "unpaired": (p.unpaired_a + t.unpaired_conversions, p.unpaired_b + t.clicks),
         "impressions_per_spend": t.impressions_per_spend,
         "paired_share": paired_share,
         "revenue_scale": revenue_scale,

@@ -111,12 +111,17 @@ class Posterior:
     # (chains, draws per chain) of each sampler run whose draws are stacked in ``draws``,
     # run after run and chain after chain; empty when the draws are independent.
     runs: tuple[tuple[int, int], ...] = ()
+    # Intervals computed exactly (the exact preview), per metric and arm: ``interval``
+    # returns these instead of summarising the draws.
+    intervals: dict[str, tuple[Interval, ...]] = field(default_factory=dict)
 
     @property
     def n_draws(self) -> int:
         return next(iter(self.draws.values())).shape[0]
 
     def interval(self, metric: str, arm: int) -> Interval:
+        if metric in self.intervals:
+            return self.intervals[metric][arm]
         reason = self.undefined.get(metric, {}).get(arm)
         column = self.draws[metric][:, arm]
         if reason or not np.isfinite(column).all():

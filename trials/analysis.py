@@ -117,7 +117,8 @@ def fit(data: TrialData, *, method: str, spec, seed: int, progress=None):
     """The posterior by ``method`` ("mcmc" or "exact"), with more draws when the verdict
     is too close to its bar to be settled (``trials.settle``); a trial with no data yet
     gets the exact path's neutral answer (every metric undefined, with its reason)."""
-    if len(data.funnel.arm) == 0:
+    if method == "exact" or len(data.funnel.arm) == 0:
+        # The exact preview is exact (nothing to settle) and never drives a verdict.
         from inference.conjugate import exact_posterior
 
         return exact_posterior(data.funnel, spec, seed=seed)
@@ -182,8 +183,11 @@ class TrialAnalysis:
         self, budget: float, *, low: float = 0.0, high: float | None = None, risk: float = 0.5
     ) -> TrialAnalysis:
         """The same analysis with the next round's budget split (raises ValueError on
-        bounds that cannot hold the budget)."""
+        bounds that cannot hold the budget; UserError on the exact preview)."""
         from trials.budget import budget_split
+        from trials.preview import refuse_preview
+
+        refuse_preview(self.posterior, "a budget split")
 
         allocation, arms = budget_split(
             self.trial,
@@ -221,6 +225,12 @@ def analyze_trial(
     from trials.planning import progress_sentence, trial_progress
 
     data = data or load(store, trial)
+    if method == "exact":  # a labelled preview: exact figures, never a verdict
+        from trials.preview import preview_decision
+
+        posterior, decision = preview_decision(trial, data, spec, seed)
+        sentence = raw_vs_model_sentence(trial, posterior, data.totals)
+        return TrialAnalysis(data, posterior, decision, None, sentence, seed)
     if posterior is None:
         posterior = fit(data, method=method, spec=spec, seed=seed, progress=progress)
     days_ahead = trial_progress(trial, data.totals, list(data.daily), seed=seed)
@@ -275,6 +285,8 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     out = {
         "trial": trial.name,
         "method": posterior.method,
+        # The exact path is a preview: its verdict and recommendations read "preview".
+        "preview": decision.verdict == "preview",
         # The exact path is always unpooled and binomial, whatever the spec asked for.
         "pooling": posterior.spec.pooling if posterior.method == "mcmc" else "none",
         "overdispersion": posterior.spec.overdispersion and posterior.method == "mcmc",
@@ -299,6 +311,8 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     }
     if "allocation" in extra:
         out["allocation"] = extra["allocation"]
+    if out["preview"]:
+        out["preview_note"] = decision.reason
     return out
 
 

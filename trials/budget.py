@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from inference.decisions import Allocation, allocate
-from trials.domain import Trial
+from trials.domain import Trial, UserError
 
 __all__ = ["LEARNING_FLOOR", "MAX_MULTIPLE", "ROUND_DAYS", "budget_split", "split_notes"]
 
@@ -42,8 +42,11 @@ def budget_split(
     get nothing, arms still under test keep ``LEARNING_FLOOR`` of their pace (unless every
     arm probably loses money), and the split may leave money unspent when spending it
     would likely lose money. Expected revenue and P(loss) carry diminishing returns
-    beyond today's pace (``inference.decisions.allocate``).
+    beyond today's pace (``inference.decisions.allocate``). Never on the exact preview
+    (its arms' recommendations read "preview"): UserError.
     """
+    if "preview" in (recommendations or {}).values():
+        raise UserError("a budget split needs the full model, not the exact preview")
     roas = posterior.draws["roas"]
     usable = [
         i

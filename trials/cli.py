@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         "--method",
         choices=["mcmc", "exact"],
         default="mcmc",
-        help="mcmc: the full model (default); exact: conjugate posteriors in milliseconds",
+        help="mcmc: the full model and its verdict (default); exact: a preview in a fraction "
+        "of a second (exact figures for a simpler model; no verdict, no budget split)",
     )
     p.add_argument("--pooling", choices=["partial", "none"], default="partial")
     p.add_argument(
@@ -366,6 +367,12 @@ def _print_analysis(result: dict, currency: str) -> None:
     print(f"conversions and revenue from: {result['results_source']}")
     print(result["source"]["sentence"])
     print(result["raw_vs_model"])
+    if result.get("preview"):
+        print(f"PREVIEW: {result['preview_note']}")
+        for a in result["arms"]:
+            if a["p_best"] is not None:
+                print(f"  {a['channel']} · {a['creative']}: {a['p_best']:.1%} chance to be best")
+        return
     decision = result["decision"]
     print(f"VERDICT: {decision['verdict_label']}. {decision['reason']}")
     for a in result["arms"]:

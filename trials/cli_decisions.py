@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from trials.domain import UserError
+
 __all__ = ["add_decision_commands"]
 
 EXIT_OK = 0
+PREVIEW_REFUSED = (
+    "{what} --method exact: the exact path is a preview, not evidence; {why}. Nothing was "
+    "{done}. Run it without --method (the full model)."
+)
 
 
 def add_decision_commands(sub) -> None:
@@ -31,7 +37,12 @@ def add_decision_commands(sub) -> None:
     p.add_argument("--note", default="", metavar="TEXT")
     p.add_argument("--corrects", type=int, metavar="ID", help="the entry this one corrects")
     p.add_argument("--mark-decided", action="store_true", help="set the trial's status to decided")
-    p.add_argument("--method", choices=["mcmc", "exact"], default="mcmc", help="evidence from")
+    p.add_argument(
+        "--method",
+        choices=["mcmc", "exact"],
+        default="mcmc",
+        help="evidence from the full model (mcmc); exact, a preview, is refused",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the entry as JSON")
     p.set_defaults(run=_decide)
@@ -43,7 +54,12 @@ def add_decision_commands(sub) -> None:
     p.add_argument("trial", metavar="TRIAL")
     p.add_argument("--format", choices=["csv", "xlsx", "md", "html"], required=True)
     p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p.add_argument("--method", choices=["mcmc", "exact"], default="mcmc", help="evidence from")
+    p.add_argument(
+        "--method",
+        choices=["mcmc", "exact"],
+        default="mcmc",
+        help="the full model (mcmc); exact, a preview, is refused",
+    )
     p.add_argument("--budget", type=float, metavar="N", help="include the next round's split")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_report)
@@ -78,6 +94,12 @@ def _decide(args) -> int:
     from trials.cli import _store
     from trials.decision_log import DecisionRecord, entry_dict, evidence_snapshot
 
+    if args.method == "exact":
+        raise UserError(
+            PREVIEW_REFUSED.format(
+                what="decide", why="a recorded decision rests on the full model", done="recorded"
+            )
+        )
     store = _store()
     trial = store.get_trial(args.trial)
     record = DecisionRecord(
@@ -106,6 +128,12 @@ def _report(args) -> int:
     from trials.cli import _store
     from trials.exports import build_report, render
 
+    if args.method == "exact":
+        raise UserError(
+            PREVIEW_REFUSED.format(
+                what="report", why="reports always use the full model", done="written"
+            )
+        )
     store = _store()
     trial = store.get_trial(args.trial)
     analysis = _evidence(trial, args, budget=args.budget)

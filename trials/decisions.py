@@ -59,12 +59,14 @@ LABELS = {
     "stop": "Stop",
     "fix_creative": "Fix the creative",
     "fix_landing": "Fix the landing page",
+    "preview": "Preview only (no recommendation)",  # the exact path (trials.preview)
 }
 VERDICT_LABELS = {
     "scale": "Scale the winner",
     "keep_testing": "Keep testing",
     "equal": "Practically equal",
     "stop_all": "Stop: every arm probably loses money",
+    "preview": "Preview — not the verdict",  # the exact path (trials.preview)
 }
 _METRIC = {
     PrimaryMetric.CONVERSION_RATE: ("cvr", True),

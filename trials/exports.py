@@ -21,7 +21,7 @@ from typing import Any
 
 from trials import APP_VERSION
 from trials.decision_log import DecisionEntry
-from trials.domain import Trial
+from trials.domain import Trial, UserError
 
 __all__ = ["FORMATS", "Report", "build_report", "render", "safe_cell"]
 
@@ -57,7 +57,10 @@ def _m(metric: dict | None, key: str = "mean") -> float | None:
 
 
 def build_report(trial: Trial, analysis: dict[str, Any], log: Sequence[DecisionEntry]) -> Report:
-    """The report's tables from an ``analyze``-shaped result and the decision log."""
+    """The report's tables from an ``analyze``-shaped result and the decision log; always
+    the full model's (the exact preview is refused with UserError)."""
+    if analysis.get("preview"):
+        raise UserError("a report needs the full model, not the exact preview")
     arms = analysis["arms"]
     results = Table(
         "Results",

@@ -10,8 +10,8 @@ draws run out. An unsettled verdict is then the rule's conservative answer: keep
 testing, too close to call, with how close it was. Each run must pass the sampler's
 checks; one that fails ends the settling with the draws so far (its reasons are noted).
 
-A verdict far from every bar costs one run, as before. The exact path settles the same
-way with more independent conjugate draws (milliseconds).
+A verdict far from every bar costs one run, as before. The exact preview is exact and
+drives no verdict, so it is never settled.
 """
 
 from __future__ import annotations
@@ -30,10 +30,6 @@ DRAW_CELLS = 100_000
 
 
 def _one_run(data, method: str, spec, seed: int, draws: int, progress) -> Posterior:
-    if method == "exact":
-        from inference.conjugate import exact_posterior
-
-        return exact_posterior(data.funnel, spec, seed=seed, n_draws=draws)
     from inference.fit import fit_mcmc
 
     sampler = replace(spec.sampler, draws=draws)
@@ -78,10 +74,6 @@ def settled_fit(data, *, method: str, spec, seed: int, progress=None) -> Posteri
 
 
 def _base_draws(method: str, spec) -> int:
-    if method == "exact":
-        from inference.conjugate import DEFAULT_DRAWS
-
-        return DEFAULT_DRAWS
     return spec.sampler.draws
 
 

@@ -1,9 +1,10 @@
 """Posteriors and the one analysis for the pages, cached per data digest and settings.
 
-The exact (conjugate) posterior answers in milliseconds and is shown at once; the MCMC fit
-replaces it when done. Both are cached on the trial's data digest and the model settings,
-so a revisit is instant and new data is a new entry. Streamlit holds one compute lock per
-cache key, so two sessions opening the same trial wait for one fit instead of running two.
+The exact (conjugate) posterior answers in a fraction of a second and is shown at once as a
+labelled preview (never a verdict); the MCMC fit replaces it when done. Both are cached on
+the trial's data digest and the model settings, so a revisit is instant and new data is a
+new entry. Streamlit holds one compute lock per cache key, so two sessions opening the same
+trial wait for one fit instead of running two.
 """
 
 from __future__ import annotations

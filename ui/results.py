@@ -13,6 +13,7 @@ from trials.analysis import TrialAnalysis
 from trials.decision_json import raw_estimate
 from trials.decisions import VERDICT_LABELS
 from trials.domain import PrimaryMetric, Trial
+from trials.preview import PREVIEW_NOTE
 from ui.text import md, money, percent
 
 __all__ = ["report_downloads", "show_results", "show_verdict"]
@@ -24,6 +25,7 @@ STAGES = (
 )
 SHOWN = {"roas": "ROAS", "cvr": "Conversion rate", "cpa": "CPA"}
 VERDICT_BOX = {"scale": st.success, "equal": st.info, "stop_all": st.error}
+PREVIEW_LABEL = "Preview — not the verdict"
 
 
 def show_verdict(analysis: TrialAnalysis) -> None:
@@ -61,7 +63,7 @@ def _headline(analysis: TrialAnalysis) -> None:
     leader = next((d for d in decision.arms if d.arm_id == decision.leader), None)
     if leader and leader.comparison:
         c4.metric(
-            "Leading arm",
+            "Leading arm" + (" (preview)" if decision.verdict == "preview" else ""),
             f"{leader.comparison.p_best:.0%}",
             help=f"{leader.name}: probability to be the best arm on the primary metric.",
         )
@@ -261,12 +263,14 @@ def _diagnostics(posterior) -> None:
 
 
 def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
-    """Everything the Results page shows for one analysis; a preview leaves the verdict
-    out (the exact path never drives a decision)."""
+    """Everything the Results page shows for one analysis. The exact preview is labelled
+    as such and shows no verdict and no recommendation (it never drives a decision)."""
     trial, posterior = analysis.trial, analysis.posterior
+    preview = preview or analysis.decision.verdict == "preview"
     if not preview:
         show_verdict(analysis)
     else:
+        st.warning(f"**{PREVIEW_LABEL}.** {md(PREVIEW_NOTE.split(': ', 1)[1])}")
         st.caption(md(analysis.data.summary.sentence))
     _headline(analysis)
     st.subheader("Funnel per arm")

@@ -241,7 +241,8 @@ def test_analyze_json_has_every_promised_field(capsys):
             assert set(arm[metric]) >= {"mean", "hdi_low", "hdi_high"}
             assert arm[metric]["hdi_low"] <= arm[metric]["mean"] <= arm[metric]["hdi_high"]
     decision = result["decision"]
-    assert decision["verdict"] in ("scale", "keep_testing", "equal", "stop_all")
+    assert result["preview"] is True and result["preview_note"].startswith("Preview")
+    assert decision["verdict"] == "preview" and decision["rule_met"] is False
     assert decision["reason"] and decision["rule"]["min_days"] == 7
     assert {"verdict_label", "winner_threshold", "progress", "rule_version"} <= set(decision)
     assert result["source"]["sentence"].startswith("Conversions and revenue")

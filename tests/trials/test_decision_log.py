@@ -75,8 +75,6 @@ def test_decide_and_decisions_through_the_cli(capsys, tmp_path):
         "WeChat 100 → 150 a day",
         "--note",
         "<script>x</script>",
-        "--method",
-        "exact",
         "--mark-decided",
         "--json",
     )
@@ -85,7 +83,7 @@ def test_decide_and_decisions_through_the_cli(capsys, tmp_path):
     assert entry["scale"] == ["WeChat · Video A"] and entry["stop"] == ["Weibo · Image B"]
     assert entry["note"] == "<script>x</script>"
     snap = entry["snapshot"]
-    assert snap["method"] == "exact" and len(snap["data_digest"]) == 64
+    assert snap["method"] == "mcmc" and len(snap["data_digest"]) == 64
     assert [a["creative"] for a in snap["arms"]] == ["Video A", "Image B"]
     assert "recommendation" in snap["arms"][0]
     assert json.loads(run(capsys, "show", name, "--json")[1])["status"] == "decided"
@@ -97,15 +95,13 @@ def test_decide_and_decisions_through_the_cli(capsys, tmp_path):
         "WeChat/Video A",
         "--corrects",
         "1",
-        "--method",
-        "exact",
     )
     log = json.loads(run(capsys, "decisions", name, "--json")[1])
     assert [(e["id"], e["corrects"], e["corrected_by"]) for e in log] == [
         (1, None, [2]),
         (2, 1, []),
     ]
-    code, _, err = run(capsys, "decide", name, "--scale", "Email/Plain", "--method", "exact")
+    code, _, err = run(capsys, "decide", name, "--scale", "Email/Plain")
     assert code == 1 and "no such arm" in err
     _, out, _ = run(capsys, "decisions", name)
     assert "#2" in out and "corrects #1" in out
@@ -121,9 +117,7 @@ def test_a_snapshot_carries_the_verdict_and_the_rule_it_was_judged_by(capsys, tm
     run(capsys, "import", name, str(FILES / "google_ads_report.csv"))
     code, _, err = run(capsys, "amend", name, "--min-days", "2", "--reason", "short test")
     assert code == 0, err
-    code, out, err = run(
-        capsys, "decide", name, "--method", "exact", "--keep-testing", "WeChat · Video A", "--json"
-    )
+    code, out, err = run(capsys, "decide", name, "--keep-testing", "WeChat · Video A", "--json")
     assert code == 0, err
     decision = json.loads(out)["snapshot"]["decision"]
     assert decision["rule"]["min_days"] == 2 and decision["rule_version"] == 2

@@ -237,8 +237,6 @@ def test_analyze_json_gains_decision_fields_and_allocation(capsys, tmp_path):
         capsys,
         "analyze",
         name,
-        "--method",
-        "exact",
         "--json",
         "--budget",
         "1000",
@@ -264,9 +262,7 @@ def test_analyze_json_gains_decision_fields_and_allocation(capsys, tmp_path):
     allocation = result["allocation"]
     assert sum(a["budget"] for a in allocation["arms"]) == pytest.approx(1000)
     assert all(a["budget"] >= 100 for a in allocation["arms"])
-    code, _, err = run(
-        capsys, "analyze", name, "--method", "exact", "--budget", "100", "--min-per-arm", "80"
-    )
+    code, _, err = run(capsys, "analyze", name, "--budget", "100", "--min-per-arm", "80")
     assert code == 1 and "cannot hold" in err
 
 

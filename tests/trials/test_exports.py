@@ -40,8 +40,6 @@ def evil_trial(capsys, tmp_path):
         "WeChat/" + EVIL["arms"][0]["creative"],
         "--note",
         "-2+3 @cmd",
-        "--method",
-        "exact",
     )
     assert code == 0, err
     return spec["name"]
@@ -49,7 +47,7 @@ def evil_trial(capsys, tmp_path):
 
 def report(capsys, tmp_path, name, fmt) -> bytes:
     out = tmp_path / f"r.{fmt}"
-    code, _, err = run(capsys, "report", name, "--format", fmt, "-o", str(out), "--method", "exact")
+    code, _, err = run(capsys, "report", name, "--format", fmt, "-o", str(out))
     assert code == 0, err
     return out.read_bytes()
 
