@@ -7,7 +7,7 @@ have, each switchable (``Features``):
   than clicks (412 clicks, 413 conversions): view-through conversions are added so that
   the day's view-through alone is clicks + 1;
 * **conversions without revenue**: each conversion carries revenue only with the arm's
-  paying share (sign-ups, cancelled orders), and on some whole days none does;
+  paying share (sign-ups, cancelled orders), and on some whole click days none does;
 * **late conversions**: a share of each day's conversions is dated 1..``late_days`` days
   later, so during a pause (days without clicks or spend) conversions keep arriving;
 * **lagged own orders**: every order dated ``lag_days`` days after its click;
@@ -61,7 +61,7 @@ class Features:
 
     # Per arm index, how many of its click days report view-through conversions.
     view_through: dict[int, int] = field(default_factory=dict)
-    # Per arm index, how many whole days carry no revenue at all (conversions stay).
+    # Per arm index, how many whole click days carry no revenue at all (conversions stay).
     days_without_revenue: dict[int, int] = field(default_factory=dict)
     # Days (0-based, within the click days) on which every arm is paused: no impressions,
     # clicks or spend; rows appear only when late conversions land on them.
@@ -126,11 +126,14 @@ def messy_trial(
         for a, n in sorted(f.view_through.items())
         if n
     }
-    norev_days = {
-        a: tuple(sorted(int(d) for d in pick_norev.choice(n_dates, min(n, n_dates), replace=False)))
-        for a, n in sorted(f.days_without_revenue.items())
-        if n
-    }
+    # Whole days without revenue are ordinary click days (never a view-through day, whose
+    # lump of conversions would then change the arm's true ROAS by half).
+    norev_days = {}
+    for a, n in sorted(f.days_without_revenue.items()):
+        candidates = np.array([d for d in active if d not in vt_days.get(a, ())])
+        if n:
+            chosen = pick_norev.choice(candidates, min(n, len(candidates)), replace=False)
+            norev_days[a] = tuple(sorted(int(d) for d in chosen))
 
     ctr_mean = np.array([t.ctr for t in arms]) * np.exp(CTR_DAY_SD**2 / 2)
     cvr_mean = np.array([t.cvr for t in arms]) * np.exp(CVR_DAY_SD**2 / 2)
