@@ -1,6 +1,6 @@
 """Operating characteristics of the funnel model by trial shape, with Monte Carlo errors.
 
-    python bench/operating_characteristics.py            # full counts (about half an hour)
+    python bench/operating_characteristics.py            # full counts (about 40 minutes on 2 cores)
     python bench/operating_characteristics.py --quick    # small counts (a couple of minutes)
 
 For each shape (``tests/inference/operating.py``: the demo "WeChat vs Weibo launch" 2x1,
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from inference.spec import SamplerSettings
 from tests.inference.operating import MODELS, SHAPES, evaluate, summary
 
-FULL = {"demo 2x1": 150, "1x3": 150, "4x5": 60}
+FULL = {"demo 2x1": 150, "1x3": 100, "4x5": 40}
 QUICK = {"demo 2x1": 8, "1x3": 8, "4x5": 3}
 SAMPLERS = {"4x5": SamplerSettings(draws=500, tune=300, retry=False)}
 
