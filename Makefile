@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: app test test-fast bench lint format clean-venv
+.PHONY: app test test-fast bench oc lint format clean-venv
 
 app: $(VENV)/.app-installed
 	$(BIN)/python -m trials demo --if-empty
@@ -27,6 +27,11 @@ test-fast: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PIP) --no-deps -r bench/requirements.txt
 	$(BIN)/python bench/bench_fit.py
+
+# Operating characteristics by trial shape (A/A false scale, coverage, naming the best, bias),
+# default model against no pooling, an independent reference and raw totals; `--quick` is small.
+oc: $(VENV)/.dev-installed
+	$(BIN)/python bench/operating_characteristics.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
