@@ -34,9 +34,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inference.spec import SamplerSettings
-from tests.inference.operating import MODELS, SHAPES, evaluate, summary
+from tests.inference.operating import MODELS, SHAPES, evaluate, paired_difference, summary
 
-FULL = {"demo 2x1": 150, "1x3": 100, "4x5": 40}
+FULL = {"demo 2x1": 150, "1x3": 150, "4x5": 60}
 QUICK = {"demo 2x1": 8, "1x3": 8, "4x5": 3}
 SAMPLERS = {"4x5": SamplerSettings(draws=500, tune=300, retry=False)}
 
@@ -76,9 +76,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"{fmt(s['bias'], signed=True):>15s} {seconds:8.1f}"
             )
         unreliable = {m: summary(diff[m])["unreliable"][0] for m in ("default", "none")}
+        d, e = paired_difference(diff["default"].named, diff["none"].named)
         lines.append(
-            f"{'':9s} unreliable fits (differing arms): default {unreliable['default']:.1%}, "
-            f"none {unreliable['none']:.1%}"
+            f"{'':9s} names best, default - none (same trials): {d:+.3f} ± {e:.3f}; "
+            f"unreliable fits: default {unreliable['default']:.1%}, none {unreliable['none']:.1%}"
         )
     print(header)
     print("-" * len(header))
