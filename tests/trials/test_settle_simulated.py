@@ -76,6 +76,21 @@ def measured_trial(store, bar: float):
     return trial
 
 
+def reference_p_best(store) -> float:
+    """P(B is best) for the measured case from one long run (2 x 24,000 draws, Monte Carlo
+    error about 0.0008): where "on the estimate" and "two errors below" sit for the model
+    as it is now, not as it was measured once."""
+    from dataclasses import replace
+
+    trial = measured_trial(store, 0.9)
+    data = load(store, trial)
+    spec = ModelSpec()
+    long = replace(spec, sampler=replace(spec.sampler, draws=24_000))
+    cvr = fit_mcmc(data.funnel, long, seed=12345).draws["cvr"]
+    store.delete_trial(trial.id)
+    return float((cvr[:, 1] > cvr[:, 0]).mean())
+
+
 def verdicts(store, trial):
     out = []
     for seed in SEEDS:
@@ -85,7 +100,7 @@ def verdicts(store, trial):
 
 
 def test_two_errors_below_the_estimate_every_seed_scales_once_settled(store):
-    trial = measured_trial(store, 0.9685)
+    trial = measured_trial(store, reference_p_best(store) - 0.0062)
     data = load(store, trial)
     one_run = []
     for seed in SEEDS:
@@ -104,7 +119,8 @@ def test_two_errors_below_the_estimate_every_seed_scales_once_settled(store):
 
 
 def test_on_the_estimate_every_seed_keeps_testing_too_close_to_call(store):
-    trial = measured_trial(store, 0.975)
+    bar = reference_p_best(store)
+    trial = measured_trial(store, bar)
     decisions = verdicts(store, trial)
     print("\non the bar:", [(d.verdict, round(d.margin, 5), d.draws_used) for d in decisions])
     assert {d.verdict for d in decisions} == {"keep_testing"}
@@ -114,7 +130,7 @@ def test_on_the_estimate_every_seed_keeps_testing_too_close_to_call(store):
         # 16 x the draws; more when the sampler retried a run that failed a check with
         # twice its draws (inference.fit).
         assert d.draws_used >= 16 * BASE
-        assert "too close to call" in d.reason and "is on the bar of 97.50%" in d.reason
+        assert "too close to call" in d.reason and f"is on the bar of {bar:.2%}" in d.reason
 
 
 def test_far_from_the_bar_there_are_no_extra_draws(store):
@@ -126,9 +142,11 @@ def test_far_from_the_bar_there_are_no_extra_draws(store):
     one_fit = (time.perf_counter() - started) / 5
     decisions = verdicts(store, trial)
     assert {d.verdict for d in decisions} == {"scale"}
-    assert {d.draws_used for d in decisions} == {BASE}
+    # One run each: BASE draws, or twice that where the sampler's own retry redrew a run
+    # that failed a check (inference.fit), never the settling's 4 or 16 times.
+    assert {d.draws_used for d in decisions} <= {BASE, 2 * BASE}
     assert all(d.settled and d.close_calls == () for d in decisions)
     started = time.perf_counter()
     posterior = analyze_trial(store, trial, method="mcmc", spec=ModelSpec(), seed=99).posterior
-    assert posterior.n_draws == BASE and posterior.runs == ((2, ModelSpec().sampler.draws),)
+    assert posterior.n_draws in (BASE, 2 * BASE) and len(posterior.runs) <= 1
     assert posterior.seconds < 5 * one_fit + 0.5
