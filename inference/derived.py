@@ -18,7 +18,7 @@ came on days without conversions).
   pause, own orders dated after the click) cannot say which clicks converted, so it is
   never read as a day on which every click converted; its conversions are *unpaired*.
   The paired share is the share of the arm's clicks on paired days.
-* **Unpaired conversions per click** ~ Gamma(a + unpaired / s, b + clicks / s), s the
+* **Unpaired conversions per click** ~ Gamma(a + unpaired / s, (b + clicks) / s), s the
   lump size of unpaired conversions (``unpaired_lump_size``): they count for ROAS and
   cost per conversion, not for the conversion rate.
 * **Paying share** ~ Beta(a + conversions on days with revenue, b + conversions on days
@@ -130,7 +130,9 @@ def conjugate_parameters(data: FunnelData, spec: ModelSpec) -> dict:
         ),
         "unpaired": (
             p.unpaired_a + t.unpaired_conversions / lump,
-            p.unpaired_b + t.clicks / lump,
+            # The prior's pseudo-clicks are scaled with the clicks, so the mean stays
+            # about unpaired / clicks however lumpy they are.
+            (p.unpaired_b + t.clicks) / lump,
         ),
         "impressions_per_spend": t.impressions_per_spend,
         "paired_share": paired_share,
