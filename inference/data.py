@@ -150,40 +150,40 @@ class FunnelData:
         return float(revenue.sum() / orders.sum()) if orders.sum() else 1.0
 
     def totals(self) -> ArmTotalsArray:
+        """Per-arm sums, computed once per data (the model, its notes and the derived
+        quantities all read them) and returned read-only."""
+        cached = self.__dict__.get("_totals")
+        if cached is None:
+            cached = self._totals()
+            self.__dict__["_totals"] = cached  # frozen: set beside the dataclass fields
+        return cached
+
+    def _totals(self) -> ArmTotalsArray:
         def per_arm(values: np.ndarray) -> np.ndarray:
             return np.bincount(self.arm, weights=values, minlength=self.n_arms)
 
-        days = np.zeros(self.n_arms, dtype=np.int64)
-        for a in range(self.n_arms):
-            days[a] = len(np.unique(self.day[self.arm == a]))
+        def count(values: np.ndarray) -> np.ndarray:
+            return per_arm(values).round().astype(np.int64)
+
+        def days_where(rows: np.ndarray) -> np.ndarray:
+            """Distinct days per arm among ``rows``."""
+            pairs = np.unique(self.arm[rows] * len(self.days) + self.day[rows])
+            return np.bincount(pairs // max(len(self.days), 1), minlength=self.n_arms)
+
+        paying = self.has_revenue
         return ArmTotalsArray(
-            impressions=per_arm(self.impressions).round().astype(np.int64),
-            clicks=per_arm(self.clicks).round().astype(np.int64),
-            conversions=per_arm(self.conversions).round().astype(np.int64),
-            converted_clicks=per_arm(self.converted_clicks).round().astype(np.int64),
+            impressions=count(self.impressions),
+            clicks=count(self.clicks),
+            conversions=count(self.conversions),
+            converted_clicks=count(self.converted_clicks),
             spend=per_arm(self.spend),
             revenue=per_arm(self.revenue),
-            days=days,
-            paired_clicks=per_arm(self.paired_clicks).round().astype(np.int64),
-            unpaired_conversions=per_arm(self.unpaired_conversions).round().astype(np.int64),
-            paying_conversions=per_arm(np.where(self.has_revenue, self.conversions, 0))
-            .round()
-            .astype(np.int64),
-            paid_revenue=per_arm(np.where(self.has_revenue, self.revenue, 0.0)),
-            click_days=np.array(
-                [
-                    len(np.unique(self.day[(self.arm == a) & (self.clicks > 0)]))
-                    for a in range(self.n_arms)
-                ],
-                dtype=np.int64,
-            ),
-            paired_days=np.array(
-                [
-                    len(np.unique(self.day[(self.arm == a) & self.paired]))
-                    for a in range(self.n_arms)
-                ],
-                dtype=np.int64,
-            ),
+            days=days_where(np.ones(len(self.arm), dtype=bool)),
+            paired_clicks=count(self.paired_clicks),
+            unpaired_conversions=count(self.unpaired_conversions),
+            paying_conversions=count(np.where(paying, self.conversions, 0)),
+            paid_revenue=per_arm(np.where(paying, self.revenue, 0.0)),
+            paired_days=days_where(self.paired),
         )
 
     def digest(self) -> str:
@@ -222,9 +222,12 @@ class ArmTotalsArray:
     unpaired_conversions: np.ndarray
     paying_conversions: np.ndarray
     paid_revenue: np.ndarray
-    # Days with clicks, and paired days (what day-to-day variation is learned from).
-    click_days: np.ndarray
+    # Paired days (what the conversion rate's day-to-day variation is learned from).
     paired_days: np.ndarray
+
+    def __post_init__(self) -> None:
+        for array in self.__dict__.values():
+            array.setflags(write=False)
 
     @property
     def zero_revenue_conversions(self) -> np.ndarray:

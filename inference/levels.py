@@ -138,9 +138,10 @@ def concentration_log_sd(spec: ModelSpec) -> float:
 
 
 def few_days(data: FunnelData) -> dict[str, list[int]]:
-    """Per rate, the arms with too few days to learn their day-to-day variation."""
-    totals = data.totals()
+    """Per rate, the arms with too few days to learn their day-to-day variation (those
+    whose concentration ``kappa_slots`` keeps fixed)."""
+    slots = kappa_slots(data)
     return {
-        "ctr": [int(a) for a in np.flatnonzero(totals.days < MIN_DAYS_TO_LEARN_VARIATION)],
-        "cvr": [int(a) for a in np.flatnonzero(totals.paired_days < MIN_DAYS_TO_LEARN_VARIATION)],
+        stage: [int(a) for a in np.flatnonzero(slots[:, column] < 0)]
+        for column, stage in enumerate(("ctr", "cvr"))
     }
