@@ -124,7 +124,7 @@ def fit(data: TrialData, *, method: str, spec, seed: int, progress=None):
         return exact_posterior(data.funnel, spec, seed=seed)
     from trials.settle import settled_fit
 
-    return settled_fit(data, method=method, spec=spec, seed=seed, progress=progress)
+    return settled_fit(data, spec=spec, seed=seed, progress=progress)
 
 
 def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, progress=None):

@@ -29,7 +29,7 @@ SCHEDULE = (4, 16)  # total draws per chain as multiples of the first run's
 DRAW_CELLS = 100_000
 
 
-def _one_run(data, method: str, spec, seed: int, draws: int, progress) -> Posterior:
+def _one_run(data, spec, seed: int, draws: int, progress) -> Posterior:
     from inference.fit import fit_mcmc
 
     sampler = replace(spec.sampler, draws=draws)
@@ -41,12 +41,12 @@ def _per_chain(posterior: Posterior) -> int:
     return sum(d for _, d in posterior.runs) if posterior.runs else posterior.n_draws
 
 
-def settled_fit(data, *, method: str, spec, seed: int, progress=None) -> Posterior:
-    """The trial's posterior (``trials.analysis.TrialData`` ``data``) by ``method``
-    ("mcmc" or "exact"), with more draws when its verdict is not settled."""
+def settled_fit(data, *, spec, seed: int, progress=None) -> Posterior:
+    """The trial's MCMC posterior (``trials.analysis.TrialData`` ``data``), with more
+    draws when its verdict is not settled."""
     from trials.decisions import decide
 
-    first = _one_run(data, method, spec, seed, _base_draws(method, spec), progress)
+    first = _one_run(data, spec, seed, spec.sampler.draws, progress)
     runs = [first]
     posterior = first
     base = _per_chain(first)
@@ -62,7 +62,7 @@ def settled_fit(data, *, method: str, spec, seed: int, progress=None) -> Posteri
             break
         if progress is not None:
             progress(0.0, "sampling more: the verdict is close to the bar")
-        run = _one_run(data, method, spec, settle_seed(seed, n), more, progress)
+        run = _one_run(data, spec, settle_seed(seed, n), more, progress)
         if not run.diagnostics.reliable:
             reasons = "; ".join(run.diagnostics.reasons)
             note = f"a further run to settle the verdict failed a check ({reasons}); not used"
@@ -71,10 +71,6 @@ def settled_fit(data, *, method: str, spec, seed: int, progress=None) -> Posteri
         runs.append(run)
         posterior = pooled(runs, _note(runs, base))
     return posterior
-
-
-def _base_draws(method: str, spec) -> int:
-    return spec.sampler.draws
 
 
 def _note(runs: list[Posterior], base: int, extra: str = "") -> str:

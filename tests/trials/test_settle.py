@@ -59,7 +59,7 @@ def planted_runs(monkeypatch, p_best_of_run, reliable_of_run=None):
     """Make each run of the settling return planted draws; records the runs asked for."""
     asked = []
 
-    def one_run(data, method, spec, seed, draws, progress):
+    def one_run(data, spec, seed, draws, progress):
         r = len(asked)
         asked.append((seed, draws))
         reliable = True if reliable_of_run is None else reliable_of_run[r]
@@ -75,7 +75,7 @@ def error(p: float, n: int) -> float:
 
 def test_a_verdict_far_from_the_bar_costs_one_run(monkeypatch):
     asked = planted_runs(monkeypatch, [0.999])
-    posterior = settling.settled_fit(data(), method="mcmc", spec=ModelSpec(), seed=7)
+    posterior = settling.settled_fit(data(), spec=ModelSpec(), seed=7)
     assert asked == [(7, BASE)]
     d = decide(TRIAL, posterior, data().totals, data().daily)
     assert d.verdict == "scale" and d.settled and d.draws_used == BASE
@@ -86,7 +86,7 @@ def test_a_close_verdict_draws_more_until_settled(monkeypatch):
     # First run on the bar; the pooled draws then show it clears it by more than k errors.
     near = BAR + 0.5 * error(BAR, BASE)
     asked = planted_runs(monkeypatch, [near, 0.9995])
-    posterior = settling.settled_fit(data(), method="mcmc", spec=ModelSpec(), seed=7)
+    posterior = settling.settled_fit(data(), spec=ModelSpec(), seed=7)
     assert asked == [(7, BASE), (settle_seed(7, 1), 3 * BASE)]
     assert posterior.n_draws == 4 * BASE and posterior.seed == 7
     assert "sampled 1 more time with seeds fixed by the first" in posterior.notes[-1]
@@ -96,7 +96,7 @@ def test_a_close_verdict_draws_more_until_settled(monkeypatch):
 
 def test_at_the_cap_a_verdict_still_on_the_bar_keeps_testing_too_close_to_call(monkeypatch):
     asked = planted_runs(monkeypatch, [BAR] * 3)
-    posterior = settling.settled_fit(data(), method="mcmc", spec=ModelSpec(), seed=7)
+    posterior = settling.settled_fit(data(), spec=ModelSpec(), seed=7)
     assert [n for _, n in asked] == [BASE, 3 * BASE, 12 * BASE]  # 16 x in all, then stop
     assert len({s for s, _ in asked}) == 3
     d = decide(TRIAL, posterior, data().totals, data().daily)
@@ -125,13 +125,13 @@ def test_at_the_cap_a_verdict_still_on_the_bar_keeps_testing_too_close_to_call(m
 def test_many_arms_are_capped_by_draws_times_arms(monkeypatch):
     asked = planted_runs(monkeypatch, [BAR] * 3)
     many = SimpleNamespace(**(vars(data()) | {"funnel": SimpleNamespace(n_arms=10)}))
-    settling.settled_fit(many, method="mcmc", spec=ModelSpec(), seed=7)
+    settling.settled_fit(many, spec=ModelSpec(), seed=7)
     assert sum(n for _, n in asked) == settling.DRAW_CELLS // 10
 
 
 def test_a_further_run_that_fails_its_checks_is_not_pooled(monkeypatch):
     asked = planted_runs(monkeypatch, [BAR, BAR], reliable_of_run=[True, False])
-    posterior = settling.settled_fit(data(), method="mcmc", spec=ModelSpec(), seed=7)
+    posterior = settling.settled_fit(data(), spec=ModelSpec(), seed=7)
     assert len(asked) == 2 and posterior.n_draws == BASE
     assert posterior.diagnostics.reliable
     assert "failed a check (R-hat 1.05); not used" in posterior.notes[-1]
@@ -140,7 +140,7 @@ def test_a_further_run_that_fails_its_checks_is_not_pooled(monkeypatch):
 
 def test_an_unreliable_first_fit_is_not_sampled_again(monkeypatch):
     asked = planted_runs(monkeypatch, [BAR], reliable_of_run=[False])
-    settling.settled_fit(data(), method="mcmc", spec=ModelSpec(), seed=7)
+    settling.settled_fit(data(), spec=ModelSpec(), seed=7)
     assert len(asked) == 1
 
 
