@@ -84,3 +84,21 @@ def simulate_trial(
     cvr_mean = cvr_base * np.exp(CVR_DAY_SD**2 / 2)
     truth = Truth(ctr_mean, cvr_mean, aov, (1000 / cpm) * ctr_mean * cvr_mean * aov)
     return data, truth
+
+
+def day_rows(per_arm) -> list[dict]:
+    """Rows for ``FunnelData.from_rows`` from, per arm, a list of (impressions, clicks,
+    conversions, spend, revenue) days starting 2026-09-01."""
+    return [
+        dict(
+            arm=arm,
+            day=f"2026-09-{d + 1:02d}",
+            impressions=i,
+            clicks=c,
+            conversions=v,
+            spend=s,
+            revenue=r,
+        )
+        for arm, days in enumerate(per_arm)
+        for d, (i, c, v, s, r) in enumerate(days)
+    ]

@@ -13,32 +13,14 @@ from inference.conjugate import (
     order_value_shape,
 )
 from inference.summary import hdi
+from tests.inference.simulate import day_rows
 
 ARMS = [("Search", "A"), ("Search", "B"), ("Social", "C")]
 
 
-def rows(spec):
-    """spec: per arm list of (impressions, clicks, conversions, spend, revenue) days."""
-    out = []
-    for arm, days in enumerate(spec):
-        for d, (i, c, v, s, r) in enumerate(days):
-            out.append(
-                dict(
-                    arm=arm,
-                    day=f"2026-09-{d + 1:02d}",
-                    impressions=i,
-                    clicks=c,
-                    conversions=v,
-                    spend=s,
-                    revenue=r,
-                )
-            )
-    return out
-
-
 DATA = FunnelData.from_rows(
     ARMS,
-    rows(
+    day_rows(
         [
             [(1000, 40, 2, 30.0, 160.0), (1200, 50, 3, 35.0, 210.0)],
             [(900, 45, 4, 28.0, 300.0), (1100, 52, 5, 33.0, 410.0)],
@@ -142,7 +124,7 @@ def test_exact_is_fast_for_a_hundred_arms():
 def test_degenerate_arms_get_named_reasons_not_numbers():
     data = FunnelData.from_rows(
         [("X", "no data"), ("X", "no clicks"), ("X", "no spend")],
-        rows([[], [(500, 0, 0, 10.0, 0.0)], [(500, 10, 1, 0.0, 50.0)]]),
+        day_rows([[], [(500, 0, 0, 10.0, 0.0)], [(500, 10, 1, 0.0, 50.0)]]),
     )
     p = exact_posterior(data, seed=0)
     assert p.interval("ctr", 0).reason == "no impressions yet"
@@ -161,7 +143,7 @@ def test_degenerate_arms_get_named_reasons_not_numbers():
 def test_view_through_days_are_left_out_of_cvr_and_counted_for_roas():
     data = FunnelData.from_rows(
         [("X", "a"), ("X", "b")],
-        rows([[(100, 2, 5, 1.0, 50.0), (100, 4, 1, 1.0, 10.0)], [(100, 5, 1, 1.0, 10.0)]]),
+        day_rows([[(100, 2, 5, 1.0, 50.0), (100, 4, 1, 1.0, 10.0)], [(100, 5, 1, 1.0, 10.0)]]),
     )
     p = exact_posterior(data, seed=0, n_draws=100_000)
     # Arm a's CVR is its paired day's alone (1 of 4 clicks), never a day of 100 %.

@@ -8,7 +8,7 @@ import pytest
 from inference import ModelSpec, exact_posterior
 from inference.conjugate import exact_rate_intervals
 from inference.fit import FitError, _diagnostics, compiled_model_count, fit_mcmc
-from tests.inference.simulate import simulate_trial
+from tests.inference.simulate import day_rows, simulate_trial
 
 FLAT = ModelSpec(pooling="none", overdispersion=False)
 
@@ -204,7 +204,7 @@ def test_a_fit_in_a_fresh_process_loads_neither_pymc_nor_pytensor():
 
     code = (
         "import sys, numpy as np; from inference.fit import fit_mcmc; "
-        "from tests.inference.simulate import simulate_trial; "
+        "from tests.inference.simulate import day_rows, simulate_trial; "
         "data, _ = simulate_trial(np.random.default_rng(1), channels=2, arms_per_channel=2, "
         "days=7); p = fit_mcmc(data, seed=1); "
         "print(p.diagnostics.reliable, [m for m in ('pymc', 'pytensor') if m in sys.modules])"
@@ -234,7 +234,7 @@ def test_the_compiled_kernel_survives_a_restart():
         "with event.install_listener('numba:compile', compiles):\n"
         "    import numpy as np\n"
         "    from inference.fit import fit_mcmc\n"
-        "    from tests.inference.simulate import simulate_trial\n"
+        "    from tests.inference.simulate import day_rows, simulate_trial\n"
         "    data, _ = simulate_trial(np.random.default_rng(2), channels=1, "
         "arms_per_channel=2, days=5)\n"
         "    fit_mcmc(data, seed=1)\n"
@@ -253,23 +253,6 @@ def test_the_compiled_kernel_survives_a_restart():
     assert fresh_process() == 0
 
 
-def _rows(per_arm):
-    """per_arm: list of lists of (impressions, clicks, conversions, spend, revenue) days."""
-    return [
-        dict(
-            arm=a,
-            day=f"2026-09-{d + 1:02d}",
-            impressions=i,
-            clicks=c,
-            conversions=v,
-            spend=s,
-            revenue=r,
-        )
-        for a, days in enumerate(per_arm)
-        for d, (i, c, v, s, r) in enumerate(days)
-    ]
-
-
 def test_one_arms_view_through_day_leaves_the_other_arm_alone():
     """Per-arm concentrations and unpaired conversions: B's 412-click, 413-conversion day
     moves neither A's CVR nor A's ROAS (the shared concentration moved A's CVR 3.88 % ->
@@ -283,9 +266,9 @@ def test_one_arms_view_through_day_leaves_the_other_arm_alone():
     ]
     days = [[(i, c, v, s, 80.0 * v) for i, c, v, s, _ in arm] for arm in days]
     arms = [("Search", "A"), ("Search", "B")]
-    clean = FunnelData.from_rows(arms, _rows(days))
+    clean = FunnelData.from_rows(arms, day_rows(days))
     days[1][3] = (2000, 412, 413, 50.0, 80.0 * 413)
-    odd = FunnelData.from_rows(arms, _rows(days))
+    odd = FunnelData.from_rows(arms, day_rows(days))
     spec = ModelSpec(pooling="none")
     before, after = fit_mcmc(clean, spec, seed=3), fit_mcmc(odd, spec, seed=3)
     for metric in ("cvr", "roas"):
@@ -305,7 +288,7 @@ def test_a_single_day_per_arm_is_mildly_wider_than_binomial_and_says_so():
 
     data = FunnelData.from_rows(
         [("Search", "A"), ("Search", "B")],
-        _rows([[(20000, 1000, 100, 500.0, 8123.0)], [(20000, 1000, 120, 500.0, 9431.0)]]),
+        day_rows([[(20000, 1000, 100, 500.0, 8123.0)], [(20000, 1000, 120, 500.0, 9431.0)]]),
     )
     posterior = fit_mcmc(data, ModelSpec(pooling="none"), seed=2)
     assert posterior.diagnostics.reliable, posterior.diagnostics.reasons
@@ -327,7 +310,7 @@ def test_a_single_price_product_fits_cleanly():
         clicks = rng.binomial(3000, 0.02, 14)
         conv = rng.binomial(clicks, 0.05)
         per_arm.append([(3000, c, v, 60.0, 49.0 * v) for c, v in zip(clicks, conv, strict=True)])
-    posterior = fit_mcmc(FunnelData.from_rows(arms, _rows(per_arm)), ModelSpec(), seed=1)
+    posterior = fit_mcmc(FunnelData.from_rows(arms, day_rows(per_arm)), ModelSpec(), seed=1)
     assert posterior.diagnostics.reliable, posterior.diagnostics.reasons
     value = posterior.interval("revenue_per_conversion", 0)
     assert value.low > 48 and value.high < 50
