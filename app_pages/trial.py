@@ -4,8 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from trials.amendments import amendment_lines
 from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserError
+from trials.domain.amendments import amendment_lines
 from ui.fits import analysis_for, data_digest, mcmc_fit
 from ui.importer import batches_table
 from ui.results import show_verdict

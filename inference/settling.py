@@ -16,7 +16,7 @@ estimates span, each at its estimate - k e or + k e (the others at their estimat
 from every bar nothing is close and the verdict is settled at once; a close comparison
 that cannot change the answer (P(best) on the bar while a gate fails) does not unsettle it.
 
-An unsettled verdict calls for more draws (``trials.settle`` orchestrates them); when the
+An unsettled verdict calls for more draws (``trials.analysis.settle`` orchestrates them); when the
 draws run out, the rule's conservative answer is to keep testing, saying how close it was.
 The margin reported is the leader's P(best) minus the bar, with its error.
 """

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 
-from trials.db import connect
 from trials.domain import ArmSpec, DailyResult, PrimaryMetric, TrialSpec
-from trials.store import TrialStore
+from trials.storage.engine import connect
+from trials.storage.store import TrialStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

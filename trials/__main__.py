@@ -1,5 +1,5 @@
 import sys
 
-from trials.cli import main
+from trials.cli.main import main
 
 sys.exit(main())

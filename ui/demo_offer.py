@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from trials.demo import load_demo
-from trials.store import TrialStore
+from trials.analysis.demo import load_demo
+from trials.storage.store import TrialStore
 from ui.session import flash
 
 __all__ = ["offer_demo"]

@@ -18,7 +18,7 @@ import streamlit as st
 
 from inference.fit import FitError
 from inference.spec import ModelSpec
-from trials.analysis import TrialAnalysis, analyse, analyze_trial, funnel_data
+from trials.analysis.result import TrialAnalysis, analyse, analyze_trial, funnel_data
 from trials.domain import Trial
 from ui.session import store
 

@@ -2,8 +2,8 @@
 the editable grid of daily rows, and the import history with undo.
 
 Nothing is written until the user presses the import button under a preview that shows
-every problem and every change; the domain layer (``trials.imports``, ``trials.orders``,
-``trials.attribution``) does the reading, checking, crediting and writing.
+every problem and every change; the domain layer (``trials.ingest.daily``, ``trials.ingest.orders``,
+``trials.domain.attribution``) does the reading, checking, crediting and writing.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from trials.attribution import reconcile
-from trials.columns import DAILY_FIELDS, ORDER_FIELDS, PRESETS
 from trials.domain import AttributionRule, ResultsChoice, Trial, UserError
-from trials.imports import (
+from trials.domain.attribution import reconcile
+from trials.ingest.columns import DAILY_FIELDS, ORDER_FIELDS, PRESETS
+from trials.ingest.daily import (
     ImportOptions,
     RowProblem,
     commit_import,
@@ -25,10 +25,10 @@ from trials.imports import (
     preview_import,
     read_daily_file,
 )
-from trials.orders import REQUIRED as ORDER_REQUIRED
-from trials.orders import commit_orders, preview_orders
-from trials.store import TrialStore
-from trials.store_imports import OverlapError, UtmRule
+from trials.ingest.orders import REQUIRED as ORDER_REQUIRED
+from trials.ingest.orders import commit_orders, preview_orders
+from trials.storage.imports import OverlapError, UtmRule
+from trials.storage.store import TrialStore
 from ui.session import flash
 from ui.text import md, money, plural
 

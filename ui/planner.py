@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from inference.planning import Plan, PlanError, PlanInputs, PlanRule, plan_trial
-from trials.planning import workspace_baseline
+from trials.analysis.planning import workspace_baseline
 from ui.session import store
 from ui.text import md, money
 

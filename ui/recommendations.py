@@ -7,10 +7,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from trials.analysis import TrialAnalysis, analysis_dict
-from trials.budget import MAX_MULTIPLE, ROUND_DAYS, split_notes
-from trials.decision_log import DecisionRecord, evidence_snapshot
-from trials.decisions import LABELS
+from trials.analysis.budget import MAX_MULTIPLE, ROUND_DAYS, split_notes
+from trials.analysis.decision_log import DecisionRecord, evidence_snapshot
+from trials.analysis.decisions import LABELS
+from trials.analysis.result import TrialAnalysis, analysis_dict
 from trials.domain import UserError
 from ui.session import flash, store
 from ui.text import md, money

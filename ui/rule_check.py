@@ -9,8 +9,8 @@ from dataclasses import replace
 import streamlit as st
 
 from inference.planning import LookRates, PlanError, PlanInputs, daily_look_rates
+from trials.analysis.planning import plan_rule, planned_days, workspace_baseline
 from trials.domain import Trial
-from trials.planning import plan_rule, planned_days, workspace_baseline
 from ui.session import store
 
 __all__ = ["show_look_rates", "show_trial_look_rates"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from trials.db import connect, database_url
-from trials.store import TrialStore
+from trials.storage.engine import connect, database_url
+from trials.storage.store import TrialStore
 
 __all__ = ["flash", "show_flash", "store"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from trials.domain import TrialSummary
-from trials.store import TrialStore
+from trials.storage.store import TrialStore
 
 __all__ = ["pick_trial", "require_data"]
 

@@ -5,9 +5,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from trials.db import connect, database_url
-from trials.demo import load_demo
-from trials.store import TrialStore
+from trials.analysis.demo import load_demo
+from trials.storage.engine import connect, database_url
+from trials.storage.store import TrialStore
 
 APP = str(ROOT / "app.py")
 DEMO_DAY = date(2026, 11, 22)

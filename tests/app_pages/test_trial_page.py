@@ -95,8 +95,8 @@ def test_real_trial_with_results_offers_archive_not_delete(app_store):
 
 def test_the_trial_page_shows_the_same_verdict_and_source_as_the_analysis(demo):
     from inference.spec import ModelSpec
-    from trials.analysis import analyze_trial
-    from trials.decisions import VERDICT_LABELS
+    from trials.analysis.decisions import VERDICT_LABELS
+    from trials.analysis.result import analyze_trial
 
     trial = demo.get_trial("Search ads headline test")
     at = open_app(PAGE, trial=trial.id)
@@ -118,7 +118,7 @@ def _save(at):
 
 def test_amendments_are_listed_with_user_text_escaped(demo):
     from trials.domain import DecisionRule
-    from trials.store import TrialStore
+    from trials.storage.store import TrialStore
 
     trial = demo.get_trial("WeChat vs Weibo launch")
     at = open_app(PAGE, trial=trial.id)

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import ROOT, day_rows, make_spec
-from trials.amendments import (
+from trials.domain import ArmSpec, DecisionRule, OrderRow, PrimaryMetric, TrialStatus
+from trials.domain.amendments import (
     Amendment,
     AmendmentNeeded,
     amendment_lines,
@@ -13,8 +14,7 @@ from trials.amendments import (
     locked_changes,
     rule_version,
 )
-from trials.domain import ArmSpec, DecisionRule, OrderRow, PrimaryMetric, TrialStatus
-from trials.store import TrialStore
+from trials.storage.store import TrialStore
 
 # -- the pure part ----------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ def test_the_amendments_module_is_pure():
     import ast
     import sys
 
-    tree = ast.parse((ROOT / "trials" / "amendments.py").read_text("utf-8"))
+    tree = ast.parse((ROOT / "trials" / "domain" / "amendments.py").read_text("utf-8"))
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }

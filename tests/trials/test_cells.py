@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from trials.cells import (
+from trials.ingest.cells import (
     CellError,
     date_order_evidence,
     decimal_evidence,

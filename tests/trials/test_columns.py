@@ -2,7 +2,8 @@
 
 import pytest
 
-from trials.columns import (
+from trials.domain import UserError
+from trials.ingest.columns import (
     DAILY_FIELDS,
     PRESETS,
     find_header,
@@ -10,7 +11,6 @@ from trials.columns import (
     map_columns,
     normalise_header,
 )
-from trials.domain import UserError
 
 
 def test_headers_are_compared_loosely():

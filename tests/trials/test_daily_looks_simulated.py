@@ -4,7 +4,7 @@ Identical, profitable arms (about 100 clicks a day each, 5 % of clicks convertin
 the daily rate wandering by a log-normal factor of sd 0.2, order values skewed around 90,
 ROAS near 7.5 against break-even 2) are looked at every day from the rule's minimum days
 to the planned end, each look judged as the app judges it (the MCMC posterior, partial
-pooling and overdispersion, then ``trials.decisions.decide`` on the data so far), and the
+pooling and overdispersion, then ``trials.analysis.decisions.decide`` on the data so far), and the
 trial counts as a false scale if any look says ``scale``. With the default rule (95 %),
 that must happen in at most 5 % of trials, for 2 arms over 28 days and 5 arms over 14.
 """
@@ -20,7 +20,7 @@ from inference.data import FunnelData
 from inference.fit import fit_mcmc
 from inference.spec import ModelSpec
 from tests.trials.test_decisions import START, make_trial
-from trials.decisions import decide
+from trials.analysis.decisions import decide
 from trials.domain import ArmTotals, DailyResult
 
 pytestmark = pytest.mark.slow

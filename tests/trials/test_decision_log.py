@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import make_spec
 from tests.trials.test_cli import run
 from tests.trials.test_imports import FILES, create
-from trials.decision_log import DecisionRecord, evidence_snapshot
+from trials.analysis.decision_log import DecisionRecord, evidence_snapshot
 from trials.domain import TrialStatus, UserError
 
 

@@ -12,8 +12,7 @@ from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 from tests.trials.test_cli import run
 from tests.trials.test_imports import FILES, create
-from trials.decision_json import decision_dict
-from trials.decisions import cpc_jumps, decide, delivery_gaps
+from trials.analysis.decisions import cpc_jumps, decide, delivery_gaps
 from trials.domain import (
     Arm,
     ArmSpec,
@@ -24,6 +23,7 @@ from trials.domain import (
     Trial,
     TrialSpec,
 )
+from trials.reports.decision_json import decision_dict
 
 N = 20_000
 START = date(2026, 9, 1)
@@ -426,7 +426,7 @@ def test_extrapolated_revenue_carries_diminishing_returns():
 def test_an_arm_whose_curve_says_hold_is_not_given_more_than_todays_level():
     from inference.saturation import ResponseCurve
     from inference.summary import Interval
-    from trials.budget import budget_split
+    from trials.analysis.budget import budget_split
 
     trial = make_trial()
     post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])

@@ -17,7 +17,7 @@ from inference.data import FunnelData
 from inference.fit import fit_mcmc
 from inference.spec import ModelSpec
 from tests.trials.test_decisions import make_trial
-from trials.decisions import decide
+from trials.analysis.decisions import decide
 from trials.domain import ArmTotals, DailyResult
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 from datetime import date
 
-from trials.demo import demo_trials, load_demo
+from trials.analysis.demo import demo_trials, load_demo
 from trials.domain import PrimaryMetric, TrialStatus
 
 TODAY = date(2026, 11, 22)
@@ -59,7 +59,7 @@ def test_demo_specs_are_valid_on_any_day():
 
 
 def test_social_pair_has_own_orders_that_channels_over_claim(store):
-    from trials.attribution import reconcile
+    from trials.domain.attribution import reconcile
 
     load_demo(store, today=TODAY)
     trial = store.get_trial("WeChat vs Weibo launch")

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import ROOT, make_spec
 from tests.trials.test_cli import run, write
 from trials.domain import ArmSpec, ResultRow, UserError
-from trials.imports import ImportOptions, preview_import, read_daily_file
-from trials.store_imports import OverlapError
+from trials.ingest.daily import ImportOptions, preview_import, read_daily_file
+from trials.storage.imports import OverlapError
 
 FILES = ROOT / "tests" / "trials" / "files"
 

@@ -4,7 +4,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from tests.conftest import make_spec
-from trials.db import (
+from trials.domain import DecisionRule
+from trials.storage.engine import (
     MIGRATIONS,
     _alembic_config,
     connect,
@@ -15,9 +16,8 @@ from trials.db import (
     migrate,
     schema_revision,
 )
-from trials.domain import DecisionRule
-from trials.schema import metadata
-from trials.store import TrialStore
+from trials.storage.schema import metadata
+from trials.storage.store import TrialStore
 
 HEAD = head_revision()
 

@@ -8,11 +8,11 @@ import pytest
 from tests.conftest import make_spec
 from tests.trials.test_cli import run, write
 from tests.trials.test_imports import FILES, create
-from trials.analysis import funnel_data
-from trials.attribution import attribute, reconcile, resolve_arm
+from trials.analysis.result import funnel_data
 from trials.domain import AttributionRule, OrderRow, ResultRow, ResultsChoice, ResultSource
-from trials.orders import parse_status
-from trials.store_imports import UtmRule
+from trials.domain.attribution import attribute, reconcile, resolve_arm
+from trials.ingest.orders import parse_status
+from trials.storage.imports import UtmRule
 
 
 def test_orders_file_reconciles_against_channel_reports(capsys, tmp_path):

@@ -7,11 +7,11 @@ import pytest
 
 from tests.conftest import day_rows, make_spec
 from tests.trials.test_cli import run
-from trials.analysis import load
-from trials.cli import main
-from trials.demo import load_demo
+from trials.analysis.demo import load_demo
+from trials.analysis.planning import progress_sentence, trial_progress, workspace_baseline
+from trials.analysis.result import load
+from trials.cli.main import main
 from trials.domain import DailyResult, DecisionRule
-from trials.planning import progress_sentence, trial_progress, workspace_baseline
 
 
 def test_workspace_baseline_pools_the_trials_with_data(store):

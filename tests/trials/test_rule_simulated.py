@@ -4,7 +4,7 @@ A plan's assurance is the chance that the trial's rule reaches a verdict. Here t
 own design (its design prior on the baseline and the lift, its daily clicks, days whose
 conversion rate wanders with the planner's concentration) is simulated day by day and
 each simulated trial is judged as the app judges it: the MCMC posterior (partial pooling,
-overdispersion) and ``trials.decisions.decide``, at two horizons, each the trial's planned
+overdispersion) and ``trials.analysis.decisions.decide``, at two horizons, each the trial's planned
 end. The share reaching a verdict must agree with the planner's assurance within 0.05.
 """
 
@@ -20,7 +20,7 @@ from inference.fit import fit_mcmc
 from inference.planning import PlanInputs, assurance_curve
 from inference.spec import ModelSpec
 from tests.trials.test_decisions import START, make_trial
-from trials.decisions import decide
+from trials.analysis.decisions import decide
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric
 
 pytestmark = pytest.mark.slow

@@ -25,8 +25,8 @@ from inference.fit import fit_mcmc
 from inference.rule import winner_threshold
 from inference.spec import ModelSpec
 from tests.conftest import make_spec
-from trials.analysis import analyze_trial, load
-from trials.decisions import decide
+from trials.analysis.decisions import decide
+from trials.analysis.result import analyze_trial, load
 from trials.domain import ArmSpec, DailyResult, DecisionRule, PrimaryMetric
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,6 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import day_rows, make_spec
-from trials import schema
 from trials.domain import (
     ArmSpec,
     ArmTotals,
@@ -16,7 +15,8 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
-from trials.store import TrialNotFound, TrialStore
+from trials.storage import schema
+from trials.storage.store import TrialNotFound, TrialStore
 
 
 def test_round_trip_keeps_every_field(store):

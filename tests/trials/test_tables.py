@@ -7,7 +7,7 @@ import pytest
 import xlsxwriter
 
 from tests.conftest import ROOT
-from trials.tables import ImportLimits, TableError, decode, detect_delimiter, read_table
+from trials.ingest.tables import ImportLimits, TableError, decode, detect_delimiter, read_table
 
 FILES = ROOT / "tests" / "trials" / "files"
 CSV = "date,channel,creative\n2026-09-01,微信,视频A\n"

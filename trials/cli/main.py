@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from trials.cli_amend import add_amend_commands
-from trials.cli_data import add_data_commands
-from trials.cli_decisions import add_decision_commands
+from trials.cli.amend import add_amend_commands
+from trials.cli.data import add_data_commands
+from trials.cli.decisions import add_decision_commands
 from trials.domain import TrialStatus, TrialValidationError, UserError
 
 __all__ = ["main"]
@@ -181,8 +181,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _store():
-    from trials.db import connect
-    from trials.store import TrialStore
+    from trials.storage.engine import connect
+    from trials.storage.store import TrialStore
 
     return TrialStore(connect())
 
@@ -192,7 +192,7 @@ def _print_json(value: Any) -> None:
 
 
 def _demo(args) -> int:
-    from trials.demo import load_demo
+    from trials.analysis.demo import load_demo
 
     store = _store()
     if args.if_empty and not store.is_empty():
@@ -210,7 +210,7 @@ def _demo(args) -> int:
 
 
 def _list(args) -> int:
-    from trials.serialize import summary_dict
+    from trials.reports.serialize import summary_dict
 
     summaries = _store().list_trials(statuses=args.status)
     rows = [summary_dict(s) for s in summaries]
@@ -240,7 +240,7 @@ def _list(args) -> int:
 
 def _create(args) -> int:
     from trials.domain import TrialSpec
-    from trials.serialize import trial_dict
+    from trials.reports.serialize import trial_dict
 
     values = _read_trial_file(Path(args.from_file))
     store = _store()
@@ -253,9 +253,9 @@ def _create(args) -> int:
 
 
 def _show(args) -> int:
-    from trials.amendments import amendment_lines
-    from trials.attribution import order_totals
-    from trials.serialize import trial_dict
+    from trials.domain.amendments import amendment_lines
+    from trials.domain.attribution import order_totals
+    from trials.reports.serialize import trial_dict
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -310,7 +310,7 @@ def _analyze(args) -> int:
 def _full_analysis(args, **allocation) -> dict[str, Any]:
     from inference.fit import FitError
     from inference.spec import ModelSpec
-    from trials.analysis import full_analysis
+    from trials.analysis.result import full_analysis
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -414,7 +414,7 @@ def _fraction(text: str) -> float:
 
 def _plan(args) -> int:
     from inference.planning import PlanError, PlanInputs, PlanRule, plan_trial
-    from trials.planning import plan_dict, workspace_baseline
+    from trials.analysis.planning import plan_dict, workspace_baseline
 
     baseline_cvr, baseline_ctr, cpc = args.baseline_cvr, args.baseline_ctr, args.cpc
     strength = 2000.0
@@ -524,7 +524,7 @@ def _delete(args) -> int:
 
 
 def _migrate(_args) -> int:
-    from trials.db import connect, database_url, describe, schema_revision
+    from trials.storage.engine import connect, database_url, describe, schema_revision
 
     url = database_url()
     print(f"database {describe(url)} is at schema revision {schema_revision(connect(url))}")

@@ -3,7 +3,7 @@
 One row per order, or per order and touch when more than one arm claims it: order id,
 date or time, amount, status (paid, cancelled, refunded, in English or Chinese) and UTM
 values or arm columns. Orders are stored as imported; how they are credited to arms, and
-how that compares with the channels' reports, is ``trials.attribution``.
+how that compares with the channels' reports, is ``trials.domain.attribution``.
 """
 
 from __future__ import annotations
@@ -11,21 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from trials.attribution import OrdersEffect, orders_effect
-from trials.cells import (
-    CellError,
-    is_blank,
-    parse_amount,
-    parse_timestamp,
-)
-from trials.columns import ORDER_FIELDS, ColumnMap, find_header, is_total_row, map_columns
 from trials.domain import (
     OrderRow,
     OrderStatus,
     Trial,
     UserError,
 )
-from trials.imports import (
+from trials.domain.attribution import OrdersEffect, orders_effect
+from trials.ingest.cells import (
+    CellError,
+    is_blank,
+    parse_amount,
+    parse_timestamp,
+)
+from trials.ingest.columns import ORDER_FIELDS, ColumnMap, find_header, is_total_row, map_columns
+from trials.ingest.daily import (
     ImportOptions,
     RowProblem,
     column_cells,
@@ -34,8 +34,8 @@ from trials.imports import (
     settle_date_order,
     settle_decimal,
 )
-from trials.store_imports import OrdersPlan
-from trials.tables import ImportLimits, read_table
+from trials.ingest.tables import ImportLimits, read_table
+from trials.storage.imports import OrdersPlan
 
 __all__ = [
     "OrdersPreview",

@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from trials.cells import Cell, is_blank, parse_timestamp
 from trials.domain import UserError
+from trials.ingest.cells import Cell, is_blank, parse_timestamp
 
 __all__ = [
     "DAILY_FIELDS",

@@ -3,7 +3,7 @@
 What a platform exports is rarely clean: a byte-order mark or none, GB18030 from Chinese
 Excel, UTF-16 from "Unicode text" exports, semicolons from European locales, title lines
 above the header. This module only turns bytes into rows; which row is the header and
-what the cells mean is decided later (``trials.columns``, ``trials.cells``).
+what the cells mean is decided later (``trials.ingest.columns``, ``trials.ingest.cells``).
 
 Limits: a file larger than ``max_bytes`` or with more than ``max_rows`` rows is refused
 with a message saying so. An XLSX file is opened without macros, with formulas read as
@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from trials.cells import Cell
 from trials.domain import UserError
+from trials.ingest.cells import Cell
 
 __all__ = ["ImportLimits", "RawTable", "TableError", "read_table"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from trials.budget import split_notes
-from trials.decisions import LABELS, VERDICT_LABELS, TrialDecision, metric_name
+from trials.analysis.budget import split_notes
+from trials.analysis.decisions import LABELS, VERDICT_LABELS, TrialDecision, metric_name
+from trials.analysis.stages import WeakStage
 from trials.domain import ArmTotals, PrimaryMetric, Trial
-from trials.stages import WeakStage
 
 __all__ = ["decision_dict", "raw_estimate", "raw_vs_model_sentence", "stage_dict"]
 

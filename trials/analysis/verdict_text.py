@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from inference.rule import SETTLED_ERRORS, Rule
+from trials.analysis.gates import trial_gates
 from trials.domain import Trial
-from trials.gates import trial_gates
 
 __all__ = ["Texts", "recommend"]
 

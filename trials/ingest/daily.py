@@ -2,10 +2,10 @@
 
 The steps, each visible in the preview before anything is written:
 
-1. read the file (``trials.tables``): encoding, delimiter or sheet;
+1. read the file (``trials.ingest.tables``): encoding, delimiter or sheet;
 2. find the header (title lines above it are skipped) and map columns to fields, by the
-   chosen preset or automatically (``trials.columns``);
-3. settle the file's conventions once: decimal mark, day/month order (``trials.cells``);
+   chosen preset or automatically (``trials.ingest.columns``);
+3. settle the file's conventions once: decimal mark, day/month order (``trials.ingest.cells``);
 4. read every row; impossible rows are errors naming file, row and column; conversions
    above clicks are a warning (platforms count view-through conversions); total rows and
    blank lines are skipped and listed;
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from trials.cells import (
+from trials.domain import ResultRow, Trial, UserError
+from trials.ingest.cells import (
     CellError,
     Evidence,
     date_order_evidence,
@@ -34,7 +35,7 @@ from trials.cells import (
     parse_count,
     parse_date,
 )
-from trials.columns import (
+from trials.ingest.columns import (
     DAILY_FIELDS,
     PRESETS,
     ColumnMap,
@@ -44,9 +45,8 @@ from trials.columns import (
     map_columns,
     normalise_header,
 )
-from trials.domain import ResultRow, Trial, UserError
-from trials.store_imports import ImportOutcome, ResultsPlan
-from trials.tables import ImportLimits, RawTable, read_table
+from trials.ingest.tables import ImportLimits, RawTable, read_table
+from trials.storage.imports import ImportOutcome, ResultsPlan
 
 __all__ = [
     "FileReading",

@@ -18,8 +18,6 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from trials import schema as t
-from trials.db import writer
 from trials.domain import (
     Arm,
     ArmSpec,
@@ -38,9 +36,11 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
-from trials.store_amendments import AmendmentsMixin
-from trials.store_decisions import DecisionsMixin
-from trials.store_imports import ImportsMixin
+from trials.storage import schema as t
+from trials.storage.amendments import AmendmentsMixin
+from trials.storage.decisions import DecisionsMixin
+from trials.storage.engine import writer
+from trials.storage.imports import ImportsMixin
 
 __all__ = ["ImportBatch", "TrialNotFound", "TrialStore", "current_actor"]
 

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from trials.domain import ArmTotals, DailyResult, ResultSource, Trial
-from trials.store import TrialStore
+from trials.storage.store import TrialStore
 
 __all__ = [
     "ANALYSED_METRICS",
@@ -40,8 +40,8 @@ class TrialData:
     trial: Trial
     funnel: Any  # inference.data.FunnelData, arms in trial order
     daily: tuple[DailyResult, ...]  # the channels' daily rows (volume, health checks)
-    summary: Any  # trials.attribution.SourceSummary: which source, both sources' totals
-    amendments: tuple = ()  # trials.amendments.Amendment, oldest first
+    summary: Any  # trials.domain.attribution.SourceSummary: which source, both sources' totals
+    amendments: tuple = ()  # trials.domain.amendments.Amendment, oldest first
 
     @property
     def digest(self) -> str:
@@ -65,11 +65,11 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
     """Read the trial's data once: channel rows, own orders credited to arms, the source.
 
     Impressions, clicks and spend always come from the channels' reports. Conversions and
-    revenue come from the trial's source (``trials.attribution``: with ``auto``, own orders
+    revenue come from the trial's source (``trials.domain.attribution``: with ``auto``, own orders
     once they give a conversion within the trial's dates).
     """
     from inference.data import FunnelData
-    from trials.attribution import attribute, summarize_source
+    from trials.domain.attribution import attribute, summarize_source
 
     daily = tuple(store.daily_results(trial.id, ResultSource.CHANNEL))
     index = {arm.id: i for i, arm in enumerate(trial.arms)}
@@ -115,14 +115,14 @@ def funnel_data(store: TrialStore, trial: Trial):
 
 def fit(data: TrialData, *, method: str, spec, seed: int, progress=None):
     """The posterior by ``method`` ("mcmc" or "exact"), with more draws when the verdict
-    is too close to its bar to be settled (``trials.settle``); a trial with no data yet
+    is too close to its bar to be settled (``trials.analysis.settle``); a trial with no data yet
     gets the exact path's neutral answer (every metric undefined, with its reason)."""
     if method == "exact" or len(data.funnel.arm) == 0:
         # The exact preview is exact (nothing to settle) and never drives a verdict.
         from inference.conjugate import exact_posterior
 
         return exact_posterior(data.funnel, spec, seed=seed)
-    from trials.settle import settled_fit
+    from trials.analysis.settle import settled_fit
 
     return settled_fit(data, spec=spec, seed=seed, progress=progress)
 
@@ -159,7 +159,7 @@ class TrialAnalysis:
 
     data: TrialData
     posterior: Any  # inference.summary.Posterior
-    decision: Any  # trials.decisions.TrialDecision (the verdict, per-arm recommendations)
+    decision: Any  # trials.analysis.decisions.TrialDecision (the verdict, per-arm recommendations)
     curves: dict[int, Any] | None  # response curves by arm id (MCMC only)
     raw_vs_model: str
     seed: int
@@ -184,8 +184,8 @@ class TrialAnalysis:
     ) -> TrialAnalysis:
         """The same analysis with the next round's budget split (raises ValueError on
         bounds that cannot hold the budget; UserError on the exact preview)."""
-        from trials.budget import budget_split
-        from trials.preview import refuse_preview
+        from trials.analysis.budget import budget_split
+        from trials.analysis.preview import refuse_preview
 
         refuse_preview(self.posterior, "a budget split")
 
@@ -220,13 +220,13 @@ def analyze_trial(
 ) -> TrialAnalysis:
     """The trial's one analysis. Pass ``data`` and ``posterior`` (and ``curves``) to reuse
     work already done; the pages cache whole analyses per key instead."""
-    from trials.decision_json import raw_vs_model_sentence
-    from trials.decisions import decide
-    from trials.planning import progress_sentence, trial_progress
+    from trials.analysis.decisions import decide
+    from trials.analysis.planning import progress_sentence, trial_progress
+    from trials.reports.decision_json import raw_vs_model_sentence
 
     data = data or load(store, trial)
     if method == "exact":  # a labelled preview: exact figures, never a verdict
-        from trials.preview import preview_decision
+        from trials.analysis.preview import preview_decision
 
         posterior, decision = preview_decision(trial, data, spec, seed)
         sentence = raw_vs_model_sentence(trial, posterior, data.totals)
@@ -259,8 +259,8 @@ def analyze_trial(
 def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     """The analysis as JSON-ready data (``python -m trials analyze --json``): per arm its
     totals, each metric's mean and HDI, the decision fields; the verdict and the rule."""
-    from trials.amendments import amendment_lines
-    from trials.decision_json import decision_dict, raw_estimate, stage_dict
+    from trials.domain.amendments import amendment_lines
+    from trials.reports.decision_json import decision_dict, raw_estimate, stage_dict
 
     trial, posterior, decision = analysis.trial, analysis.posterior, analysis.decision
     extra = decision_dict(trial, decision)

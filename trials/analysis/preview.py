@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from inference.decisions import ArmComparison
-from trials.decisions import ArmDecision, TrialDecision, metric_name
+from trials.analysis.decisions import ArmDecision, TrialDecision, metric_name
 from trials.domain import PrimaryMetric, Trial, UserError
 
 __all__ = ["PREVIEW_NOTE", "is_preview", "preview_decision", "refuse_preview"]

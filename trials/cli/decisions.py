@@ -72,7 +72,7 @@ def add_decision_commands(sub) -> None:
 
 def _evidence(trial, args, **allocation) -> dict:
     """The analysis a decision or report rests on (default model settings)."""
-    from trials.cli import _full_analysis
+    from trials.cli.main import _full_analysis
 
     settings = SimpleNamespace(
         trial=trial.id,
@@ -85,14 +85,14 @@ def _evidence(trial, args, **allocation) -> dict:
 
 
 def _arm_names(trial, given: list[str]) -> tuple[str, ...]:
-    from trials.cli_data import _find_arm
+    from trials.cli.data import _find_arm
 
     return tuple(_find_arm(trial, text).name for text in given)
 
 
 def _decide(args) -> int:
-    from trials.cli import _store
-    from trials.decision_log import DecisionRecord, entry_dict, evidence_snapshot
+    from trials.analysis.decision_log import DecisionRecord, entry_dict, evidence_snapshot
+    from trials.cli.main import _store
 
     if args.method == "exact":
         raise UserError(
@@ -125,8 +125,8 @@ def _decide(args) -> int:
 def _report(args) -> int:
     from pathlib import Path
 
-    from trials.cli import _store
-    from trials.exports import build_report, render
+    from trials.cli.main import _store
+    from trials.reports.export import build_report, render
 
     if args.method == "exact":
         raise UserError(
@@ -144,8 +144,8 @@ def _report(args) -> int:
 
 
 def _decisions(args) -> int:
-    from trials.cli import _store
-    from trials.decision_log import entry_dict
+    from trials.analysis.decision_log import entry_dict
+    from trials.cli.main import _store
 
     store = _store()
     trial = store.get_trial(args.trial)

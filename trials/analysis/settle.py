@@ -1,6 +1,6 @@
 """Draw more until the verdict is settled, so that it does not depend on the seed.
 
-After the first fit, :func:`trials.decisions.decide` says whether the verdict is settled
+After the first fit, :func:`trials.analysis.decisions.decide` says whether the verdict is settled
 (``inference.settling``: no value within k Monte Carlo errors of the rule's estimates
 changes it). If not, the trial is sampled again with a seed fixed by the first
 (``inference.settling.settle_seed``) and the draws of every run are pooled, to
@@ -42,9 +42,9 @@ def _per_chain(posterior: Posterior) -> int:
 
 
 def settled_fit(data, *, spec, seed: int, progress=None) -> Posterior:
-    """The trial's MCMC posterior (``trials.analysis.TrialData`` ``data``), with more
+    """The trial's MCMC posterior (``trials.analysis.result.TrialData`` ``data``), with more
     draws when its verdict is not settled."""
-    from trials.decisions import decide
+    from trials.analysis.decisions import decide
 
     first = _one_run(data, spec, seed, spec.sampler.draws, progress)
     runs = [first]

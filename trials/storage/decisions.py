@@ -1,4 +1,4 @@
-"""Writing and reading the decision log. Part of :class:`trials.store.TrialStore`.
+"""Writing and reading the decision log. Part of :class:`trials.storage.store.TrialStore`.
 
 There is deliberately no update or delete: entries are append-only, and a correction is a
 new entry pointing at the one it corrects.
@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from trials import schema as t
-from trials.decision_log import DecisionEntry, DecisionRecord
+from trials.analysis.decision_log import DecisionEntry, DecisionRecord
 from trials.domain import TrialStatus, UserError
+from trials.storage import schema as t
 
 __all__ = ["DecisionsMixin"]
 

@@ -29,11 +29,11 @@ from inference.montecarlo import probability
 from inference.planning import DecisionProgress
 from inference.rule import Rule, quantities_from_draws, verdict
 from inference.settling import CloseCall, settle
-from trials.budget import budget_split
+from trials.analysis.budget import budget_split
+from trials.analysis.gates import Gate, arm_gates, cpc_jumps, delivery_gaps, trial_gates
+from trials.analysis.stages import WeakStage, weakest_stages
+from trials.analysis.verdict_text import Texts, recommend
 from trials.domain import ArmTotals, DailyResult, DecisionRule, PrimaryMetric, Trial
-from trials.gates import Gate, arm_gates, cpc_jumps, delivery_gaps, trial_gates
-from trials.stages import WeakStage, weakest_stages
-from trials.verdict_text import Texts, recommend
 
 __all__ = [
     "LABELS",
@@ -59,14 +59,14 @@ LABELS = {
     "stop": "Stop",
     "fix_creative": "Fix the creative",
     "fix_landing": "Fix the landing page",
-    "preview": "Preview only (no recommendation)",  # the exact path (trials.preview)
+    "preview": "Preview only (no recommendation)",  # the exact path (trials.analysis.preview)
 }
 VERDICT_LABELS = {
     "scale": "Scale the winner",
     "keep_testing": "Keep testing",
     "equal": "Practically equal",
     "stop_all": "Stop: every arm probably loses money",
-    "preview": "Preview — not the verdict",  # the exact path (trials.preview)
+    "preview": "Preview — not the verdict",  # the exact path (trials.analysis.preview)
 }
 _METRIC = {
     PrimaryMetric.CONVERSION_RATE: ("cvr", True),
@@ -205,7 +205,7 @@ def decide(
     ``totals`` are per arm from the source the models read (their conversions and days
     are what the rule counts); ``daily`` the channels' daily rows (health checks);
     ``progress`` and ``progress_text`` say how far the rule likely is (see
-    ``trials.planning``).
+    ``trials.analysis.planning``).
     """
     spec = trial.spec
     rule = spec.decision_rule

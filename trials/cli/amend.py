@@ -43,8 +43,8 @@ def add_amend_commands(sub) -> None:
 
 
 def _amend(args) -> int:
-    from trials.amendments import describe_changes
-    from trials.cli import _store
+    from trials.cli.main import _store
+    from trials.domain.amendments import describe_changes
 
     given = {
         flag: getattr(args, flag[2:].replace("-", "_"))

@@ -1,8 +1,8 @@
-"""Alembic environment: runs migrations on the engine handed over by ``trials.db``."""
+"""Alembic environment: runs migrations on the engine handed over by ``trials.storage.engine``."""
 
 from alembic import context
 
-from trials.schema import metadata
+from trials.storage.schema import metadata
 
 config = context.config
 engine = config.attributes["engine"]

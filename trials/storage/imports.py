@@ -6,7 +6,7 @@ writing, incoming rows are compared with what is stored: identical rows are left
 written only when the caller says ``replace``, and the stored rows they replace are kept
 in ``replaced_*`` tables so undoing the batch puts them back exactly.
 
-Part of :class:`trials.store.TrialStore`; kept apart only to keep files short.
+Part of :class:`trials.storage.store.TrialStore`; kept apart only to keep files short.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from trials import schema as t
 from trials.domain import (
     ArmSpec,
     DailyResult,
@@ -31,6 +30,7 @@ from trials.domain import (
     UserError,
     arm_key,
 )
+from trials.storage import schema as t
 
 __all__ = [
     "ImportOutcome",

@@ -1,5 +1,5 @@
 """``python -m trials`` commands that bring data in: import, orders, imports, undo, utm,
-reconcile and set. Registered by :mod:`trials.cli`; the same rules apply (stable names,
+reconcile and set. Registered by :mod:`trials.cli.main`; the same rules apply (stable names,
 errors on stderr with exit 1, JSON with ``--json``)."""
 
 from __future__ import annotations
@@ -116,13 +116,13 @@ def _reading_flags(p) -> None:
 
 
 def _store():
-    from trials.cli import _store
+    from trials.cli.main import _store
 
     return _store()
 
 
 def _options(args):
-    from trials.imports import ImportOptions
+    from trials.ingest.daily import ImportOptions
 
     mapping = {}
     for item in args.map:
@@ -172,7 +172,7 @@ def _fail_with_problems(reading, as_json: bool, outcome: dict) -> int:
 
 
 def _import(args) -> int:
-    from trials.imports import commit_import, preview_import
+    from trials.ingest.daily import commit_import, preview_import
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -206,8 +206,8 @@ def _import(args) -> int:
 
 
 def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
-    from trials.imports import outcome_line
-    from trials.store_imports import OverlapError
+    from trials.ingest.daily import outcome_line
+    from trials.storage.imports import OverlapError
 
     as_json = args.json
     if args.dry_run:
@@ -234,7 +234,7 @@ def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
 
 
 def _orders(args) -> int:
-    from trials.orders import commit_orders, preview_orders
+    from trials.ingest.orders import commit_orders, preview_orders
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -311,7 +311,7 @@ def batch_dict(batch) -> dict[str, Any]:
 
 
 def _imports(args) -> int:
-    from trials.cli import _print_table
+    from trials.cli.main import _print_table
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -363,7 +363,7 @@ def _find_arm(trial, text: str):
 
 
 def _utm(args) -> int:
-    from trials.store_imports import UtmRule
+    from trials.storage.imports import UtmRule
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -398,8 +398,8 @@ def _utm(args) -> int:
 
 
 def _reconcile(args) -> int:
-    from trials.attribution import reconcile
-    from trials.cli import _print_table
+    from trials.cli.main import _print_table
+    from trials.domain.attribution import reconcile
 
     store = _store()
     trial = store.get_trial(args.trial)

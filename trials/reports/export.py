@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trials import APP_VERSION
-from trials.decision_log import DecisionEntry
+from trials.analysis.decision_log import DecisionEntry
 from trials.domain import Trial, UserError
 
 __all__ = ["FORMATS", "Report", "build_report", "render", "safe_cell"]

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from inference.planning import DecisionProgress, Plan, progress_to_decision
-from trials.decisions import inference_rule, planned_days
+from trials.analysis.decisions import inference_rule, planned_days
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric, Trial
-from trials.store import TrialStore
+from trials.storage.store import TrialStore
 
 __all__ = [
     "RECENT_DAYS",

@@ -22,7 +22,7 @@ from trials.domain import (
     TrialSpec,
     TrialStatus,
 )
-from trials.store import TrialStore
+from trials.storage.store import TrialStore
 
 __all__ = ["DEMO_SEED", "DemoReport", "demo_trials", "load_demo"]
 

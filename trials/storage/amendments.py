@@ -1,4 +1,4 @@
-"""Amendments to a trial's pre-registered plan. Part of :class:`trials.store.TrialStore`.
+"""Amendments to a trial's pre-registered plan. Part of :class:`trials.storage.store.TrialStore`.
 
 Like the decision log, amendments are append-only: the store offers no way to change or
 remove one (they go with their trial when a trial may be deleted).
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import exists, insert, or_, select
 from sqlalchemy.engine import Connection
 
-from trials import schema as t
-from trials.amendments import (
+from trials.domain import Trial, TrialSpec
+from trials.domain.amendments import (
     Amendment,
     AmendmentNeeded,
     arms_value,
@@ -22,7 +22,7 @@ from trials.amendments import (
     describe_changes,
     locked_changes,
 )
-from trials.domain import Trial, TrialSpec
+from trials.storage import schema as t
 
 __all__ = ["AmendmentsMixin"]
 

@@ -68,7 +68,7 @@ class DecisionEntry:
 
 
 def evidence_snapshot(analysis: dict[str, Any]) -> dict[str, Any]:
-    """The frozen evidence from an ``analyze``-shaped result (see ``trials.cli``); the
+    """The frozen evidence from an ``analyze``-shaped result (see ``trials.cli.main``); the
     exact preview is no evidence (UserError)."""
     if analysis.get("preview"):
         raise UserError("a decision needs the full model's evidence, not the exact preview")

@@ -428,7 +428,7 @@ class Trial:
     updated_at: datetime
     updated_by: str
     # 1 + the amendments that changed the decision rule or the primary metric once the
-    # trial had data (see ``trials.amendments``); the store fills it when loading.
+    # trial had data (see ``trials.domain.amendments``); the store fills it when loading.
     rule_version: int = 1
 
     @property

@@ -39,7 +39,7 @@ from trials.domain import (
     Trial,
     arm_key,
 )
-from trials.store_imports import UtmRule
+from trials.storage.imports import UtmRule
 
 __all__ = [
     "ArmEffect",
