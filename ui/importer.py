@@ -14,20 +14,18 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from trials.analysis.importing import commit_import, commit_orders, preview_import, preview_orders
+from trials.analysis.sources import reconcile
 from trials.domain import AttributionRule, ResultsChoice, Trial, UserError
-from trials.domain.attribution import reconcile
+from trials.domain.imports import OverlapError, UtmRule
 from trials.ingest.columns import DAILY_FIELDS, ORDER_FIELDS, PRESETS
 from trials.ingest.daily import (
     ImportOptions,
     RowProblem,
-    commit_import,
     outcome_line,
-    preview_import,
     read_daily_file,
 )
 from trials.ingest.orders import REQUIRED as ORDER_REQUIRED
-from trials.ingest.orders import commit_orders, preview_orders
-from trials.storage.imports import OverlapError, UtmRule
 from trials.storage.store import TrialStore
 from ui.session import flash
 from ui.text import md, money, plural

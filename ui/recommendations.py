@@ -7,11 +7,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from trials.analysis.budget import MAX_MULTIPLE, ROUND_DAYS, split_notes
-from trials.analysis.decision_log import DecisionRecord, evidence_snapshot
-from trials.analysis.decisions import LABELS
-from trials.analysis.result import TrialAnalysis, analysis_dict
+from trials.analysis.budget import MAX_MULTIPLE, ROUND_DAYS
+from trials.analysis.result import TrialAnalysis
 from trials.domain import UserError
+from trials.domain.verdicts import LABELS, DecisionRecord
+from trials.reports.contract import analysis_dict, evidence_snapshot
 from ui.session import flash, store
 from ui.text import md, money
 
@@ -123,7 +123,7 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
         .properties(height=alt.Step(22)),
         width="stretch",
     )
-    for note in split_notes(trial, a, decision.allocated_arms):
+    for note in decision.allocation_notes:
         st.markdown(f"- {md(note)}")
     st.caption(
         "The split maximises expected profit (revenue ÷ break-even − spend) minus the caution "

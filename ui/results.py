@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from trials.analysis.decisions import VERDICT_LABELS
 from trials.analysis.preview import PREVIEW_NOTE
 from trials.analysis.result import TrialAnalysis
 from trials.domain import PrimaryMetric, Trial
 from trials.domain.amendments import amendment_lines
-from trials.reports.decision_json import raw_estimate
+from trials.domain.verdicts import VERDICT_LABELS, raw_estimate
 from ui.text import md, money, percent
 
 __all__ = ["report_downloads", "show_results", "show_verdict"]
@@ -290,7 +289,7 @@ def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
 
 def report_downloads(analysis: TrialAnalysis) -> None:
     """Download buttons for the report in every format, from the analysis on screen."""
-    from trials.analysis.result import analysis_dict
+    from trials.reports.contract import analysis_dict
     from trials.reports.export import build_report, render
     from ui.session import store
 

@@ -9,8 +9,9 @@ import pytest
 
 from inference.spec import ModelSpec
 from tests.app_pages.conftest import open_app, texts
-from trials.analysis.decisions import VERDICT_LABELS
-from trials.analysis.result import analysis_dict, analyze_trial
+from trials.analysis.result import analyze_trial
+from trials.domain.verdicts import VERDICT_LABELS
+from trials.reports.contract import analysis_dict
 from trials.reports.export import build_report, render
 
 PAGES = ("app_pages/trial.py", "app_pages/results.py", "app_pages/recommendations.py")

@@ -41,7 +41,7 @@ def test_the_preview_is_labelled_and_no_verdict_comes_from_it(demo, monkeypatch)
     """While the full model is not there (here: held back), the page shows the exact
     preview under its label, with figures but no verdict, recommendation or report."""
     import ui.fits
-    from trials.analysis.decisions import LABELS, VERDICT_LABELS
+    from trials.domain.verdicts import LABELS, VERDICT_LABELS
 
     held = ui.fits.FitOutcome(None, "held back for this test")
     monkeypatch.setattr(ui.fits, "mcmc_fit", lambda *args, **kwargs: held)

@@ -95,8 +95,8 @@ def test_real_trial_with_results_offers_archive_not_delete(app_store):
 
 def test_the_trial_page_shows_the_same_verdict_and_source_as_the_analysis(demo):
     from inference.spec import ModelSpec
-    from trials.analysis.decisions import VERDICT_LABELS
     from trials.analysis.result import analyze_trial
+    from trials.domain.verdicts import VERDICT_LABELS
 
     trial = demo.get_trial("Search ads headline test")
     at = open_app(PAGE, trial=trial.id)

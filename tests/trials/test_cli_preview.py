@@ -67,8 +67,8 @@ def test_report_exact_refuses_and_writes_nothing(capsys, tmp_path):
 def test_the_evidence_and_report_builders_refuse_a_preview():
     import pytest
 
-    from trials.analysis.decision_log import evidence_snapshot
     from trials.domain import UserError
+    from trials.reports.contract import evidence_snapshot
     from trials.reports.export import build_report
 
     with pytest.raises(UserError, match="exact preview"):

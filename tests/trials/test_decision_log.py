@@ -7,8 +7,9 @@ import pytest
 from tests.conftest import make_spec
 from tests.trials.test_cli import run
 from tests.trials.test_imports import FILES, create
-from trials.analysis.decision_log import DecisionRecord, evidence_snapshot
 from trials.domain import TrialStatus, UserError
+from trials.domain.verdicts import DecisionRecord
+from trials.reports.contract import evidence_snapshot
 
 
 def test_entries_are_appended_with_evidence_and_corrections(store):

@@ -23,7 +23,7 @@ from trials.domain import (
     Trial,
     TrialSpec,
 )
-from trials.reports.decision_json import decision_dict
+from trials.reports.contract import decision_dict
 
 N = 20_000
 START = date(2026, 9, 1)

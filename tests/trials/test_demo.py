@@ -59,7 +59,7 @@ def test_demo_specs_are_valid_on_any_day():
 
 
 def test_social_pair_has_own_orders_that_channels_over_claim(store):
-    from trials.domain.attribution import reconcile
+    from trials.analysis.sources import reconcile
 
     load_demo(store, today=TODAY)
     trial = store.get_trial("WeChat vs Weibo launch")

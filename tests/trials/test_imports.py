@@ -8,9 +8,10 @@ import pytest
 
 from tests.conftest import ROOT, make_spec
 from tests.trials.test_cli import run, write
+from trials.analysis.importing import preview_import
 from trials.domain import ArmSpec, ResultRow, UserError
-from trials.ingest.daily import ImportOptions, preview_import, read_daily_file
-from trials.storage.imports import OverlapError
+from trials.domain.imports import OverlapError
+from trials.ingest.daily import ImportOptions, read_daily_file
 
 FILES = ROOT / "tests" / "trials" / "files"
 

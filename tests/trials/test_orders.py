@@ -9,10 +9,11 @@ from tests.conftest import make_spec
 from tests.trials.test_cli import run, write
 from tests.trials.test_imports import FILES, create
 from trials.analysis.result import funnel_data
+from trials.analysis.sources import reconcile
 from trials.domain import AttributionRule, OrderRow, ResultRow, ResultsChoice, ResultSource
-from trials.domain.attribution import attribute, reconcile, resolve_arm
+from trials.domain.attribution import attribute, resolve_arm
+from trials.domain.imports import UtmRule
 from trials.ingest.orders import parse_status
-from trials.storage.imports import UtmRule
 
 
 def test_orders_file_reconciles_against_channel_reports(capsys, tmp_path):

@@ -10,10 +10,10 @@ import pytest
 from tests.conftest import make_spec
 from tests.trials.test_cli import run, write
 from tests.trials.test_imports import FILES, create
+from trials.analysis.importing import commit_orders, preview_orders
 from trials.analysis.result import funnel_data, load
+from trials.analysis.sources import reconcile, source_for, source_summary
 from trials.domain import OrderRow, ResultRow, ResultsChoice, ResultSource
-from trials.domain.attribution import reconcile, source_for, source_summary
-from trials.ingest.orders import commit_orders, preview_orders
 
 HEADER = "order id,created at,amount,status,utm_source,utm_content\n"
 

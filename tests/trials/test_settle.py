@@ -16,7 +16,7 @@ from tests.trials.test_decisions import make_trial, steady_days, totals
 from trials.analysis import settle as settling
 from trials.analysis.decisions import decide
 from trials.domain import PrimaryMetric
-from trials.reports.decision_json import decision_dict
+from trials.reports.contract import decision_dict
 
 TRIAL = make_trial(metric=PrimaryMetric.CONVERSION_RATE, arms=2, control=False)
 DAYS = 28  # the planned length: the last look, at the final bar

@@ -29,15 +29,14 @@ from inference.montecarlo import probability
 from inference.planning import DecisionProgress
 from inference.rule import Rule, quantities_from_draws, verdict
 from inference.settling import CloseCall, settle
-from trials.analysis.budget import budget_split
+from trials.analysis.budget import budget_split, split_notes
 from trials.analysis.gates import Gate, arm_gates, cpc_jumps, delivery_gaps, trial_gates
 from trials.analysis.stages import WeakStage, weakest_stages
 from trials.analysis.verdict_text import Texts, recommend
 from trials.domain import ArmTotals, DailyResult, DecisionRule, PrimaryMetric, Trial
+from trials.domain.verdicts import higher_is_better, metric_name
 
 __all__ = [
-    "LABELS",
-    "VERDICT_LABELS",
     "ArmDecision",
     "Gate",
     "TrialDecision",
@@ -46,38 +45,9 @@ __all__ = [
     "decide",
     "delivery_gaps",
     "inference_rule",
-    "metric_name",
     "planned_days",
     "weakest_stages",
 ]
-
-RECOMMENDATIONS = ("scale", "keep_testing", "equal", "stop", "fix_creative", "fix_landing")
-LABELS = {
-    "scale": "Scale",
-    "keep_testing": "Keep testing",
-    "equal": "Practically equal",
-    "stop": "Stop",
-    "fix_creative": "Fix the creative",
-    "fix_landing": "Fix the landing page",
-    "preview": "Preview only (no recommendation)",  # the exact path (trials.analysis.preview)
-}
-VERDICT_LABELS = {
-    "scale": "Scale the winner",
-    "keep_testing": "Keep testing",
-    "equal": "Practically equal",
-    "stop_all": "Stop: every arm probably loses money",
-    "preview": "Preview — not the verdict",  # the exact path (trials.analysis.preview)
-}
-_METRIC = {
-    PrimaryMetric.CONVERSION_RATE: ("cvr", True),
-    PrimaryMetric.ROAS: ("roas", True),
-    PrimaryMetric.CPA: ("cpa", False),
-}
-
-
-def metric_name(metric: PrimaryMetric) -> str:
-    """The posterior quantity a primary metric is decided on."""
-    return _METRIC[metric][0]
 
 
 def inference_rule(rule: DecisionRule, planned_days: int | None = None) -> Rule:
@@ -121,6 +91,7 @@ class TrialDecision:
     rule_met: bool  # the rule reached a verdict (scale, equal or stop_all)
     allocation: Allocation | None = None
     allocated_arms: tuple[int, ...] = ()  # arm ids the allocation covers, in order
+    allocation_notes: tuple[str, ...] = ()  # caps, floors and arms left out, in words
     verdict: str = "keep_testing"  # inference.rule.VERDICTS
     reason: str = ""
     rule: DecisionRule = field(default_factory=DecisionRule)
@@ -210,7 +181,7 @@ def decide(
     spec = trial.spec
     rule = spec.decision_rule
     metric = spec.primary_metric
-    name_of, higher = _METRIC[metric]
+    name_of, higher = metric_name(metric), higher_is_better(metric)
     draws_all = posterior.draws[name_of]
     k = len(trial.arms)
     comparable = [
@@ -361,6 +332,9 @@ def decide(
         rule_met=code != "keep_testing",
         allocation=allocation,
         allocated_arms=allocated,
+        allocation_notes=(
+            tuple(split_notes(trial, allocation, allocated)) if allocation is not None else ()
+        ),
         verdict=code,
         reason=text.verdict(code, health),
         rule=rule,

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 
-from inference.planning import DecisionProgress, Plan, progress_to_decision
+from inference.planning import DecisionProgress, progress_to_decision
 from trials.analysis.decisions import inference_rule, planned_days
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric, Trial
 from trials.storage.store import TrialStore
@@ -20,7 +19,6 @@ from trials.storage.store import TrialStore
 __all__ = [
     "RECENT_DAYS",
     "Baseline",
-    "plan_dict",
     "plan_rule",
     "progress_sentence",
     "trial_progress",
@@ -198,60 +196,3 @@ def _days(n: int) -> str:
 def _chance(p: float) -> str:
     """A probability in words: "under 1%" rather than a bare 0%."""
     return "under 1%" if p < 0.005 else f"only {p:.0%}"
-
-
-def plan_dict(plan: Plan) -> dict[str, Any]:
-    """A plan as JSON-ready data."""
-    i = plan.inputs
-    return {
-        "inputs": {
-            "metric": i.metric,
-            "baseline_cvr": i.baseline_cvr,
-            "baseline_ctr": i.baseline_ctr,
-            "lift": i.lift,
-            "arms": i.arms,
-            "cpc": i.cpc,
-            "clicks_per_day": i.trial_clicks_per_day,
-            "daily_budget": i.trial_daily_budget,
-            "assurance": i.assurance,
-            "budget_cap": i.budget_cap,
-            "max_days": i.max_days,
-            "decision_rule": {
-                "min_days": i.rule.min_days,
-                "min_conversions_per_arm": i.rule.min_conversions_per_arm,
-                "probability_threshold": i.rule.probability_threshold,
-                "expected_loss_threshold": i.rule.expected_loss_threshold,
-                "equivalence_margin": i.rule.equivalence_margin,
-            },
-            "baseline_strength": i.baseline_strength,
-            "concentration": i.concentration,
-            "simulations": i.simulations,
-        },
-        "clicks_per_arm_per_day": i.trial_clicks_per_day / i.arms,
-        "design_effect": round(plan.design_effect, 4),
-        "days": plan.days,
-        "clicks_per_arm_for_assurance": plan.clicks_per_arm_for_assurance,
-        "budget": plan.budget,
-        "classical_clicks_per_arm": plan.classical_clicks_per_arm,
-        "classical_days": _days_for(plan.classical_clicks_per_arm, i),
-        "within_limits": plan.within_limits,
-        "assurance_curve": [
-            {
-                "days": p.days,
-                "clicks_per_arm": p.clicks_per_arm,
-                "budget": p.budget,
-                "assurance": p.assurance,
-                "wrong_arm": p.wrong_arm,
-                "p_winner": p.p_winner,
-                "p_equal": p.p_equal,
-            }
-            for p in plan.curve
-        ],
-        "advice": [{"change": a.change, "days": a.days, "budget": a.budget} for a in plan.advice],
-        "seed": plan.seed,
-    }
-
-
-def _days_for(trials_per_arm: int, inputs) -> int:
-    """Days at the planned volume to reach the classical clicks (impressions for CTR)."""
-    return int(np.ceil(trials_per_arm / inputs.trials_per_arm_per_day))

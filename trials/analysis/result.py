@@ -14,23 +14,20 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from trials.domain import ArmTotals, DailyResult, ResultSource, Trial
+from trials.domain import ArmTotals, DailyResult, PrimaryMetric, ResultSource, Trial
+from trials.domain.verdicts import metric_name, raw_estimate
 from trials.storage.store import TrialStore
 
 __all__ = [
-    "ANALYSED_METRICS",
     "TrialAnalysis",
     "TrialData",
     "analyse",
-    "analysis_dict",
     "analyze_trial",
     "full_analysis",
     "funnel_data",
     "load",
     "response_curves",
 ]
-
-ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +181,7 @@ class TrialAnalysis:
     ) -> TrialAnalysis:
         """The same analysis with the next round's budget split (raises ValueError on
         bounds that cannot hold the budget; UserError on the exact preview)."""
-        from trials.analysis.budget import budget_split
+        from trials.analysis.budget import budget_split, split_notes
         from trials.analysis.preview import refuse_preview
 
         refuse_preview(self.posterior, "a budget split")
@@ -202,7 +199,13 @@ class TrialAnalysis:
             curves=self.curves,
         )
         return replace(
-            self, decision=replace(self.decision, allocation=allocation, allocated_arms=arms)
+            self,
+            decision=replace(
+                self.decision,
+                allocation=allocation,
+                allocated_arms=arms,
+                allocation_notes=tuple(split_notes(self.trial, allocation, arms)),
+            ),
         )
 
 
@@ -222,7 +225,6 @@ def analyze_trial(
     work already done; the pages cache whole analyses per key instead."""
     from trials.analysis.decisions import decide
     from trials.analysis.planning import progress_sentence, trial_progress
-    from trials.reports.decision_json import raw_vs_model_sentence
 
     data = data or load(store, trial)
     if method == "exact":  # a labelled preview: exact figures, never a verdict
@@ -256,66 +258,6 @@ def analyze_trial(
     )
 
 
-def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
-    """The analysis as JSON-ready data (``python -m trials analyze --json``): per arm its
-    totals, each metric's mean and HDI, the decision fields; the verdict and the rule."""
-    from trials.domain.amendments import amendment_lines
-    from trials.reports.decision_json import decision_dict, raw_estimate, stage_dict
-
-    trial, posterior, decision = analysis.trial, analysis.posterior, analysis.decision
-    extra = decision_dict(trial, decision)
-    arms = []
-    for i, arm in enumerate(trial.arms):
-        d = analysis.arm_decision(arm.id)
-        row = {
-            "channel": arm.spec.channel,
-            "creative": arm.spec.creative,
-            "control": arm.spec.control,
-            "totals": analysis.totals[arm.id].as_dict(),
-            **{m: posterior.interval(m, i).as_dict() for m in ANALYSED_METRICS},
-            **extra["arms"][arm.id],
-            "raw_estimate": raw_estimate(trial.spec.primary_metric, analysis.totals[arm.id]),
-            "weakest_stage": stage_dict(d.weak_stage),
-        }
-        if analysis.data.source is ResultSource.ORDERS:
-            row["channel_totals"] = analysis.data.channel_totals[arm.id].as_dict()
-        if analysis.curves is not None:
-            row["response_curve"] = analysis.curves[arm.id].as_dict()
-        arms.append(row)
-    out = {
-        "trial": trial.name,
-        "method": posterior.method,
-        # The exact path is a preview: its verdict and recommendations read "preview".
-        "preview": decision.verdict == "preview",
-        # The exact path is always unpooled and binomial, whatever the spec asked for.
-        "pooling": posterior.spec.pooling if posterior.method == "mcmc" else "none",
-        "overdispersion": posterior.spec.overdispersion and posterior.method == "mcmc",
-        "hdi_prob": posterior.spec.hdi_prob,
-        "seed": posterior.seed,
-        "data_digest": posterior.data_digest,
-        "arms": arms,
-        "diagnostics": posterior.diagnostics.as_dict(),
-        "notes": list(posterior.notes),
-        "seconds": round(posterior.seconds, 3),
-        "raw_vs_model": analysis.raw_vs_model,
-        "currency": trial.spec.currency,
-        "results_source": analysis.data.source.value,
-        "source": analysis.data.summary.as_dict(),
-        "decision": extra["decision"] | {"rule_version": trial.rule_version},
-        "amendments": [
-            a.as_dict() | {"sentence": line}
-            for a, line in zip(
-                analysis.data.amendments, amendment_lines(analysis.data.amendments), strict=True
-            )
-        ],
-    }
-    if "allocation" in extra:
-        out["allocation"] = extra["allocation"]
-    if out["preview"]:
-        out["preview_note"] = decision.reason
-    return out
-
-
 def full_analysis(
     store: TrialStore,
     trial: Trial,
@@ -330,7 +272,39 @@ def full_analysis(
     progress=None,
 ) -> dict[str, Any]:
     """Everything ``analyze --json`` prints, with the allocation when ``budget`` is given."""
+    from trials.reports.contract import analysis_dict
+
     analysis = analyze_trial(store, trial, method=method, spec=spec, seed=seed, progress=progress)
     if budget is not None:
         analysis = analysis.with_split(budget, low=low, high=high, risk=risk)
     return analysis_dict(analysis)
+
+
+def raw_vs_model_sentence(trial: Trial, posterior, totals: dict[int, ArmTotals]) -> str:
+    """One plain sentence on why the raw and the modelled figures differ most for one arm."""
+    name = metric_name(trial.spec.primary_metric)
+    widest, gap = None, 0.0
+    for i, arm in enumerate(trial.arms):
+        raw = raw_estimate(trial.spec.primary_metric, totals[arm.id])
+        model = posterior.interval(name, i)
+        if raw and model.defined and abs(model.mean / raw - 1) > gap:
+            widest, gap = (arm, raw, model.mean), abs(model.mean / raw - 1)
+    if widest is None or gap < 0.02:
+        return (
+            "Raw and modelled figures agree closely: there is enough data for the noise "
+            "to wash out."
+        )
+    arm, raw, model = widest
+    fmt = ".2%" if trial.spec.primary_metric is PrimaryMetric.CONVERSION_RATE else ",.2f"
+    why = (
+        "the model pulls each arm toward its channel's and the trial's average in proportion "
+        "to how little data the arm has, and lets daily rates wander, so a few lucky or "
+        "unlucky days move it less"
+        if posterior.method == "mcmc" and posterior.spec.pooling == "partial"
+        else "the model adds a weak prior and, for ROAS and CPA, carries the uncertainty of "
+        "each funnel stage"
+    )
+    return (
+        f"{arm.name}: raw {raw:{fmt}} vs modelled {model:{fmt}} ({arm.spec.channel}, "
+        f"{totals[arm.id].conversions} conversions): {why}."
+    )

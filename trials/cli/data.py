@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from trials.domain import AttributionRule, ResultsChoice, UserError
 
@@ -172,7 +171,7 @@ def _fail_with_problems(reading, as_json: bool, outcome: dict) -> int:
 
 
 def _import(args) -> int:
-    from trials.ingest.daily import commit_import, preview_import
+    from trials.analysis.importing import commit_import, preview_import
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -206,8 +205,8 @@ def _import(args) -> int:
 
 
 def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
+    from trials.domain.imports import OverlapError
     from trials.ingest.daily import outcome_line
-    from trials.storage.imports import OverlapError
 
     as_json = args.json
     if args.dry_run:
@@ -234,7 +233,7 @@ def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
 
 
 def _orders(args) -> int:
-    from trials.ingest.orders import commit_orders, preview_orders
+    from trials.analysis.importing import commit_orders, preview_orders
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -294,27 +293,13 @@ def _report_effect(effect) -> None:
         print(f"warning: {effect.warning}")
 
 
-def batch_dict(batch) -> dict[str, Any]:
-    return {
-        "import": batch.id,
-        "kind": batch.kind,
-        "file": batch.file_name,
-        "digest": batch.digest,
-        "rows": batch.row_count,
-        "status": batch.status,
-        "created_at": batch.created_at.isoformat(),
-        "created_by": batch.created_by,
-        "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
-        "undone_by": batch.undone_by,
-        "details": batch.details,
-    }
-
-
 def _imports(args) -> int:
     from trials.cli.main import _print_table
 
     store = _store()
     trial = store.get_trial(args.trial)
+    from trials.reports.contract import batch_dict
+
     batches = [batch_dict(b) for b in store.import_batches(trial.id)]
     if args.json:
         print(json.dumps(batches, indent=2, ensure_ascii=False))
@@ -363,7 +348,7 @@ def _find_arm(trial, text: str):
 
 
 def _utm(args) -> int:
-    from trials.storage.imports import UtmRule
+    from trials.domain.imports import UtmRule
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -398,8 +383,8 @@ def _utm(args) -> int:
 
 
 def _reconcile(args) -> int:
+    from trials.analysis.sources import reconcile
     from trials.cli.main import _print_table
-    from trials.domain.attribution import reconcile
 
     store = _store()
     trial = store.get_trial(args.trial)

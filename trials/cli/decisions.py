@@ -91,8 +91,9 @@ def _arm_names(trial, given: list[str]) -> tuple[str, ...]:
 
 
 def _decide(args) -> int:
-    from trials.analysis.decision_log import DecisionRecord, entry_dict, evidence_snapshot
     from trials.cli.main import _store
+    from trials.domain.verdicts import DecisionRecord
+    from trials.reports.contract import entry_dict, evidence_snapshot
 
     if args.method == "exact":
         raise UserError(
@@ -144,8 +145,8 @@ def _report(args) -> int:
 
 
 def _decisions(args) -> int:
-    from trials.analysis.decision_log import entry_dict
     from trials.cli.main import _store
+    from trials.reports.contract import entry_dict
 
     store = _store()
     trial = store.get_trial(args.trial)

@@ -210,7 +210,7 @@ def _demo(args) -> int:
 
 
 def _list(args) -> int:
-    from trials.reports.serialize import summary_dict
+    from trials.reports.contract import summary_dict
 
     summaries = _store().list_trials(statuses=args.status)
     rows = [summary_dict(s) for s in summaries]
@@ -240,7 +240,7 @@ def _list(args) -> int:
 
 def _create(args) -> int:
     from trials.domain import TrialSpec
-    from trials.reports.serialize import trial_dict
+    from trials.reports.contract import trial_dict
 
     values = _read_trial_file(Path(args.from_file))
     store = _store()
@@ -253,9 +253,9 @@ def _create(args) -> int:
 
 
 def _show(args) -> int:
+    from trials.analysis.sources import order_totals
     from trials.domain.amendments import amendment_lines
-    from trials.domain.attribution import order_totals
-    from trials.reports.serialize import trial_dict
+    from trials.reports.contract import trial_dict
 
     store = _store()
     trial = store.get_trial(args.trial)
@@ -414,7 +414,8 @@ def _fraction(text: str) -> float:
 
 def _plan(args) -> int:
     from inference.planning import PlanError, PlanInputs, PlanRule, plan_trial
-    from trials.analysis.planning import plan_dict, workspace_baseline
+    from trials.analysis.planning import workspace_baseline
+    from trials.reports.contract import plan_dict
 
     baseline_cvr, baseline_ctr, cpc = args.baseline_cvr, args.baseline_ctr, args.cpc
     strength = 2000.0

@@ -39,7 +39,7 @@ from trials.domain import (
     Trial,
     arm_key,
 )
-from trials.storage.imports import UtmRule
+from trials.domain.imports import UtmRule
 
 __all__ = [
     "ArmEffect",
@@ -50,12 +50,11 @@ __all__ = [
     "SharedOrder",
     "SourceSummary",
     "attribute",
-    "order_totals",
     "orders_effect",
     "reconcile",
     "resolve_arm",
-    "source_for",
-    "source_summary",
+    "source_of",
+    "summarize_source",
 ]
 
 _FINALITY = {OrderStatus.PAID: 0, OrderStatus.CANCELLED: 1, OrderStatus.REFUNDED: 2}
@@ -207,22 +206,13 @@ def _whole_conversions(credits, revenue) -> tuple[DailyResult, ...]:
     return tuple(out)
 
 
-def order_totals(store, trial: Trial) -> dict[int, ArmTotals] | None:
-    """Conversions and revenue own orders credit to each arm; None without orders."""
-    orders = store.orders(trial.id)
-    if not orders:
-        return None
-    credited = attribute(trial, orders, store.utm_rules(trial.id))
-    return credited.totals([a.id for a in trial.arms])
-
-
 def _orders_switch(credited: Attribution | None) -> bool:
     """Whether credited orders give at least one conversion on a day within the trial's
     dates (``attribute`` credits no order outside them)."""
     return credited is not None and any(r.conversions > 0 for r in credited.results)
 
 
-def _source(trial: Trial, credited: Attribution | None) -> ResultSource:
+def source_of(trial: Trial, credited: Attribution | None) -> ResultSource:
     """The one rule: whose conversions and revenue the models read, given the trial's
     choice and its own orders as credited (None: no orders imported)."""
     choice = trial.spec.results_source
@@ -231,23 +221,6 @@ def _source(trial: Trial, credited: Attribution | None) -> ResultSource:
     ):
         return ResultSource.ORDERS
     return ResultSource.CHANNEL
-
-
-def _credited(store, trial: Trial) -> Attribution | None:
-    orders = store.orders(trial.id)
-    if not orders:
-        return None
-    return attribute(trial, orders, store.utm_rules(trial.id))
-
-
-def source_for(store, trial: Trial) -> ResultSource:
-    """Whose conversions and revenue the models read for this trial now.
-
-    ``channel`` or ``orders`` as the trial's setting says; with ``auto``, own orders only
-    once the credited orders give at least one conversion on a day within the trial's
-    dates (orders wholly outside the dates never switch), else the channels' reports.
-    """
-    return _source(trial, _credited(store, trial))
 
 
 # -- the source in plain words ------------------------------------------------------------
@@ -378,7 +351,7 @@ def summarize_source(
     """The source summary from totals and orders already read (None: no own orders)."""
     own = credited.totals([a.id for a in trial.arms]) if credited is not None else None
     outside = credited.outside_dates[0] if credited is not None else 0
-    source = _source(trial, credited)
+    source = source_of(trial, credited)
     return SourceSummary(
         source=source,
         choice=trial.spec.results_source,
@@ -387,11 +360,6 @@ def summarize_source(
         orders_outside_dates=outside,
         sentence=_source_sentence(trial, source, channel, own, outside),
     )
-
-
-def source_summary(store, trial: Trial) -> SourceSummary:
-    """The source the trial's results use, both sources' totals, and a sentence saying so."""
-    return summarize_source(trial, store.arm_totals(trial.id), _credited(store, trial))
 
 
 # -- what an orders import would change --------------------------------------------------
@@ -456,7 +424,13 @@ _SOURCE_WORDS = {
 }
 
 
-def orders_effect(store, trial: Trial, incoming: Sequence[OrderRow]) -> OrdersEffect:
+def orders_effect(
+    trial: Trial,
+    channel: dict[int, ArmTotals],
+    stored: Sequence[OrderRow],
+    incoming: Sequence[OrderRow],
+    rules: Sequence[UtmRule],
+) -> OrdersEffect:
     """What committing ``incoming`` (replacing stored touches it changes) would do to the
     conversions and revenue the models read, the source switching rule included.
 
@@ -464,13 +438,10 @@ def orders_effect(store, trial: Trial, incoming: Sequence[OrderRow]) -> OrdersEf
     (|after - before| > before / 2), or go from none to some because the source switches
     while the trial had conversions; so does leaving a trial that had conversions with none.
     """
-    stored = store.orders(trial.id)
     merged = {(o.order_id, o.touch): o for o in stored}
     merged.update({(o.order_id, o.touch): o for o in incoming})
-    rules = store.utm_rules(trial.id)
     before_credit = attribute(trial, stored, rules) if stored else None
     after_credit = attribute(trial, list(merged.values()), rules) if merged else None
-    channel = store.arm_totals(trial.id)
     before = summarize_source(trial, channel, before_credit)
     after = summarize_source(trial, channel, after_credit)
     used_before, used_after = before.used(trial), after.used(trial)
@@ -613,11 +584,14 @@ class Reconciliation:
         }
 
 
-def reconcile(store, trial: Trial) -> Reconciliation:
+def reconcile(
+    trial: Trial,
+    channel: dict[int, ArmTotals],
+    orders: Sequence[OrderRow],
+    rules: Sequence[UtmRule],
+) -> Reconciliation:
     """Channel-reported conversions and revenue per arm beside own orders."""
-    orders = store.orders(trial.id)
-    attribution = attribute(trial, orders, store.utm_rules(trial.id))
-    channel = store.arm_totals(trial.id)
+    attribution = attribute(trial, orders, rules)
     own = attribution.totals([a.id for a in trial.arms])
     arms = tuple(
         ArmReconciliation(

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from trials.domain import ResultRow, Trial, UserError
+from trials.domain.imports import ImportOutcome, ResultsPlan
 from trials.ingest.cells import (
     CellError,
     Evidence,
@@ -46,17 +47,14 @@ from trials.ingest.columns import (
     normalise_header,
 )
 from trials.ingest.tables import ImportLimits, RawTable, read_table
-from trials.storage.imports import ImportOutcome, ResultsPlan
 
 __all__ = [
     "FileReading",
     "ImportOptions",
     "ImportPreview",
     "RowProblem",
-    "commit_import",
     "digest_of",
     "outcome_line",
-    "preview_import",
     "read_daily_file",
 ]
 
@@ -291,46 +289,6 @@ def missing_columns(file_name: str, header_row: int, columns: ColumnMap, missing
     )
 
 
-def preview_import(
-    store,
-    trial: Trial,
-    data: bytes,
-    file_name: str,
-    options: ImportOptions | None = None,
-    limits: ImportLimits | None = None,
-) -> ImportPreview:
-    """Read the file and, when it has no errors, what committing it would change."""
-    reading = read_daily_file(data, file_name, trial, options, limits)
-    if not reading.ok:
-        return ImportPreview(reading, None)
-    try:
-        plan = store.plan_results(trial.id, reading.rows, digest=reading.digest)
-    except UserError as e:
-        problem = RowProblem(file_name, 0, "", str(e))
-        return ImportPreview(_with_error(reading, problem), None)
-    return ImportPreview(reading, plan)
-
-
-def commit_import(
-    store, trial: Trial, preview: ImportPreview, *, replace: bool = False, add_arms: bool = False
-) -> ImportOutcome:
-    """Write a previewed file's rows as one import batch (nothing if it has errors)."""
-    reading = preview.reading
-    if not reading.ok:
-        raise UserError(
-            f"{reading.file_name} has {len(reading.errors)} problems; nothing was written"
-        )
-    return store.commit_results(
-        trial.id,
-        reading.rows,
-        kind="daily",
-        file_name=reading.file_name,
-        digest=reading.digest,
-        replace=replace,
-        add_arms=add_arms,
-    )
-
-
 def outcome_line(outcome: ImportOutcome, what: str = "rows") -> str:
     """One sentence on what a commit did."""
     c = outcome.counts
@@ -517,10 +475,6 @@ def _read_row(cells, number, columns, preset, options, decimal, order, trial, fi
         errors,
         warnings,
     )
-
-
-def _with_error(reading: FileReading, problem: RowProblem) -> FileReading:
-    return replace(reading, errors=(*reading.errors, problem))
 
 
 def _problem_dict(p: RowProblem) -> dict[str, Any]:

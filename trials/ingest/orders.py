@@ -8,16 +8,15 @@ how that compares with the channels' reports, is ``trials.domain.attribution``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from trials.domain import (
     OrderRow,
     OrderStatus,
-    Trial,
-    UserError,
 )
-from trials.domain.attribution import OrdersEffect, orders_effect
+from trials.domain.attribution import OrdersEffect
+from trials.domain.imports import OrdersPlan
 from trials.ingest.cells import (
     CellError,
     is_blank,
@@ -35,14 +34,11 @@ from trials.ingest.daily import (
     settle_decimal,
 )
 from trials.ingest.tables import ImportLimits, read_table
-from trials.storage.imports import OrdersPlan
 
 __all__ = [
     "OrdersPreview",
     "OrdersReading",
-    "commit_orders",
     "parse_status",
-    "preview_orders",
     "read_orders_file",
 ]
 
@@ -319,55 +315,4 @@ def read_orders_file(
         warnings=tuple(warnings),
         skipped=tuple(skipped),
         ask_date_order=ask,
-    )
-
-
-def preview_orders(
-    store,
-    trial: Trial,
-    data: bytes,
-    file_name: str,
-    options: ImportOptions | None = None,
-    limits: ImportLimits | None = None,
-) -> OrdersPreview:
-    reading = read_orders_file(data, file_name, options, limits)
-    if not reading.ok:
-        return OrdersPreview(reading, None)
-    outside = [
-        o for o in reading.orders if not trial.spec.start <= o.ordered_at.date() <= trial.spec.end
-    ]
-    if outside:
-        reading = replace(
-            reading,
-            warnings=(
-                *reading.warnings,
-                RowProblem(
-                    reading.file_name,
-                    outside[0].row,
-                    reading.columns.header("timestamp"),
-                    f"{len(outside)} orders fall outside the trial's dates ({trial.spec.start} "
-                    f"to {trial.spec.end}); they are stored but not counted",
-                ),
-            ),
-        )
-    try:
-        plan = store.plan_orders(trial.id, reading.orders, digest=reading.digest)
-    except UserError as e:
-        problem = RowProblem(reading.file_name, 0, "", str(e))
-        return OrdersPreview(replace(reading, errors=(*reading.errors, problem)), None)
-    return OrdersPreview(reading, plan, orders_effect(store, trial, reading.orders))
-
-
-def commit_orders(store, trial: Trial, preview: OrdersPreview, *, replace: bool = False):
-    reading = preview.reading
-    if not reading.ok:
-        raise UserError(
-            f"{reading.file_name} has {len(reading.errors)} problems; nothing was written"
-        )
-    return store.commit_orders(
-        trial.id,
-        reading.orders,
-        file_name=reading.file_name,
-        digest=reading.digest,
-        replace=replace,
     )

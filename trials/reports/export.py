@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trials import APP_VERSION
-from trials.analysis.decision_log import DecisionEntry
 from trials.domain import Trial, UserError
+from trials.domain.verdicts import DecisionEntry
 
 __all__ = ["FORMATS", "Report", "build_report", "render", "safe_cell"]
 

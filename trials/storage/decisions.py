@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from trials.analysis.decision_log import DecisionEntry, DecisionRecord
 from trials.domain import TrialStatus, UserError
+from trials.domain.verdicts import DecisionEntry, DecisionRecord
 from trials.storage import schema as t
 
 __all__ = ["DecisionsMixin"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -36,39 +35,18 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
+from trials.domain.imports import ImportBatch
 from trials.storage import schema as t
 from trials.storage.amendments import AmendmentsMixin
 from trials.storage.decisions import DecisionsMixin
 from trials.storage.engine import writer
 from trials.storage.imports import ImportsMixin
 
-__all__ = ["ImportBatch", "TrialNotFound", "TrialStore", "current_actor"]
+__all__ = ["TrialNotFound", "TrialStore", "current_actor"]
 
 
 class TrialNotFound(UserError):
     pass
-
-
-@dataclass(frozen=True)
-class ImportBatch:
-    """One write of results: a file import, a manual edit or the demo loader."""
-
-    id: int
-    trial_id: int
-    kind: str
-    file_name: str | None
-    digest: str | None
-    row_count: int
-    status: str
-    created_at: datetime
-    created_by: str
-    undone_at: datetime | None = None
-    undone_by: str | None = None
-    details: dict | None = None
-
-    @property
-    def undone(self) -> bool:
-        return self.status == "undone"
 
 
 def current_actor() -> str:

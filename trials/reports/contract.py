@@ -1,0 +1,428 @@
+"""The public JSON: every field the CLI's ``--json``, the reports and the decision log
+write, in one place.
+
+Field names here are a product interface: add fields, never rename them
+(``tests/reports/test_json_contract.py`` holds every command's fields against a snapshot).
+The functions read the analysis layer's results by their fields; those types are named
+for the type checker only, so this module imports nothing above the domain.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from trials import APP_VERSION
+from trials.domain import ArmTotals, ResultSource, Trial, TrialSummary, UserError
+from trials.domain.amendments import amendment_lines
+from trials.domain.imports import ImportBatch
+from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
+
+if TYPE_CHECKING:
+    from inference.planning import Plan
+    from trials.analysis.decisions import TrialDecision
+    from trials.analysis.result import TrialAnalysis
+    from trials.analysis.stages import WeakStage
+
+__all__ = [
+    "ANALYSED_METRICS",
+    "analysis_dict",
+    "batch_dict",
+    "decision_dict",
+    "entry_dict",
+    "evidence_snapshot",
+    "plan_dict",
+    "stage_dict",
+    "summary_dict",
+    "trial_dict",
+]
+
+ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
+
+
+# -- trials --------------------------------------------------------------------------------
+
+
+def trial_dict(
+    trial: Trial,
+    totals: dict[int, ArmTotals] | None = None,
+    order_totals: dict[int, ArmTotals] | None = None,
+) -> dict[str, Any]:
+    """A trial as JSON. ``totals`` are the channels' reported numbers per arm;
+    ``order_totals``, when the trial has own orders, the conversions and revenue they credit
+    to each arm (``order_totals`` is then added to every arm)."""
+    spec = trial.spec
+    totals = totals or {}
+    shares = spec.planned_shares()
+    return {
+        "id": trial.id,
+        "name": spec.name,
+        "hypothesis": spec.hypothesis,
+        "primary_metric": spec.primary_metric.value,
+        "break_even_roas": spec.break_even_roas,
+        "gross_margin": spec.gross_margin,
+        "currency": spec.currency,
+        "start": spec.start.isoformat(),
+        "end": spec.end.isoformat(),
+        "budget": spec.budget,
+        "status": spec.status.value,
+        "is_demo": spec.is_demo,
+        "decision_rule": spec.decision_rule.as_dict(),
+        "rule_version": trial.rule_version,
+        "attribution_rule": spec.attribution_rule.value,
+        "results_source": spec.results_source.value,
+        "created_at": trial.created_at.isoformat(),
+        "created_by": trial.created_by,
+        "updated_at": trial.updated_at.isoformat(),
+        "updated_by": trial.updated_by,
+        "arms": [
+            {
+                "id": arm.id,
+                "name": arm.name,
+                "channel": arm.spec.channel,
+                "creative": arm.spec.creative,
+                "control": arm.spec.control,
+                "budget_share": arm.spec.budget_share,
+                "planned_share": round(share, 6),
+                "totals": totals.get(arm.id, ArmTotals()).as_dict(),
+                **(
+                    {"order_totals": order_totals.get(arm.id, ArmTotals()).as_dict()}
+                    if order_totals
+                    else {}
+                ),
+            }
+            for arm, share in zip(trial.arms, shares, strict=True)
+        ],
+    }
+
+
+def summary_dict(summary: TrialSummary) -> dict[str, Any]:
+    spec = summary.trial.spec
+    return {
+        "id": summary.trial.id,
+        "name": spec.name,
+        "status": spec.status.value,
+        "primary_metric": spec.primary_metric.value,
+        "currency": spec.currency,
+        "start": spec.start.isoformat(),
+        "end": spec.end.isoformat(),
+        "arms": len(summary.trial.arms),
+        "days_with_data": summary.days_with_data,
+        "spend": summary.spend,
+        "budget": spec.budget,
+        "last_data_date": summary.last_data_date.isoformat() if summary.last_data_date else None,
+        "is_demo": spec.is_demo,
+    }
+
+
+def batch_dict(batch: ImportBatch) -> dict[str, Any]:
+    """One import batch (``imports --json``)."""
+    return {
+        "import": batch.id,
+        "kind": batch.kind,
+        "file": batch.file_name,
+        "digest": batch.digest,
+        "rows": batch.row_count,
+        "status": batch.status,
+        "created_at": batch.created_at.isoformat(),
+        "created_by": batch.created_by,
+        "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
+        "undone_by": batch.undone_by,
+        "details": batch.details,
+    }
+
+
+# -- the analysis ---------------------------------------------------------------------------
+
+
+def _clean(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), digits)
+
+
+def stage_dict(weak: WeakStage | None) -> dict[str, Any] | None:
+    """An arm's weakest stage as JSON."""
+    if weak is None:
+        return None
+    return {
+        "stage": weak.stage,
+        "label": weak.label,
+        "ratio_to_reference": _clean(weak.ratio),
+        "p_below_reference": _clean(weak.p_below),
+        "clear": weak.clear,
+    }
+
+
+def _progress_dict(decision: TrialDecision) -> dict[str, Any] | None:
+    p = decision.progress
+    if p is None:
+        return None
+    return {
+        "days_median": p.days_median,
+        "days_80": p.days_80,
+        "reason": p.reason,
+        "sentence": decision.progress_text,
+    }
+
+
+def decision_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
+    """Per-arm fields ``analyze --json`` adds, keyed by arm id, and the allocation."""
+    arms = {}
+    for d in decision.arms:
+        c = d.comparison
+        arms[d.arm_id] = {
+            "p_best": _clean(c.p_best) if c else None,
+            "p_beat_control": _clean(c.p_beat_control) if c else None,
+            "lift_vs_control": (
+                {
+                    "mean": _clean(c.lift_mean),
+                    "hdi_low": _clean(c.lift_low),
+                    "hdi_high": _clean(c.lift_high),
+                }
+                if c and c.lift_mean is not None
+                else None
+            ),
+            "expected_loss": _clean(d.expected_loss),
+            "expected_loss_unit": d.loss_unit or None,
+            "p_roas_above_break_even": _clean(d.p_roas_above_break_even),
+            "recommendation": d.recommendation,
+            "recommendation_label": LABELS[d.recommendation],
+            "reason": d.reason,
+            "gates": [{"name": g.name, "passed": g.passed, "message": g.message} for g in d.gates],
+        }
+    out: dict[str, Any] = {
+        "arms": arms,
+        "decision": {
+            "metric": decision.metric,
+            "leader": next((a.name for a in trial.arms if a.id == decision.leader), None),
+            "rule_met": decision.rule_met,
+            "gates": [
+                {"name": g.name, "passed": g.passed, "message": g.message} for g in decision.gates
+            ],
+            "verdict": decision.verdict,
+            "verdict_label": VERDICT_LABELS[decision.verdict],
+            "reason": decision.reason,
+            "rule": decision.rule.as_dict(),
+            "winner_threshold": _clean(decision.winner_threshold),
+            "information": _clean(decision.information),
+            "p_best_mc_error": _clean(decision.p_best_error, 5),
+            "settled": decision.settled,
+            "margin": _clean(decision.margin, 5),
+            "draws_used": decision.draws_used,
+            "close_calls": [
+                {
+                    "quantity": c.quantity,
+                    "arm": trial.arms[c.arm].name if c.arm is not None else None,
+                    "value": _clean(c.value, 5),
+                    "mc_error": _clean(c.error, 5),
+                    "bar": _clean(c.bar, 5),
+                }
+                for c in decision.close_calls
+            ],
+            "progress": _progress_dict(decision),
+        },
+    }
+    a = decision.allocation
+    if a is not None:
+        names = {arm.id: arm for arm in trial.arms}
+        out["allocation"] = {
+            "arms": [
+                {
+                    "channel": names[arm_id].spec.channel,
+                    "creative": names[arm_id].spec.creative,
+                    "budget": budget,
+                    "expected_revenue": round(rev, 2),
+                    "current_budget": now,
+                    "cap": None if cap is None else round(cap, 2),
+                    "floor": round(floor, 2),
+                }
+                for arm_id, budget, rev, now, cap, floor in zip(
+                    decision.allocated_arms,
+                    a.budgets,
+                    a.expected_revenue,
+                    a.current_budgets,
+                    a.caps,
+                    a.floors,
+                    strict=True,
+                )
+            ],
+            "total_budget": round(sum(a.budgets), 2),
+            "expected_revenue": round(a.total_expected_revenue, 2),
+            "expected_profit": round(a.expected_profit, 2),
+            "p_loss": round(a.p_loss, 4),
+            "current_expected_revenue": round(a.current_expected_revenue, 2),
+            "current_expected_profit": round(a.current_expected_profit, 2),
+            "current_p_loss": round(a.current_p_loss, 4),
+            "risk": a.risk,
+            "cvar_alpha": a.alpha,
+            "offered_budget": round(a.budget, 2),
+            "unspent": round(a.unspent, 2),
+            "notes": list(decision.allocation_notes),
+        }
+    return out
+
+
+def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
+    """The analysis as JSON-ready data (``python -m trials analyze --json``): per arm its
+    totals, each metric's mean and HDI, the decision fields; the verdict and the rule."""
+    trial, posterior, decision = analysis.trial, analysis.posterior, analysis.decision
+    extra = decision_dict(trial, decision)
+    arms = []
+    for i, arm in enumerate(trial.arms):
+        d = analysis.arm_decision(arm.id)
+        row = {
+            "channel": arm.spec.channel,
+            "creative": arm.spec.creative,
+            "control": arm.spec.control,
+            "totals": analysis.totals[arm.id].as_dict(),
+            **{m: posterior.interval(m, i).as_dict() for m in ANALYSED_METRICS},
+            **extra["arms"][arm.id],
+            "raw_estimate": raw_estimate(trial.spec.primary_metric, analysis.totals[arm.id]),
+            "weakest_stage": stage_dict(d.weak_stage),
+        }
+        if analysis.data.source is ResultSource.ORDERS:
+            row["channel_totals"] = analysis.data.channel_totals[arm.id].as_dict()
+        if analysis.curves is not None:
+            row["response_curve"] = analysis.curves[arm.id].as_dict()
+        arms.append(row)
+    out = {
+        "trial": trial.name,
+        "method": posterior.method,
+        # The exact path is a preview: its verdict and recommendations read "preview".
+        "preview": decision.verdict == "preview",
+        # The exact path is always unpooled and binomial, whatever the spec asked for.
+        "pooling": posterior.spec.pooling if posterior.method == "mcmc" else "none",
+        "overdispersion": posterior.spec.overdispersion and posterior.method == "mcmc",
+        "hdi_prob": posterior.spec.hdi_prob,
+        "seed": posterior.seed,
+        "data_digest": posterior.data_digest,
+        "arms": arms,
+        "diagnostics": posterior.diagnostics.as_dict(),
+        "notes": list(posterior.notes),
+        "seconds": round(posterior.seconds, 3),
+        "raw_vs_model": analysis.raw_vs_model,
+        "currency": trial.spec.currency,
+        "results_source": analysis.data.source.value,
+        "source": analysis.data.summary.as_dict(),
+        "decision": extra["decision"] | {"rule_version": trial.rule_version},
+        "amendments": [
+            a.as_dict() | {"sentence": line}
+            for a, line in zip(
+                analysis.data.amendments, amendment_lines(analysis.data.amendments), strict=True
+            )
+        ],
+    }
+    if "allocation" in extra:
+        out["allocation"] = extra["allocation"]
+    if out["preview"]:
+        out["preview_note"] = decision.reason
+    return out
+
+
+# -- plans and the decision log ----------------------------------------------------------
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    """A plan as JSON-ready data."""
+    i = plan.inputs
+    return {
+        "inputs": {
+            "metric": i.metric,
+            "baseline_cvr": i.baseline_cvr,
+            "baseline_ctr": i.baseline_ctr,
+            "lift": i.lift,
+            "arms": i.arms,
+            "cpc": i.cpc,
+            "clicks_per_day": i.trial_clicks_per_day,
+            "daily_budget": i.trial_daily_budget,
+            "assurance": i.assurance,
+            "budget_cap": i.budget_cap,
+            "max_days": i.max_days,
+            "decision_rule": {
+                "min_days": i.rule.min_days,
+                "min_conversions_per_arm": i.rule.min_conversions_per_arm,
+                "probability_threshold": i.rule.probability_threshold,
+                "expected_loss_threshold": i.rule.expected_loss_threshold,
+                "equivalence_margin": i.rule.equivalence_margin,
+            },
+            "baseline_strength": i.baseline_strength,
+            "concentration": i.concentration,
+            "simulations": i.simulations,
+        },
+        "clicks_per_arm_per_day": i.trial_clicks_per_day / i.arms,
+        "design_effect": round(plan.design_effect, 4),
+        "days": plan.days,
+        "clicks_per_arm_for_assurance": plan.clicks_per_arm_for_assurance,
+        "budget": plan.budget,
+        "classical_clicks_per_arm": plan.classical_clicks_per_arm,
+        "classical_days": math.ceil(plan.classical_clicks_per_arm / i.trials_per_arm_per_day),
+        "within_limits": plan.within_limits,
+        "assurance_curve": [
+            {
+                "days": p.days,
+                "clicks_per_arm": p.clicks_per_arm,
+                "budget": p.budget,
+                "assurance": p.assurance,
+                "wrong_arm": p.wrong_arm,
+                "p_winner": p.p_winner,
+                "p_equal": p.p_equal,
+            }
+            for p in plan.curve
+        ],
+        "advice": [{"change": a.change, "days": a.days, "budget": a.budget} for a in plan.advice],
+        "seed": plan.seed,
+    }
+
+
+def evidence_snapshot(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The frozen evidence from an ``analyze``-shaped result (see ``trials.cli.main``); the
+    exact preview is no evidence (UserError)."""
+    if analysis.get("preview"):
+        raise UserError("a decision needs the full model's evidence, not the exact preview")
+    keep_arm = (
+        "channel",
+        "creative",
+        "control",
+        "totals",
+        "ctr",
+        "cvr",
+        "revenue_per_conversion",
+        "roas",
+        "cpa",
+        "p_best",
+        "p_beat_control",
+        "lift_vs_control",
+        "expected_loss",
+        "expected_loss_unit",
+        "p_roas_above_break_even",
+        "recommendation",
+        "reason",
+        "weakest_stage",
+    )
+    return {
+        "app_version": APP_VERSION,
+        "method": analysis.get("method"),
+        "pooling": analysis.get("pooling"),
+        "overdispersion": analysis.get("overdispersion"),
+        "hdi_prob": analysis.get("hdi_prob"),
+        "seed": analysis.get("seed"),
+        "data_digest": analysis.get("data_digest"),
+        "results_source": analysis.get("results_source"),
+        "source": analysis.get("source"),
+        "diagnostics": analysis.get("diagnostics"),
+        "decision": analysis.get("decision"),  # the verdict and the rule it was judged by
+        "arms": [{k: arm.get(k) for k in keep_arm} for arm in analysis.get("arms", [])],
+    }
+
+
+def entry_dict(entry: DecisionEntry) -> dict[str, Any]:
+    """One log entry as JSON (``python -m trials decisions --json``)."""
+    return {
+        "id": entry.id,
+        "created_at": entry.created_at.isoformat(),
+        "created_by": entry.created_by,
+        **entry.summary,
+        "note": entry.note,
+        "corrects": entry.corrects,
+        "corrected_by": list(entry.corrected_by),
+        "snapshot": entry.snapshot,
+    }
