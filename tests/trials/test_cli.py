@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from trials.cli.main import main
+from trials.cli import main
 from trials.storage.engine import head_revision
 
 TRIAL_JSON = {
@@ -214,7 +214,7 @@ def test_database_url_points_the_cli_elsewhere(tmp_path):
 
 def test_list_and_show_do_not_import_the_modelling_stack():
     code = (
-        "import sys; from trials.cli.main import main; main(['demo']); main(['list']); "
+        "import sys; from trials.cli import main; main(['demo']); main(['list']); "
         "main(['show', '1']); "
         "heavy = [m for m in ('pymc', 'pytensor', 'arviz', 'nutpie', 'numba', 'streamlit') "
         "if m in sys.modules]; "

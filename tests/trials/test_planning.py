@@ -10,7 +10,7 @@ from tests.trials.test_cli import run
 from trials.analysis.demo import load_demo
 from trials.analysis.planning import progress_sentence, trial_progress, workspace_baseline
 from trials.analysis.result import load
-from trials.cli.main import main
+from trials.cli import main
 from trials.domain import DailyResult, DecisionRule
 
 

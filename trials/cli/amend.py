@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 
+from trials.cli.common import EXIT_OK, open_store
 from trials.domain import DecisionRule, TrialValidationError, UserError
 
 __all__ = ["add_amend_commands"]
 
-EXIT_OK = 0
 
 # Flag -> the decision-rule setting it changes, and how its value is read.
 FLAGS = {
@@ -43,7 +43,6 @@ def add_amend_commands(sub) -> None:
 
 
 def _amend(args) -> int:
-    from trials.cli.main import _store
     from trials.domain.amendments import describe_changes
 
     given = {
@@ -58,7 +57,7 @@ def _amend(args) -> int:
         raise UserError("--reason is empty: say why the pre-registered rule changes")
     changes = {FLAGS[flag][0]: _value(flag, text) for flag, text in given.items()}
 
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     try:
         rule = DecisionRule.from_dict(trial.spec.decision_rule.as_dict() | changes)

@@ -1,6 +1,5 @@
-"""``python -m trials`` commands that bring data in: import, orders, imports, undo, utm,
-reconcile and set. Registered by :mod:`trials.cli.main`; the same rules apply (stable names,
-errors on stderr with exit 1, JSON with ``--json``)."""
+"""``python -m trials`` commands that bring data in: import, orders, imports and undo.
+Errors go to stderr with exit 1; ``--json`` prints the preview and outcome."""
 
 from __future__ import annotations
 
@@ -8,11 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from trials.domain import AttributionRule, ResultsChoice, UserError
+from trials.cli.common import EXIT_ERROR, EXIT_OK, open_store, print_table
+from trials.domain import UserError
 
 __all__ = ["add_data_commands"]
-
-EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def add_data_commands(sub) -> None:
@@ -65,39 +63,6 @@ def add_data_commands(sub) -> None:
     p.add_argument("batch", metavar="IMPORT", type=int, help="the import's number (see imports)")
     p.set_defaults(run=_undo)
 
-    p = sub.add_parser(
-        "utm",
-        help="list the UTM rules that send orders to arms, or add one (with --arm)",
-    )
-    p.add_argument("trial", metavar="TRIAL")
-    for name in ("source", "medium", "campaign", "content"):
-        p.add_argument(f"--{name}", default="", help=f"utm_{name} value (blank: any)")
-    p.add_argument("--arm", metavar="ARM", help="'Channel · Creative' or 'Channel/Creative'")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=_utm)
-
-    p = sub.add_parser(
-        "reconcile", help="channel-reported conversions and revenue per arm vs own orders"
-    )
-    p.add_argument("trial", metavar="TRIAL")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=_reconcile)
-
-    p = sub.add_parser("set", help="change how a trial counts orders")
-    p.add_argument("trial", metavar="TRIAL")
-    p.add_argument(
-        "--attribution",
-        choices=[r.value for r in AttributionRule],
-        help="an order several arms claim: last_touch (default) or split",
-    )
-    p.add_argument(
-        "--results-source",
-        choices=[r.value for r in ResultsChoice],
-        help="conversions and revenue the models read: auto (own orders once they give a "
-        "conversion within the trial's dates), channel or orders",
-    )
-    p.set_defaults(run=_set)
-
 
 def _reading_flags(p) -> None:
     p.add_argument(
@@ -112,12 +77,6 @@ def _reading_flags(p) -> None:
     p.add_argument("--dry-run", action="store_true", help="check and preview; write nothing")
     p.add_argument("--replace", action="store_true", help="replace stored rows the file changes")
     p.add_argument("--json", action="store_true", help="print the preview and outcome as JSON")
-
-
-def _store():
-    from trials.cli.main import _store
-
-    return _store()
 
 
 def _options(args):
@@ -173,7 +132,7 @@ def _fail_with_problems(reading, as_json: bool, outcome: dict) -> int:
 def _import(args) -> int:
     from trials.analysis.importing import commit_import, preview_import
 
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     preview = preview_import(store, trial, _read(args.file), Path(args.file).name, _options(args))
     out = preview.as_dict()
@@ -235,7 +194,7 @@ def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
 def _orders(args) -> int:
     from trials.analysis.importing import commit_orders, preview_orders
 
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     preview = preview_orders(store, trial, _read(args.file), Path(args.file).name, _options(args))
     out = preview.as_dict()
@@ -294,9 +253,8 @@ def _report_effect(effect) -> None:
 
 
 def _imports(args) -> int:
-    from trials.cli.main import _print_table
 
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     from trials.reports.contract import batch_dict
 
@@ -307,7 +265,7 @@ def _imports(args) -> int:
     if not batches:
         print(f"no imports yet for '{trial.name}'")
         return EXIT_OK
-    _print_table(
+    print_table(
         ["import", "kind", "file", "rows", "status", "when", "who"],
         [
             [
@@ -326,138 +284,10 @@ def _imports(args) -> int:
 
 
 def _undo(args) -> int:
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     batch = store.undo_batch(trial.id, args.batch)
     print(f"undid import {batch.id} ({batch.file_name or batch.kind}) in '{trial.name}'")
-    return EXIT_OK
-
-
-def _find_arm(trial, text: str):
-    from trials.domain import arm_key
-
-    for sep in ("·", "/"):
-        if sep in text:
-            channel, _, creative = text.partition(sep)
-            key = arm_key(channel, creative)
-            for arm in trial.arms:
-                if arm_key(arm.spec.channel, arm.spec.creative) == key:
-                    return arm
-    names = ", ".join(f"'{a.name}'" for a in trial.arms)
-    raise UserError(f"--arm {text}: no such arm; the arms are {names}")
-
-
-def _utm(args) -> int:
-    from trials.domain.imports import UtmRule
-
-    store = _store()
-    trial = store.get_trial(args.trial)
-    if args.arm:
-        arm = _find_arm(trial, args.arm)
-        store.save_utm_rules(
-            trial.id, [UtmRule(args.source, args.medium, args.campaign, args.content, arm.id)]
-        )
-    names = {a.id: a.name for a in trial.arms}
-    rules = [
-        {
-            "utm_source": r.utm_source,
-            "utm_medium": r.utm_medium,
-            "utm_campaign": r.utm_campaign,
-            "utm_content": r.utm_content,
-            "arm": names[r.arm_id],
-        }
-        for r in store.utm_rules(trial.id)
-    ]
-    if args.json:
-        print(json.dumps(rules, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    if not rules:
-        print(
-            "no UTM rules: orders go to the arm whose channel is their utm_source and whose "
-            "creative is their utm_content"
-        )
-    for r in rules:
-        values = "/".join(r[k] or "*" for k in ("utm_source", "utm_medium", "utm_campaign"))
-        print(f"{values}/{r['utm_content'] or '*'} → {r['arm']}")
-    return EXIT_OK
-
-
-def _reconcile(args) -> int:
-    from trials.analysis.sources import reconcile
-    from trials.cli.main import _print_table
-
-    store = _store()
-    trial = store.get_trial(args.trial)
-    result = reconcile(store, trial)
-    data = result.as_dict(trial)
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    print(
-        f"{trial.name}: models read {data['source_in_use']} conversions and revenue "
-        f"(setting: {data['results_source']}); attribution {data['attribution_rule']}"
-    )
-    print(data["source_summary"]["sentence"])
-
-    def pct(value):
-        return "-" if value is None else f"{value:+.0%}"
-
-    _print_table(
-        [
-            "arm",
-            "conv. channel",
-            "conv. orders",
-            "diff",
-            "revenue channel",
-            "revenue orders",
-            "diff",
-        ],
-        [
-            [
-                a["arm"],
-                a["channel_conversions"],
-                a["order_conversions"],
-                f"{a['conversions_difference']:+d} ({pct(a['conversions_difference_pct'])})",
-                f"{a['channel_revenue']:,.2f}",
-                f"{a['order_revenue']:,.2f}",
-                f"{a['revenue_difference']:+,.2f} ({pct(a['revenue_difference_pct'])})",
-            ]
-            for a in data["arms"]
-        ],
-    )
-    for status, v in data["excluded"].items():
-        print(f"left out, {status}: {v['orders']} orders, {v['amount']:,.2f}")
-    for s in data["shared_orders"]:
-        credited = ", ".join(f"{c['arm']} {c['share']:.2g}" for c in s["credited"])
-        print(f"order {s['order_id']} claimed by {', '.join(s['arms'])}: counted once ({credited})")
-    for u in data["unattributed"]:
-        print(
-            f"not matched to an arm: utm_source={u['utm_source'] or '-'} "
-            f"utm_content={u['utm_content'] or '-'}: {u['orders']} orders, {u['amount']:,.2f} "
-            "(add a rule: python -m trials utm TRIAL --source … --content … --arm …)"
-        )
-    if data["outside_dates"]["orders"]:
-        print(f"outside the trial's dates: {data['outside_dates']['orders']} orders")
-    return EXIT_OK
-
-
-def _set(args) -> int:
-    store = _store()
-    trial = store.get_trial(args.trial)
-    changes = {}
-    if args.attribution:
-        changes["attribution_rule"] = AttributionRule(args.attribution)
-    if args.results_source:
-        changes["results_source"] = ResultsChoice(args.results_source)
-    if not changes:
-        raise UserError("nothing to change: give --attribution or --results-source")
-    trial = store.update_trial(
-        trial.id, trial.spec.with_changes(**changes), [a.id for a in trial.arms]
-    )
-    print(
-        f"'{trial.name}': attribution {trial.spec.attribution_rule.value}, results source "
-        f"{trial.spec.results_source.value}"
-    )
     return EXIT_OK
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from trials.cli.analyze import full_analysis
+from trials.cli.common import EXIT_OK, find_arm, open_store
 from trials.domain import UserError
 
 __all__ = ["add_decision_commands"]
 
-EXIT_OK = 0
 PREVIEW_REFUSED = (
     "{what} --method exact: the exact path is a preview, not evidence; {why}. Nothing was "
     "{done}. Run it without --method (the full model)."
@@ -72,8 +73,6 @@ def add_decision_commands(sub) -> None:
 
 def _evidence(trial, args, **allocation) -> dict:
     """The analysis a decision or report rests on (default model settings)."""
-    from trials.cli.main import _full_analysis
-
     settings = SimpleNamespace(
         trial=trial.id,
         method=args.method,
@@ -81,17 +80,14 @@ def _evidence(trial, args, **allocation) -> dict:
         no_overdispersion=False,
         seed=args.seed,
     )
-    return _full_analysis(settings, **allocation)
+    return full_analysis(settings, **allocation)
 
 
 def _arm_names(trial, given: list[str]) -> tuple[str, ...]:
-    from trials.cli.data import _find_arm
-
-    return tuple(_find_arm(trial, text).name for text in given)
+    return tuple(find_arm(trial, text).name for text in given)
 
 
 def _decide(args) -> int:
-    from trials.cli.main import _store
     from trials.domain.verdicts import DecisionRecord
     from trials.reports.contract import entry_dict, evidence_snapshot
 
@@ -101,7 +97,7 @@ def _decide(args) -> int:
                 what="decide", why="a recorded decision rests on the full model", done="recorded"
             )
         )
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     record = DecisionRecord(
         scale=_arm_names(trial, args.scale),
@@ -126,7 +122,6 @@ def _decide(args) -> int:
 def _report(args) -> int:
     from pathlib import Path
 
-    from trials.cli.main import _store
     from trials.reports.export import build_report, render
 
     if args.method == "exact":
@@ -135,7 +130,7 @@ def _report(args) -> int:
                 what="report", why="reports always use the full model", done="written"
             )
         )
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     analysis = _evidence(trial, args, budget=args.budget)
     data = render(build_report(trial, analysis, store.decisions(trial.id)), args.format)
@@ -145,10 +140,9 @@ def _report(args) -> int:
 
 
 def _decisions(args) -> int:
-    from trials.cli.main import _store
     from trials.reports.contract import entry_dict
 
-    store = _store()
+    store = open_store()
     trial = store.get_trial(args.trial)
     entries = [entry_dict(e) for e in store.decisions(trial.id)]
     if args.json:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from trials import APP_VERSION
 from trials.domain import ArmTotals, ResultSource, Trial, TrialSummary, UserError
 from trials.domain.amendments import amendment_lines
-from trials.domain.imports import ImportBatch
+from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ __all__ = [
     "stage_dict",
     "summary_dict",
     "trial_dict",
+    "utm_rule_dict",
 ]
 
 ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
@@ -129,6 +130,17 @@ def batch_dict(batch: ImportBatch) -> dict[str, Any]:
         "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
         "undone_by": batch.undone_by,
         "details": batch.details,
+    }
+
+
+def utm_rule_dict(trial: Trial, rule: UtmRule) -> dict[str, Any]:
+    """A UTM rule (``utm --json``): its values (blank: any) and the arm it sends orders to."""
+    return {
+        "utm_source": rule.utm_source,
+        "utm_medium": rule.utm_medium,
+        "utm_campaign": rule.utm_campaign,
+        "utm_content": rule.utm_content,
+        "arm": trial.arm(rule.arm_id).name,
     }
 
 

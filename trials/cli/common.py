@@ -1,0 +1,96 @@
+"""What every command shares: the store, errors, JSON and table output, reading arms,
+shares and trial files. Commands, flags and JSON field names are a product interface:
+add, never rename."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from trials.domain import UserError, arm_key
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliError",
+    "find_arm",
+    "fraction",
+    "open_store",
+    "print_json",
+    "print_table",
+    "read_trial_file",
+]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(UserError):
+    pass
+
+
+def open_store():
+    """The workspace's store (``DATABASE_URL``, else ``TRIALS_DB``, else the data folder)."""
+    from trials.storage.engine import connect
+    from trials.storage.store import TrialStore
+
+    return TrialStore(connect())
+
+
+def print_json(value: Any) -> None:
+    """JSON as the CLI prints it: indented, non-ASCII kept."""
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def fraction(text: str) -> float:
+    """0.03 or 3% (a share); refuses what is neither."""
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or a percentage") from None
+
+
+def find_arm(trial, text: str):
+    for sep in ("·", "/"):
+        if sep in text:
+            channel, _, creative = text.partition(sep)
+            key = arm_key(channel, creative)
+            for arm in trial.arms:
+                if arm_key(arm.spec.channel, arm.spec.creative) == key:
+                    return arm
+    names = ", ".join(f"'{a.name}'" for a in trial.arms)
+    raise UserError(f"--arm {text}: no such arm; the arms are {names}")
+
+
+def read_trial_file(path: Path) -> dict[str, Any]:
+    """A trial's fields from a .json or .toml file."""
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise CliError(f"{path}: give a .json or .toml file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CliError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+    try:
+        values = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+    except json.JSONDecodeError as e:
+        raise CliError(f"{path}: line {e.lineno}, column {e.colno}: {e.msg}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise CliError(f"{path}: {e}") from e
+    if not isinstance(values, dict):
+        raise CliError(f"{path}: expected one trial (an object with name, arms, ...)")
+    return values
+
+
+def print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
