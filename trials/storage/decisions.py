@@ -1,4 +1,4 @@
-"""Writing and reading the decision log. Part of :class:`trials.storage.store.TrialStore`.
+"""Writing and reading the decision log. Behind :class:`trials.storage.store.TrialStore`.
 
 There is deliberately no update or delete: entries are append-only, and a correction is a
 new entry pointing at the one it corrects.
@@ -14,17 +14,23 @@ from sqlalchemy import insert, select, update
 from trials.domain import TrialStatus, UserError
 from trials.domain.verdicts import DecisionEntry, DecisionRecord
 from trials.storage import schema as t
+from trials.storage.trials import TrialRepository
 
-__all__ = ["DecisionsMixin"]
+__all__ = ["DecisionRepository"]
 
 
-class DecisionsMixin:
+class DecisionRepository:
+    """The decision log: append-only."""
+
+    def __init__(self, trials: TrialRepository):
+        self.trials = trials
+
     def record_decision(
         self, trial_id: int, record: DecisionRecord, snapshot: dict[str, Any]
     ) -> DecisionEntry:
         """Append a decision with its frozen evidence; optionally mark the trial decided."""
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
+        with self.trials.writer.begin() as conn:
+            trial = self.trials.load(conn, trial_id)
             summary = record.summary(trial)
             d = t.decisions.c
             if record.corrects is not None:
@@ -41,7 +47,7 @@ class DecisionsMixin:
                 insert(t.decisions).values(
                     trial_id=trial.id,
                     created_at=now,
-                    created_by=self.actor,
+                    created_by=self.trials.actor,
                     summary=summary,
                     note=record.note.strip(),
                     snapshot=snapshot,
@@ -52,15 +58,19 @@ class DecisionsMixin:
                 conn.execute(
                     update(t.trials)
                     .where(t.trials.c.id == trial.id)
-                    .values(status=TrialStatus.DECIDED.value, updated_at=now, updated_by=self.actor)
+                    .values(
+                        status=TrialStatus.DECIDED.value,
+                        updated_at=now,
+                        updated_by=self.trials.actor,
+                    )
                 )
         return next(e for e in self.decisions(trial.id) if e.id == entry_id)
 
     def decisions(self, trial_id: int) -> list[DecisionEntry]:
         """The trial's decision log, oldest first, each with the entries correcting it."""
         d = t.decisions.c
-        with self.engine.connect() as conn:
-            self._get(conn, trial_id)
+        with self.trials.engine.connect() as conn:
+            self.trials.load(conn, trial_id)
             rows = conn.execute(
                 select(t.decisions).where(d.trial_id == trial_id).order_by(d.id)
             ).all()

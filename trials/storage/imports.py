@@ -6,7 +6,7 @@ writing, incoming rows are compared with what is stored: identical rows are left
 written only when the caller says ``replace``, and the stored rows they replace are kept
 in ``replaced_*`` tables so undoing the batch puts them back exactly.
 
-Part of :class:`trials.storage.store.TrialStore`; kept apart only to keep files short.
+Behind the facade :class:`trials.storage.store.TrialStore`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from trials.domain import (
     ArmSpec,
-    DailyResult,
-    OrderRow,
-    OrderStatus,
     ResultRow,
     ResultSource,
     Trial,
@@ -31,19 +27,28 @@ from trials.domain import (
 )
 from trials.domain.imports import (
     ImportOutcome,
-    OrderChange,
-    OrdersPlan,
     OverlapError,
     ResultChange,
     ResultsPlan,
-    UtmRule,
 )
 from trials.storage import schema as t
+from trials.storage.batches import batch_by_id, batch_with_digest, new_batch
+from trials.storage.rows import (
+    daily_from_row,
+    result_row_values,
+    same_result,
+)
+from trials.storage.trials import TrialRepository
 
-__all__ = ["ImportsMixin"]
+__all__ = ["ImportRepository"]
 
 
-class ImportsMixin:
+class ImportRepository:
+    """Import, replace, undo and manual edits of a trial's results and orders; UTM rules."""
+
+    def __init__(self, trials: TrialRepository):
+        self.trials = trials
+
     """Import, replace, undo and manual edits of a trial's results and orders."""
 
     # -- results -------------------------------------------------------------------------
@@ -58,8 +63,8 @@ class ImportsMixin:
         source: ResultSource = ResultSource.CHANNEL,
     ) -> ResultsPlan:
         """What committing ``rows`` would do, without writing anything."""
-        with self.engine.connect() as conn:
-            trial = self._get(conn, trial_id)
+        with self.trials.engine.connect() as conn:
+            trial = self.trials.load(conn, trial_id)
             return self._plan_results(conn, trial, rows, removals, digest, source)
 
     def commit_results(
@@ -83,8 +88,8 @@ class ImportsMixin:
         (manual edits). Raises :class:`OverlapError` or :class:`UserError` and writes
         nothing when a condition is not met.
         """
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
+        with self.trials.writer.begin() as conn:
+            trial = self.trials.load(conn, trial_id)
             plan = self._plan_results(conn, trial, rows, removals, digest, source)
             added: list[int] = []
             new_arms = plan.unknown_arms
@@ -96,7 +101,7 @@ class ImportsMixin:
                         "trial (--add-arms), or fix the channel and creative names"
                     )
                 added = self._add_arms(conn, trial, plan.unknown_arms)
-                trial = self._get(conn, trial.id)
+                trial = self.trials.load(conn, trial.id)
                 plan = self._plan_results(conn, trial, rows, removals, digest, source)
             changed = plan.of("changed")
             if changed and not replace:
@@ -110,9 +115,10 @@ class ImportsMixin:
             if not plan.writes:
                 return ImportOutcome(batch=None, counts=plan.counts())
             counts = plan.counts()
-            batch_id = self._new_batch(
+            batch_id = new_batch(
                 conn,
                 trial.id,
+                actor=self.trials.actor,
                 kind=kind,
                 file_name=file_name,
                 digest=digest,
@@ -129,14 +135,17 @@ class ImportsMixin:
                 try:
                     conn.execute(
                         insert(t.daily_results),
-                        [_row_values(trial.id, keys[r.key], batch_id, r, source) for r in fresh],
+                        [
+                            result_row_values(trial.id, keys[r.key], batch_id, r, source)
+                            for r in fresh
+                        ],
                     )
                 except IntegrityError as e:  # e.g. clicks above impressions
                     raise UserError(
                         f"the database refused a row ({e.orig}); nothing was written"
                     ) from e
             return ImportOutcome(
-                batch=self._batch_by_id(conn, batch_id),
+                batch=batch_by_id(conn, batch_id),
                 counts=counts,
                 added_arms=tuple(f"{c} · {k}" for c, k in new_arms),
             )
@@ -169,20 +178,20 @@ class ImportsMixin:
             old = stored.get((arm.id, row.day))
             if old is None:
                 changes.append(ResultChange("new", row))
-            elif _same_result(old, row):
-                changes.append(ResultChange("unchanged", row, _daily(old)))
+            elif same_result(old, row):
+                changes.append(ResultChange("unchanged", row, daily_from_row(old)))
             else:
-                changes.append(ResultChange("changed", row, _daily(old)))
+                changes.append(ResultChange("changed", row, daily_from_row(old)))
         for arm_id, day in removals:
             old = stored.get((arm_id, day))
             if old is not None and (arm_id, day) not in seen:
                 arm = trial.arm(arm_id)
                 gone = ResultRow(arm.spec.channel, arm.spec.creative, day, 0, 0, 0, 0.0, 0.0)
-                changes.append(ResultChange("removed", gone, _daily(old)))
+                changes.append(ResultChange("removed", gone, daily_from_row(old)))
         return ResultsPlan(
             changes=tuple(changes),
             unknown_arms=tuple(unknown.values()),
-            same_file=self._batch_with_digest(conn, trial.id, digest),
+            same_file=batch_with_digest(conn, trial.id, digest),
         )
 
     def _set_aside_results(self, conn, trial_id, keys, source, batch_id) -> None:
@@ -225,165 +234,6 @@ class ImportsMixin:
 
     # -- orders --------------------------------------------------------------------------
 
-    def orders(self, trial_id: int) -> list[OrderRow]:
-        """Every stored order touch of the trial, oldest first."""
-        o = t.orders.c
-        with self.engine.connect() as conn:
-            self._get(conn, trial_id)
-            rows = conn.execute(
-                select(t.orders).where(o.trial_id == trial_id).order_by(o.ordered_at, o.id)
-            ).all()
-        return [_order(row) for row in rows]
-
-    def plan_orders(
-        self, trial_id: int, orders: Sequence[OrderRow], *, digest: str | None = None
-    ) -> OrdersPlan:
-        with self.engine.connect() as conn:
-            trial = self._get(conn, trial_id)
-            return self._plan_orders(conn, trial, orders, digest)
-
-    def commit_orders(
-        self,
-        trial_id: int,
-        orders: Sequence[OrderRow],
-        *,
-        file_name: str | None = None,
-        digest: str | None = None,
-        replace: bool = False,
-    ) -> ImportOutcome:
-        """Store own orders as one batch; same rules as :meth:`commit_results`."""
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
-            plan = self._plan_orders(conn, trial, orders, digest)
-            changed = plan.of("changed")
-            if changed and not replace:
-                raise OverlapError(
-                    f"{len(changed)} orders are stored already with other values (first: "
-                    f"{changed[0].order.order_id}, e.g. a new status); confirm to replace "
-                    "them (--replace)",
-                    plan,
-                )
-            counts = plan.counts()
-            if not plan.writes:
-                return ImportOutcome(batch=None, counts=counts)
-            batch_id = self._new_batch(
-                conn,
-                trial.id,
-                kind="orders",
-                file_name=file_name,
-                digest=digest,
-                row_count=counts["new"] + counts["changed"],
-                details={**counts, "added_arm_ids": []},
-            )
-            o = t.orders.c
-            for change in changed:
-                where = (
-                    (o.trial_id == trial.id)
-                    & (o.order_id == change.order.order_id)
-                    & (o.touch == change.order.touch)
-                )
-                old = conn.execute(select(t.orders).where(where)).one()
-                values = {k: v for k, v in old._mapping.items() if k != "id"}
-                conn.execute(
-                    insert(t.replaced_orders).values(**values, replaced_by_batch_id=batch_id)
-                )
-                conn.execute(delete(t.orders).where(where))
-            fresh = [c.order for c in plan.changes if c.kind in ("new", "changed")]
-            conn.execute(insert(t.orders), [_order_values(trial.id, batch_id, o) for o in fresh])
-            return ImportOutcome(batch=self._batch_by_id(conn, batch_id), counts=counts)
-
-    def _plan_orders(self, conn, trial, orders, digest) -> OrdersPlan:
-        o = t.orders.c
-        stored = {
-            (row.order_id, row.touch): _order(row)
-            for row in conn.execute(select(t.orders).where(o.trial_id == trial.id))
-        }
-        seen: dict[tuple[str, str], OrderRow] = {}
-        changes = []
-        for order in orders:
-            key = (order.order_id, order.touch)
-            if key in seen:
-                raise UserError(
-                    f"order {order.order_id} appears twice with the same source (rows "
-                    f"{seen[key].row} and {order.row}); nothing was written"
-                )
-            seen[key] = order
-            old = stored.get(key)
-            if old is None:
-                changes.append(OrderChange("new", order))
-            elif _same_order(old, order):
-                changes.append(OrderChange("unchanged", order, old))
-            else:
-                changes.append(OrderChange("changed", order, old))
-        return OrdersPlan(
-            changes=tuple(changes), same_file=self._batch_with_digest(conn, trial.id, digest)
-        )
-
-    # -- UTM rules -----------------------------------------------------------------------
-
-    def utm_rules(self, trial_id: int) -> list[UtmRule]:
-        u = t.utm_rules.c
-        with self.engine.connect() as conn:
-            self._get(conn, trial_id)
-            rows = conn.execute(
-                select(t.utm_rules).where(u.trial_id == trial_id).order_by(u.id)
-            ).all()
-        return [
-            UtmRule(r.utm_source, r.utm_medium, r.utm_campaign, r.utm_content, r.arm_id)
-            for r in rows
-        ]
-
-    def save_utm_rules(self, trial_id: int, rules: Sequence[UtmRule]) -> None:
-        """Add or change rules (same UTM values → the arm is updated)."""
-        u = t.utm_rules.c
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
-            arm_ids = {a.id for a in trial.arms}
-            for rule in rules:
-                if rule.arm_id not in arm_ids:
-                    raise UserError(f"arm id {rule.arm_id} is not an arm of '{trial.name}'")
-                if not any(rule.values):
-                    raise UserError("a UTM rule needs at least one UTM value")
-                values = [v.strip() for v in rule.values]
-                where = (
-                    (u.trial_id == trial.id)
-                    & (u.utm_source == values[0])
-                    & (u.utm_medium == values[1])
-                    & (u.utm_campaign == values[2])
-                    & (u.utm_content == values[3])
-                )
-                if conn.execute(select(u.id).where(where)).first():
-                    conn.execute(update(t.utm_rules).where(where).values(arm_id=rule.arm_id))
-                else:
-                    conn.execute(
-                        insert(t.utm_rules).values(
-                            trial_id=trial.id,
-                            utm_source=values[0],
-                            utm_medium=values[1],
-                            utm_campaign=values[2],
-                            utm_content=values[3],
-                            arm_id=rule.arm_id,
-                            created_at=datetime.now(UTC),
-                            created_by=self.actor,
-                        )
-                    )
-
-    def delete_utm_rule(self, trial_id: int, rule: UtmRule) -> None:
-        u = t.utm_rules.c
-        with self._writer.begin() as conn:
-            self._get(conn, trial_id)
-            conn.execute(
-                delete(t.utm_rules).where(
-                    u.trial_id == trial_id,
-                    u.utm_source == rule.utm_source,
-                    u.utm_medium == rule.utm_medium,
-                    u.utm_campaign == rule.utm_campaign,
-                    u.utm_content == rule.utm_content,
-                )
-            )
-
-    # -- undo ----------------------------------------------------------------------------
-
     def undo_batch(self, trial_id: int, batch_id: int):
         """Take back one import: its rows go, the rows it replaced come back.
 
@@ -391,8 +241,8 @@ class ImportsMixin:
         (undo that one first), so the restored state is always one that existed.
         """
         b = t.import_batches.c
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
+        with self.trials.writer.begin() as conn:
+            trial = self.trials.load(conn, trial_id)
             row = conn.execute(
                 select(t.import_batches).where(b.id == batch_id, b.trial_id == trial.id)
             ).first()
@@ -441,9 +291,9 @@ class ImportsMixin:
             conn.execute(
                 update(t.import_batches)
                 .where(b.id == batch_id)
-                .values(status="undone", undone_at=datetime.now(UTC), undone_by=self.actor)
+                .values(status="undone", undone_at=datetime.now(UTC), undone_by=self.trials.actor)
             )
-            return self._batch_by_id(conn, batch_id)
+            return batch_by_id(conn, batch_id)
 
     def _remove_empty_arms(self, conn, arm_ids: Sequence[int]) -> None:
         for arm_id in arm_ids:
@@ -452,128 +302,3 @@ class ImportsMixin:
             ) + conn.scalar(select(func.count()).where(t.replaced_results.c.arm_id == arm_id))
             if not used:
                 conn.execute(delete(t.arms).where(t.arms.c.id == arm_id))
-
-    # -- batches -------------------------------------------------------------------------
-
-    def _new_batch(self, conn, trial_id, *, kind, file_name, digest, row_count, details) -> int:
-        return conn.execute(
-            insert(t.import_batches).values(
-                trial_id=trial_id,
-                kind=kind,
-                file_name=file_name,
-                digest=digest,
-                row_count=row_count,
-                status="committed",
-                created_at=datetime.now(UTC),
-                created_by=self.actor,
-                details=details,
-            )
-        ).inserted_primary_key[0]
-
-    def _batch_with_digest(self, conn: Connection, trial_id: int, digest: str | None):
-        if not digest:
-            return None
-        b = t.import_batches.c
-        row = conn.execute(
-            select(t.import_batches)
-            .where(b.trial_id == trial_id, b.digest == digest, b.status == "committed")
-            .order_by(b.id.desc())
-        ).first()
-        return self._batch_from_row(row) if row else None
-
-    def _batch_by_id(self, conn: Connection, batch_id: int):
-        return self._batch_from_row(
-            conn.execute(select(t.import_batches).where(t.import_batches.c.id == batch_id)).one()
-        )
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def _micros(amount: float) -> int:
-    return round(amount * t.MICROS)
-
-
-def _same_result(old: Row, new: ResultRow) -> bool:
-    return (
-        old.impressions == new.impressions
-        and old.clicks == new.clicks
-        and old.conversions == new.conversions
-        and old.spend_micros == _micros(new.spend)
-        and old.revenue_micros == _micros(new.revenue)
-    )
-
-
-def _daily(row: Row) -> DailyResult:
-    return DailyResult(
-        arm_id=row.arm_id,
-        day=row.day,
-        impressions=int(row.impressions),
-        clicks=int(row.clicks),
-        conversions=int(row.conversions),
-        spend=int(row.spend_micros) / t.MICROS,
-        revenue=int(row.revenue_micros) / t.MICROS,
-        source=ResultSource(row.source),
-        import_batch_id=row.import_batch_id,
-    )
-
-
-def _row_values(trial_id, arm_id, batch_id, r: ResultRow, source) -> dict:
-    return {
-        "trial_id": trial_id,
-        "arm_id": arm_id,
-        "day": r.day,
-        "source": ResultSource(source).value,
-        "impressions": r.impressions,
-        "clicks": r.clicks,
-        "conversions": r.conversions,
-        "spend_micros": _micros(r.spend),
-        "revenue_micros": _micros(r.revenue),
-        "import_batch_id": batch_id,
-    }
-
-
-def _order(row: Row) -> OrderRow:
-    return OrderRow(
-        order_id=row.order_id,
-        ordered_at=row.ordered_at,
-        amount=int(row.amount_micros) / t.MICROS,
-        status=OrderStatus(row.status),
-        utm_source=row.utm_source,
-        utm_medium=row.utm_medium,
-        utm_campaign=row.utm_campaign,
-        utm_content=row.utm_content,
-        channel=row.channel,
-        creative=row.creative,
-        row=row.row_number,
-        import_batch_id=row.import_batch_id,
-    )
-
-
-def _same_order(old: OrderRow, new: OrderRow) -> bool:
-    return (
-        old.ordered_at == new.ordered_at.replace(microsecond=0)
-        and _micros(old.amount) == _micros(new.amount)
-        and old.status == new.status
-        and old.utm == new.utm
-        and (old.channel, old.creative) == (new.channel, new.creative)
-    )
-
-
-def _order_values(trial_id: int, batch_id: int, o: OrderRow) -> dict:
-    return {
-        "trial_id": trial_id,
-        "order_id": o.order_id,
-        "touch": o.touch,
-        "ordered_at": o.ordered_at.replace(microsecond=0, tzinfo=None),
-        "amount_micros": _micros(o.amount),
-        "status": o.status.value,
-        "utm_source": o.utm_source,
-        "utm_medium": o.utm_medium,
-        "utm_campaign": o.utm_campaign,
-        "utm_content": o.utm_content,
-        "channel": o.channel,
-        "creative": o.creative,
-        "row_number": o.row,
-        "import_batch_id": batch_id,
-    }

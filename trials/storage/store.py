@@ -1,85 +1,45 @@
-"""The trial registry's storage: every read and write of trials, arms and results.
+"""The store's one entry point: a thin facade over the repositories.
 
-Pages, the CLI and scripts go through :class:`TrialStore`; nothing else touches the
-database. A store is bound to one workspace and one actor (who is doing this), so every
-write records who did it and no query crosses into another workspace.
+``TrialStore`` is what the application layer holds. Each job has a repository of its own
+(``trials.storage.trials``: trials, arms, daily results; ``imports``: import batches, own
+orders, UTM rules, undo; ``decisions``: the append-only decision log; ``amendments``:
+changes to pre-registered plans), all sharing one engine and one actor; the facade only
+hands each call to the repository that does it.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import date
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 
 from trials.domain import (
-    Arm,
-    ArmSpec,
     ArmTotals,
-    AttributionRule,
     DailyResult,
-    DecisionRule,
-    PrimaryMetric,
-    Problem,
-    ResultsChoice,
+    OrderRow,
+    ResultRow,
     ResultSource,
     Trial,
     TrialSpec,
     TrialStatus,
     TrialSummary,
-    TrialValidationError,
-    UserError,
 )
-from trials.domain.imports import ImportBatch
+from trials.domain.amendments import Amendment
+from trials.domain.imports import ImportBatch, ImportOutcome, OrdersPlan, ResultsPlan, UtmRule
+from trials.domain.verdicts import DecisionEntry, DecisionRecord
 from trials.storage import schema as t
-from trials.storage.amendments import AmendmentsMixin
-from trials.storage.decisions import DecisionsMixin
-from trials.storage.engine import writer
-from trials.storage.imports import ImportsMixin
+from trials.storage.amendments import AmendmentRepository
+from trials.storage.decisions import DecisionRepository
+from trials.storage.imports import ImportRepository
+from trials.storage.orders import OrderRepository
+from trials.storage.trials import TrialNotFound, TrialRepository, current_actor
 
 __all__ = ["TrialNotFound", "TrialStore", "current_actor"]
 
 
-class TrialNotFound(UserError):
-    pass
-
-
-def current_actor() -> str:
-    """Who is acting: ``TRIALS_USER`` if set, else the operating-system user."""
-    name = os.environ.get("TRIALS_USER", "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry, e.g. in some containers
-        return "unknown"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def to_micros(amount: float) -> int:
-    return round(amount * t.MICROS)
-
-
-def from_micros(micros: int | Decimal | None) -> float:
-    # Rounding to 6 places gives back exactly the decimal that was stored.
-    # PostgreSQL sums BIGINT into NUMERIC (Decimal); bring it back to int first.
-    return round(int(micros or 0) / t.MICROS, 6)
-
-
-class TrialStore(ImportsMixin, DecisionsMixin, AmendmentsMixin):
+class TrialStore:
     """Trials of one workspace, read and written on behalf of one actor."""
 
     def __init__(
@@ -89,151 +49,48 @@ class TrialStore(ImportsMixin, DecisionsMixin, AmendmentsMixin):
         workspace_id: int = t.DEFAULT_WORKSPACE_ID,
         actor: str | None = None,
     ):
-        self.engine = engine
-        self._writer = writer(engine)
-        self.workspace_id = workspace_id
-        self.actor = actor or current_actor()
+        self.trials = TrialRepository(engine, workspace_id=workspace_id, actor=actor)
+        self.imports = ImportRepository(self.trials)
+        self.orders_log = OrderRepository(self.trials)
+        self.decision_log = DecisionRepository(self.trials)
+        self.amendment_log = AmendmentRepository(self.trials)
 
-    # -- reading ---------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        return self.trials.engine
+
+    @property
+    def actor(self) -> str:
+        return self.trials.actor
+
+    @property
+    def workspace_id(self) -> int:
+        return self.trials.workspace_id
 
     def is_empty(self) -> bool:
-        with self.engine.connect() as conn:
-            first = self._trials_query().with_only_columns(t.trials.c.id).limit(1)
-            return conn.scalar(first) is None
+        return self.trials.is_empty()
 
     def get_trial(self, ref: int | str) -> Trial:
-        """A trial by id or by name (exact, else unique case-insensitive match)."""
-        with self.engine.connect() as conn:
-            return self._get(conn, ref)
+        return self.trials.get_trial(ref)
 
     def list_trials(self, statuses: Iterable[TrialStatus] | None = None) -> list[TrialSummary]:
-        """Every trial of the workspace with its data so far, newest first."""
-        query = self._trials_query().order_by(t.trials.c.created_at.desc(), t.trials.c.id.desc())
-        if statuses is not None:
-            query = query.where(t.trials.c.status.in_([TrialStatus(s).value for s in statuses]))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-            arms_by_trial = self._arms(conn, [r.id for r in rows])
-            versions = self._rule_versions(conn, [r.id for r in rows])
-            stats = {
-                r.trial_id: r
-                for r in conn.execute(
-                    select(
-                        t.daily_results.c.trial_id,
-                        func.count(func.distinct(t.daily_results.c.day)).label("days"),
-                        func.sum(t.daily_results.c.spend_micros).label("spend"),
-                        func.max(t.daily_results.c.day).label("last_day"),
-                    )
-                    .where(
-                        t.daily_results.c.trial_id.in_([r.id for r in rows]),
-                        t.daily_results.c.source == ResultSource.CHANNEL.value,
-                    )
-                    .group_by(t.daily_results.c.trial_id)
-                )
-            }
-        summaries = []
-        for row in rows:
-            s = stats.get(row.id)
-            summaries.append(
-                TrialSummary(
-                    trial=_trial(row, arms_by_trial.get(row.id, []), versions[row.id]),
-                    days_with_data=s.days if s else 0,
-                    spend=from_micros(s.spend) if s else 0.0,
-                    last_data_date=s.last_day if s else None,
-                )
-            )
-        return summaries
+        return self.trials.list_trials(statuses)
 
     def arm_totals(
         self, trial_id: int, source: ResultSource = ResultSource.CHANNEL
     ) -> dict[int, ArmTotals]:
-        """Totals per arm id for every arm of the trial (zeros for arms with no data)."""
-        r = t.daily_results.c
-        with self.engine.connect() as conn:
-            trial = self._get(conn, trial_id)
-            rows = conn.execute(
-                select(
-                    r.arm_id,
-                    func.sum(r.impressions).label("impressions"),
-                    func.sum(r.clicks).label("clicks"),
-                    func.sum(r.conversions).label("conversions"),
-                    func.sum(r.spend_micros).label("spend"),
-                    func.sum(r.revenue_micros).label("revenue"),
-                    func.count(func.distinct(r.day)).label("days"),
-                )
-                .where(r.trial_id == trial.id, r.source == ResultSource(source).value)
-                .group_by(r.arm_id)
-            ).all()
-        found = {
-            row.arm_id: ArmTotals(
-                impressions=int(row.impressions),
-                clicks=int(row.clicks),
-                conversions=int(row.conversions),
-                spend=from_micros(row.spend),
-                revenue=from_micros(row.revenue),
-                days=int(row.days),
-            )
-            for row in rows
-        }
-        return {arm.id: found.get(arm.id, ArmTotals()) for arm in trial.arms}
+        return self.trials.arm_totals(trial_id, source)
 
     def daily_results(
         self, trial_id: int, source: ResultSource | None = ResultSource.CHANNEL
     ) -> list[DailyResult]:
-        """Every stored day of a trial, ordered by day then arm."""
-        r = t.daily_results.c
-        query = select(t.daily_results).where(r.trial_id == trial_id)
-        if source is not None:
-            query = query.where(r.source == ResultSource(source).value)
-        with self.engine.connect() as conn:
-            self._get(conn, trial_id)
-            rows = conn.execute(query.order_by(r.day, r.arm_id, r.source)).all()
-        return [
-            DailyResult(
-                arm_id=row.arm_id,
-                day=row.day,
-                impressions=int(row.impressions),
-                clicks=int(row.clicks),
-                conversions=int(row.conversions),
-                spend=from_micros(row.spend_micros),
-                revenue=from_micros(row.revenue_micros),
-                source=ResultSource(row.source),
-                import_batch_id=row.import_batch_id,
-            )
-            for row in rows
-        ]
+        return self.trials.daily_results(trial_id, source)
 
     def import_batches(self, trial_id: int) -> list[ImportBatch]:
-        b = t.import_batches.c
-        with self.engine.connect() as conn:
-            self._get(conn, trial_id)
-            rows = conn.execute(
-                select(t.import_batches).where(b.trial_id == trial_id).order_by(b.id)
-            ).all()
-        return [_batch(row) for row in rows]
-
-    # -- writing ---------------------------------------------------------------------------
+        return self.trials.import_batches(trial_id)
 
     def create_trial(self, spec: TrialSpec) -> Trial:
-        """Register a trial; refuses a name the workspace already uses."""
-        now = _now()
-        with self._writer.begin() as conn:
-            self._refuse_duplicate_name(conn, spec.name)
-            trial_id = conn.execute(
-                insert(t.trials).values(
-                    workspace_id=self.workspace_id,
-                    **_trial_values(spec),
-                    created_at=now,
-                    created_by=self.actor,
-                    updated_at=now,
-                    updated_by=self.actor,
-                )
-            ).inserted_primary_key[0]
-            conn.execute(
-                insert(t.arms),
-                [_arm_values(trial_id, i, arm) for i, arm in enumerate(spec.arms)],
-            )
-            return self._get(conn, trial_id)
+        return self.trials.create_trial(spec)
 
     def update_trial(
         self,
@@ -243,87 +100,19 @@ class TrialStore(ImportsMixin, DecisionsMixin, AmendmentsMixin):
         *,
         reason: str | None = None,
     ) -> Trial:
-        """Replace a trial's settings and arms.
-
-        ``arm_ids`` runs beside ``spec.arms``: the id of the stored arm each entry edits,
-        or None for a new arm. Stored arms left out are removed, unless they have results.
-
-        Once the trial has data, a change to its decision rule, primary metric, arms or
-        planned budget shares is an amendment: refused (``AmendmentNeeded``, nothing saved)
-        without a ``reason``, recorded with it (see :meth:`amendments`). A reason given for
-        a trial without data records such a change too. Other fields stay free.
-        """
-        if len(arm_ids) != len(spec.arms):
-            raise ValueError("arm_ids must run beside spec.arms")
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
-            if spec.name != trial.name:
-                self._refuse_duplicate_name(conn, spec.name)
-            known = {a.id for a in trial.arms}
-            unknown = [i for i in arm_ids if i is not None and i not in known]
-            if unknown:
-                raise UserError(f"arm ids {unknown} do not belong to trial '{trial.name}'")
-            removed = known - {i for i in arm_ids if i is not None}
-            self._refuse_removing_arms_with_data(conn, trial, removed)
-            amendment = self._locked_changes_to_record(conn, trial, spec, arm_ids, reason)
-            conn.execute(
-                update(t.trials)
-                .where(t.trials.c.id == trial.id)
-                .values(**_trial_values(spec), updated_at=_now(), updated_by=self.actor)
-            )
-            if removed:
-                conn.execute(delete(t.arms).where(t.arms.c.id.in_(removed)))
-            # Park kept arms on placeholder names first so swapping two names cannot
-            # trip the (trial, channel, creative) uniqueness half-way.
-            for arm_id in known - removed:
-                conn.execute(
-                    update(t.arms)
-                    .where(t.arms.c.id == arm_id)
-                    .values(channel=f"~parked~{arm_id}", creative="~parked~")
-                )
-            for position, (arm_id, arm) in enumerate(zip(arm_ids, spec.arms, strict=True)):
-                values = _arm_values(trial.id, position, arm)
-                if arm_id is None:
-                    conn.execute(insert(t.arms).values(**values))
-                else:
-                    conn.execute(update(t.arms).where(t.arms.c.id == arm_id).values(**values))
-            if amendment is not None:
-                self._record_amendment(conn, trial.id, *amendment, reason or "")
-            return self._get(conn, trial.id)
+        return self.trials.update_trial(trial_id, spec, arm_ids, reason=reason)
 
     def set_status(self, trial_id: int, status: TrialStatus) -> Trial:
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
-            conn.execute(
-                update(t.trials)
-                .where(t.trials.c.id == trial.id)
-                .values(status=TrialStatus(status).value, updated_at=_now(), updated_by=self.actor)
-            )
-            return self._get(conn, trial.id)
+        return self.trials.set_status(trial_id, status)
 
     def archive(self, trial_id: int) -> Trial:
-        return self.set_status(trial_id, TrialStatus.ARCHIVED)
+        return self.trials.archive(trial_id)
 
     def delete_trial(self, trial_id: int) -> None:
-        """Delete a demo trial, or any trial with no results yet; others are archived instead."""
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
-            days = conn.scalar(select(func.count()).where(t.daily_results.c.trial_id == trial.id))
-            decisions = conn.scalar(select(func.count()).where(t.decisions.c.trial_id == trial.id))
-            if not trial.spec.is_demo and (days or decisions):
-                raise UserError(
-                    f"'{trial.name}' has {days} stored result rows and {decisions} decisions; "
-                    "archive it instead of deleting it, so its record is kept"
-                )
-            conn.execute(delete(t.trials).where(t.trials.c.id == trial.id))
+        return self.trials.delete_trial(trial_id)
 
     def delete_demo_trials(self) -> int:
-        with self._writer.begin() as conn:
-            return conn.execute(
-                delete(t.trials).where(
-                    t.trials.c.workspace_id == self.workspace_id, t.trials.c.is_demo.is_(True)
-                )
-            ).rowcount
+        return self.trials.delete_demo_trials()
 
     def add_results(
         self,
@@ -334,229 +123,91 @@ class TrialStore(ImportsMixin, DecisionsMixin, AmendmentsMixin):
         file_name: str | None = None,
         digest: str | None = None,
     ) -> ImportBatch:
-        """Store new daily results as one batch, all or nothing.
-
-        A day already stored for the same arm and source is refused, never added twice.
-        """
-        now = _now()
-        with self._writer.begin() as conn:
-            trial = self._get(conn, trial_id)
-            arm_ids = {a.id for a in trial.arms}
-            strangers = sorted({r.arm_id for r in results} - arm_ids)
-            if strangers:
-                raise UserError(f"arm ids {strangers} do not belong to trial '{trial.name}'")
-            outside = sorted(
-                {r.day for r in results if not trial.spec.start <= r.day <= trial.spec.end}
-            )
-            if outside:
-                raise UserError(
-                    f"{len(outside)} days fall outside the trial's dates "
-                    f"{trial.spec.start} to {trial.spec.end} (first: {outside[0]})"
-                )
-            batch_id = conn.execute(
-                insert(t.import_batches).values(
-                    trial_id=trial.id,
-                    kind=kind,
-                    file_name=file_name,
-                    digest=digest,
-                    row_count=len(results),
-                    status="committed",
-                    created_at=now,
-                    created_by=self.actor,
-                )
-            ).inserted_primary_key[0]
-            if results:
-                try:
-                    conn.execute(
-                        insert(t.daily_results),
-                        [_result_values(trial.id, batch_id, r) for r in results],
-                    )
-                except IntegrityError as e:
-                    raise UserError(
-                        "some days are already stored for the same arm and source; "
-                        "nothing was written"
-                    ) from e
-            return _batch(
-                conn.execute(
-                    select(t.import_batches).where(t.import_batches.c.id == batch_id)
-                ).one()
-            )
-
-    # -- internals -------------------------------------------------------------------------
-
-    @staticmethod
-    def _batch_from_row(row: Row) -> ImportBatch:
-        return _batch(row)
-
-    def _trials_query(self):
-        return select(t.trials).where(t.trials.c.workspace_id == self.workspace_id)
-
-    def _get(self, conn: Connection, ref: int | str) -> Trial:
-        row = self._find_row(conn, ref)
-        if row is None:
-            raise TrialNotFound(
-                f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
-            )
-        return _trial(
-            row,
-            self._arms(conn, [row.id]).get(row.id, []),
-            self._rule_versions(conn, [row.id])[row.id],
+        return self.trials.add_results(
+            trial_id, results, kind=kind, file_name=file_name, digest=digest
         )
 
-    def _find_row(self, conn: Connection, ref: int | str) -> Row | None:
-        c = t.trials.c
-        if isinstance(ref, int) and not isinstance(ref, bool):
-            return conn.execute(self._trials_query().where(c.id == ref)).first()
-        text = str(ref).strip()
-        row = conn.execute(self._trials_query().where(c.name == text)).first()
-        if row is None and text.isdigit():
-            row = conn.execute(self._trials_query().where(c.id == int(text))).first()
-        if row is None:
-            matches = conn.execute(
-                self._trials_query().where(func.lower(c.name) == text.lower())
-            ).all()
-            row = matches[0] if len(matches) == 1 else None
-        return row
-
-    def _arms(self, conn: Connection, trial_ids: list[int]) -> dict[int, list[Row]]:
-        out: dict[int, list[Row]] = {}
-        if not trial_ids:
-            return out
-        for row in conn.execute(
-            select(t.arms)
-            .where(t.arms.c.trial_id.in_(trial_ids))
-            .order_by(t.arms.c.trial_id, t.arms.c.position, t.arms.c.id)
-        ):
-            out.setdefault(row.trial_id, []).append(row)
-        return out
-
-    def _refuse_duplicate_name(self, conn: Connection, name: str) -> None:
-        clash = conn.scalar(
-            self._trials_query()
-            .where(func.lower(t.trials.c.name) == name.lower())
-            .with_only_columns(t.trials.c.name)
+    def plan_results(
+        self,
+        trial_id: int,
+        rows: Sequence[ResultRow],
+        *,
+        removals: Sequence[tuple[int, date]] = (),
+        digest: str | None = None,
+        source: ResultSource = ResultSource.CHANNEL,
+    ) -> ResultsPlan:
+        return self.imports.plan_results(
+            trial_id, rows, removals=removals, digest=digest, source=source
         )
-        if clash is not None:
-            raise TrialValidationError(
-                [Problem("name", f"a trial named '{clash}' already exists; choose another name")]
-            )
 
-    def _refuse_removing_arms_with_data(
-        self, conn: Connection, trial: Trial, removed: set[int]
-    ) -> None:
-        if not removed:
-            return
-        with_data = conn.execute(
-            select(t.daily_results.c.arm_id, func.count())
-            .where(t.daily_results.c.arm_id.in_(removed))
-            .group_by(t.daily_results.c.arm_id)
-        ).all()
-        if with_data:
-            names = ", ".join(f"'{trial.arm(arm_id).name}' ({n} days)" for arm_id, n in with_data)
-            raise TrialValidationError(
-                [Problem("arms", f"cannot remove arms that have results: {names}")]
-            )
-
-
-def _trial_values(spec: TrialSpec) -> dict:
-    return {
-        "name": spec.name,
-        "hypothesis": spec.hypothesis,
-        "primary_metric": spec.primary_metric.value,
-        "break_even_roas": spec.break_even_roas,
-        "gross_margin": spec.gross_margin,
-        "currency": spec.currency,
-        "start_date": spec.start,
-        "end_date": spec.end,
-        "budget_micros": to_micros(spec.budget),
-        "status": spec.status.value,
-        "decision_rule": spec.decision_rule.as_dict(),
-        "is_demo": spec.is_demo,
-        "attribution_rule": spec.attribution_rule.value,
-        "results_source": spec.results_source.value,
-    }
-
-
-def _arm_values(trial_id: int, position: int, arm: ArmSpec) -> dict:
-    return {
-        "trial_id": trial_id,
-        "position": position,
-        "channel": arm.channel,
-        "creative": arm.creative,
-        "budget_share": arm.budget_share,
-        "is_control": arm.control,
-    }
-
-
-def _result_values(trial_id: int, batch_id: int, r: DailyResult) -> dict:
-    return {
-        "trial_id": trial_id,
-        "arm_id": r.arm_id,
-        "day": r.day,
-        "source": ResultSource(r.source).value,
-        "impressions": r.impressions,
-        "clicks": r.clicks,
-        "conversions": r.conversions,
-        "spend_micros": to_micros(r.spend),
-        "revenue_micros": to_micros(r.revenue),
-        "import_batch_id": batch_id,
-    }
-
-
-def _trial(row: Row, arm_rows: list[Row], rule_version: int = 1) -> Trial:
-    arms = tuple(
-        Arm(
-            id=a.id,
-            spec=ArmSpec(
-                channel=a.channel,
-                creative=a.creative,
-                budget_share=a.budget_share,
-                control=bool(a.is_control),
-            ),
+    def commit_results(
+        self,
+        trial_id: int,
+        rows: Sequence[ResultRow],
+        *,
+        kind: str,
+        file_name: str | None = None,
+        digest: str | None = None,
+        replace: bool = False,
+        add_arms: bool = False,
+        removals: Sequence[tuple[int, date]] = (),
+        source: ResultSource = ResultSource.CHANNEL,
+    ) -> ImportOutcome:
+        return self.imports.commit_results(
+            trial_id,
+            rows,
+            kind=kind,
+            file_name=file_name,
+            digest=digest,
+            replace=replace,
+            add_arms=add_arms,
+            removals=removals,
+            source=source,
         )
-        for a in arm_rows
-    )
-    spec = TrialSpec(
-        name=row.name,
-        hypothesis=row.hypothesis,
-        primary_metric=PrimaryMetric(row.primary_metric),
-        break_even_roas=row.break_even_roas,
-        gross_margin=row.gross_margin,
-        currency=row.currency,
-        start=row.start_date,
-        end=row.end_date,
-        budget=from_micros(row.budget_micros),
-        arms=tuple(a.spec for a in arms),
-        status=TrialStatus(row.status),
-        decision_rule=DecisionRule.from_dict(row.decision_rule),
-        is_demo=bool(row.is_demo),
-        attribution_rule=AttributionRule(row.attribution_rule),
-        results_source=ResultsChoice(row.results_source),
-    )
-    return Trial(
-        id=row.id,
-        spec=spec,
-        arms=arms,
-        created_at=_aware(row.created_at),
-        created_by=row.created_by,
-        updated_at=_aware(row.updated_at),
-        updated_by=row.updated_by,
-        rule_version=rule_version,
-    )
 
+    def orders(self, trial_id: int) -> list[OrderRow]:
+        return self.orders_log.orders(trial_id)
 
-def _batch(row: Row) -> ImportBatch:
-    return ImportBatch(
-        id=row.id,
-        trial_id=row.trial_id,
-        kind=row.kind,
-        file_name=row.file_name,
-        digest=row.digest,
-        row_count=row.row_count,
-        status=row.status,
-        created_at=_aware(row.created_at),
-        created_by=row.created_by,
-        undone_at=_aware(row.undone_at) if row.undone_at else None,
-        undone_by=row.undone_by,
-        details=row.details,
-    )
+    def plan_orders(
+        self, trial_id: int, orders: Sequence[OrderRow], *, digest: str | None = None
+    ) -> OrdersPlan:
+        return self.orders_log.plan_orders(trial_id, orders, digest=digest)
+
+    def commit_orders(
+        self,
+        trial_id: int,
+        orders: Sequence[OrderRow],
+        *,
+        file_name: str | None = None,
+        digest: str | None = None,
+        replace: bool = False,
+    ) -> ImportOutcome:
+        return self.orders_log.commit_orders(
+            trial_id, orders, file_name=file_name, digest=digest, replace=replace
+        )
+
+    def utm_rules(self, trial_id: int) -> list[UtmRule]:
+        return self.orders_log.utm_rules(trial_id)
+
+    def save_utm_rules(self, trial_id: int, rules: Sequence[UtmRule]) -> None:
+        return self.orders_log.save_utm_rules(trial_id, rules)
+
+    def delete_utm_rule(self, trial_id: int, rule: UtmRule) -> None:
+        return self.orders_log.delete_utm_rule(trial_id, rule)
+
+    def undo_batch(self, trial_id: int, batch_id: int):
+        return self.imports.undo_batch(trial_id, batch_id)
+
+    def record_decision(
+        self, trial_id: int, record: DecisionRecord, snapshot: dict[str, Any]
+    ) -> DecisionEntry:
+        return self.decision_log.record_decision(trial_id, record, snapshot)
+
+    def decisions(self, trial_id: int) -> list[DecisionEntry]:
+        return self.decision_log.decisions(trial_id)
+
+    def amendments(self, trial_id: int) -> list[Amendment]:
+        return self.amendment_log.amendments(trial_id)
+
+    def has_data(self, trial_id: int) -> bool:
+        return self.amendment_log.has_data(trial_id)
