@@ -17,6 +17,7 @@ app: $(VENV)/.app-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	.ci/with-chromium .ci/with-postgres $(BIN)/python -m pytest -n 2
 
 # The quick tiers only, for the edit-test loop.
@@ -33,9 +34,11 @@ bench: $(VENV)/.dev-installed
 oc: $(VENV)/.dev-installed
 	$(BIN)/python bench/operating_characteristics.py
 
+# Style, and the import rule (README, "Layout"; contracts in pyproject.toml).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
@@ -49,8 +52,12 @@ $(BIN)/python:
 
 # The sampler's kernel is compiled once here and cached on disk (inference/__pycache__),
 # so the app's first fit only loads it.
-$(VENV)/.app-installed: requirements.txt constraints.txt | $(BIN)/python
+$(VENV)/.app-installed: requirements.txt constraints.txt pyproject.toml | $(BIN)/python
+	@echo "Installing the pinned requirements into $(VENV) (a few minutes the first time)..."
 	$(PIP) -r requirements.txt -c constraints.txt
+	@echo "Installing Channel Trials itself in place (python -m trials and channel-trials)..."
+	$(PIP) setuptools==80.9.0
+	$(PIP) --no-deps --no-build-isolation -e .
 	$(BIN)/python -c "import inference.sampler_model"
 	@touch $@
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import ROOT, day_rows, make_spec
+from tests.conftest import day_rows, make_spec
 from trials.domain import ArmSpec, DecisionRule, OrderRow, PrimaryMetric, TrialStatus
 from trials.domain.amendments import (
     Amendment,
@@ -222,15 +222,3 @@ def test_amendments_go_with_a_deleted_trial(store):
     store.delete_trial(trial.id)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM amendments").scalar() == 0
-
-
-def test_the_amendments_module_is_pure():
-    import ast
-    import sys
-
-    tree = ast.parse((ROOT / "trials" / "domain" / "amendments.py").read_text("utf-8"))
-    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
-    }
-    outside = {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names}
-    assert outside <= {"trials.domain"}, outside
