@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from inference.saturation import STEP, SaturationPriors, SpendLadder, model_values
+from inference.curve.fit import STEP, SaturationPriors, SpendLadder, model_values
 
 LADDER = (100.0, 150.0, 225.0)  # daily spend levels, in date order; today's is the last
 DAY_CV = 0.1  # log-normal day effect on the conversion rate

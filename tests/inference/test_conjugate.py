@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from inference import FunnelData, ModelSpec, exact_posterior
-from inference.conjugate import (
+from inference.funnel.conjugate import (
     beta_hdi,
     beta_posterior,
     exact_rate_intervals,

@@ -8,7 +8,7 @@ import pytest
 from scipy import special
 
 from inference import FunnelData, ModelSpec
-from inference.density import (
+from inference.funnel.kernel import (
     arm_values,
     density_arrays,
     initial_point,
@@ -62,7 +62,7 @@ def evaluate(data: FunnelData, spec: ModelSpec, x: np.ndarray) -> tuple[float, n
 
 def pymc_reference(data: FunnelData, spec: ModelSpec):
     """PyMC's log density and gradient as functions of the layout's flat vector."""
-    from inference.model import build_funnel_model
+    from inference.funnel.model import build_funnel_model
 
     model = build_funnel_model(data, spec)
     layout = layout_for(data, spec)

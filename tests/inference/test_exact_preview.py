@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-import inference.exact as exact_module
+import inference.funnel.exact as exact_module
 from inference import FunnelData, ModelSpec
-from inference.conjugate import exact_comparison, exact_posterior, exact_stages
-from inference.exact import metric_distributions
+from inference.funnel.conjugate import exact_comparison, exact_posterior, exact_stages
+from inference.funnel.exact import metric_distributions
 from inference.quadrature import beta_p_best, beta_p_greater
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from inference import ModelSpec, exact_posterior
-from inference.conjugate import exact_rate_intervals
-from inference.fit import FitError, _diagnostics, compiled_model_count, fit_mcmc
+from inference.funnel.conjugate import exact_rate_intervals
+from inference.funnel.fit import FitError, _diagnostics, compiled_model_count, fit_mcmc
 from tests.inference.simulate import day_rows, simulate_trial
 
 FLAT = ModelSpec(pooling="none", overdispersion=False)
@@ -21,7 +21,7 @@ def trial():
 def test_unpooled_binomial_mcmc_equals_the_conjugate_posterior(trial):
     from scipy import stats
 
-    from inference.conjugate import beta_posterior
+    from inference.funnel.conjugate import beta_posterior
 
     data, _ = trial
     mcmc = fit_mcmc(data, FLAT, seed=1)
@@ -161,7 +161,7 @@ def test_gates_mark_bad_fits_unreliable_with_reasons():
 
 
 def test_a_run_that_fails_a_gate_is_sampled_again_with_smaller_steps(trial, monkeypatch):
-    import inference.fit as fit
+    import inference.funnel.fit as fit
 
     real, calls, runs = fit._diagnostics, [], []
     real_sample = fit._sample
@@ -203,7 +203,7 @@ def test_a_fit_in_a_fresh_process_loads_neither_pymc_nor_pytensor():
     from pathlib import Path
 
     code = (
-        "import sys, numpy as np; from inference.fit import fit_mcmc; "
+        "import sys, numpy as np; from inference.funnel.fit import fit_mcmc; "
         "from tests.inference.simulate import day_rows, simulate_trial; "
         "data, _ = simulate_trial(np.random.default_rng(1), channels=2, arms_per_channel=2, "
         "days=7); p = fit_mcmc(data, seed=1); "
@@ -233,7 +233,7 @@ def test_the_compiled_kernel_survives_a_restart():
         "compiles = Compiles()\n"
         "with event.install_listener('numba:compile', compiles):\n"
         "    import numpy as np\n"
-        "    from inference.fit import fit_mcmc\n"
+        "    from inference.funnel.fit import fit_mcmc\n"
         "    from tests.inference.simulate import day_rows, simulate_trial\n"
         "    data, _ = simulate_trial(np.random.default_rng(2), channels=1, "
         "arms_per_channel=2, days=5)\n"

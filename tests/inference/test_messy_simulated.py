@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from inference import FunnelData
-from inference.fit import fit_mcmc
+from inference.funnel.fit import fit_mcmc
 from inference.rule import Rule, quantities_from_draws, verdict
 from inference.summary import hdi
 from tests.inference.messy import ArmTruth, Features, messy_trial
@@ -276,7 +276,7 @@ def test_single_price_product_fits_cleanly_and_about_as_fast():
     varied = messy_trial(60, arms, days=30)
     single = messy_trial(60, arms, days=30, features=Features(single_price=49.0))
     assert (single.data.revenue == 49.0 * single.data.conversions).all()
-    import inference.sampler_model  # noqa: F401  (load the compiled sampler outside the timing)
+    import inference.funnel.sampler  # noqa: F401  (load the compiled sampler outside the timing)
 
     seconds = {}
     posteriors = {}
@@ -308,7 +308,7 @@ AA_FEATURES = Features(
 
 AA_MESSY = (
     "measured over 60 trials with unpaired conversions counted as lumps of a day "
-    "(inference.derived.unpaired_lump_size): scaled 0 / 60 (± 1.7 %), ROAS coverage 100 % "
+    "(inference.funnel.derived.unpaired_lump_size): scaled 0 / 60 (± 1.7 %), ROAS coverage 100 % "
     "(over the 98 % ceiling: conservative), CVR coverage 86.7 % ± 3.1 %. Counted one by "
     "one (before, 150 trials) they scaled 8.0 % ± 2.2 % and covered ROAS 85.7 % ± 2.0 %; "
     "the truth lies between a Poisson count and one event per lump"

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from inference import FunnelData, ModelSpec, SpecError
-from inference.derived import derived_draws as _derived
-from inference.model import build_funnel_model, structure
+from inference.funnel.derived import derived_draws as _derived
+from inference.funnel.model import build_funnel_model, structure
 from tests.inference.simulate import simulate_trial
 
 
@@ -58,7 +58,7 @@ def test_levels_follow_what_the_data_can_tell_apart():
 
 
 def test_two_single_arm_channels_are_not_pooled_and_the_notes_say_so():
-    from inference.levels import structure_notes
+    from inference.funnel.levels import structure_notes
 
     two_single = data_with([("WeChat", "A"), ("Weibo", "B")])
     notes = structure_notes(two_single, ModelSpec())
@@ -78,7 +78,7 @@ def test_switches_change_the_likelihood_and_priors():
 
 
 def test_auto_parameterization_centres_only_stages_with_strong_data():
-    from inference.model import arm_level_centred
+    from inference.funnel.model import arm_level_centred
 
     data, _ = simulate_trial(np.random.default_rng(3), channels=1, arms_per_channel=3, days=14)
     totals = data.totals()

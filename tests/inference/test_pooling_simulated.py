@@ -22,7 +22,7 @@ far fewer effective draws than the app's reliability gates.
 
 import pytest
 
-from inference.spec import SamplerSettings
+from inference.funnel.spec import SamplerSettings
 from tests.inference.operating import SHAPES, evaluate, paired_difference, summary
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inference import ModelSpec
-from inference.fit import fit_mcmc
+from inference.funnel.fit import fit_mcmc
 from tests.inference.simulate import simulate_trial
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from inference.saturation import (
+from inference.curve.fit import (
     SaturationPriors,
     SpendLadder,
     break_even_spend,
@@ -150,7 +150,7 @@ def _pymc(ladder, priors):
 def _gaps(ladder, pymc, kernel_floats, seed=0):
     """PyMC's log density minus the kernel's at a few points, and the largest gradient
     difference."""
-    from inference.curve_density import PARAMETERS, curve_log_density, curve_start
+    from inference.curve.kernel import PARAMETERS, curve_log_density, curve_start
 
     model, logp, dlogp = pymc
     assert {v.name for v in model.value_vars} == set(PARAMETERS)
@@ -174,7 +174,7 @@ def _gaps(ladder, pymc, kernel_floats, seed=0):
 
 
 def _kernel_floats(ladder, priors):
-    from inference.curve_density import curve_floats
+    from inference.curve.kernel import curve_floats
 
     values = model_values(ladder)
     return curve_floats(float(values["log_level"]), float(values["log_value"]), priors)
@@ -195,7 +195,7 @@ def test_hand_written_density_equals_the_pymc_model_up_to_a_constant(priors):
 def test_the_equality_check_sees_any_two_prior_numbers_swapped():
     """Swapping two prior numbers on one side only breaks the equality: in the kernel's
     floats (every pair) and in the PyMC model (the elasticity's two shapes)."""
-    from inference.curve_density import FLOATS
+    from inference.curve.kernel import FLOATS
 
     ladder = _odd_ladder()
     floats = _kernel_floats(ladder, ODD_PRIORS)

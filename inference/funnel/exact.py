@@ -1,14 +1,14 @@
 """The exact preview's ROAS, CPA and revenue figures: whole distributions, no sampling.
 
 ROAS, CPA and revenue per impression or per conversion are products of independent
-conjugate factors (``inference.derived``):
+conjugate factors (``inference.funnel.derived``):
 
     ROAS = impressions/spend * CTR * W * paying share * order value * revenue scale
     W    = CVR * paired share + unpaired conversions per click     (conversions per click)
     CPA  = 1 / (impressions/spend * CTR * W)
 
 with CTR, CVR and the paying share Beta, unpaired conversions per click Gamma and the
-order value k / Gamma (``inference.conjugate``). None has a closed-form HDI, so instead of
+order value k / Gamma (``inference.funnel.conjugate``). None has a closed-form HDI, so instead of
 Monte Carlo each factor's exact CDF is turned into the probability of each bin of a fine
 grid (on the log scale, so products are sums), and the bins are convolved by FFT; W, a
 sum, is convolved on a linear grid first. Bin masses come from CDF differences, so every

@@ -2,11 +2,11 @@
 
 Two engines evaluate the model's log density (``SamplerSettings.engine``):
 
-* ``"numba"`` (default): the density written out by hand (``inference.density``), called
-  by nutpie through C callbacks (``inference.sampler_model``). It is compiled once per
+* ``"numba"`` (default): the density written out by hand (``inference.funnel.kernel``), called
+  by nutpie through C callbacks (``inference.funnel.sampler``). It is compiled once per
   machine and kept on disk, takes trials of any shape, and costs about a third of the
   generated code per gradient: a fresh app process fits in about a second after loading it.
-* ``"pymc"``: the PyMC model (``inference.model``) compiled by nutpie's numba backend,
+* ``"pymc"``: the PyMC model (``inference.funnel.model``) compiled by nutpie's numba backend,
   10-20 s per trial shape; compiled models are kept per (spec structure, arms, channels,
   revenue or not) for the life of the process, and new days reach them through
   ``with_data``. The reference the hand-written density is tested against.
@@ -25,9 +25,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from inference.data import FunnelData
-from inference.derived import stage_posterior
-from inference.spec import ModelSpec, SamplerSettings
+from inference.funnel.data import FunnelData
+from inference.funnel.derived import stage_posterior
+from inference.funnel.spec import ModelSpec, SamplerSettings
 from inference.summary import Diagnostics, Posterior
 
 __all__ = ["FitError", "Progress", "clear_compiled_models", "compiled_model_count", "fit_mcmc"]
@@ -62,7 +62,7 @@ def clear_compiled_models() -> None:
 
 
 def _cache_key(data: FunnelData, spec: ModelSpec) -> tuple:
-    from inference.levels import arm_level_centred, kappa_slots
+    from inference.funnel.levels import arm_level_centred, kappa_slots
 
     has_revenue = bool(data.has_revenue.any())
     return (
@@ -79,7 +79,7 @@ def _cache_key(data: FunnelData, spec: ModelSpec) -> tuple:
 def _compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
     if spec.sampler.engine == "numba":
         progress(0.0, "loading the sampler")
-        from inference.sampler_model import sampler_model
+        from inference.funnel.sampler import sampler_model
 
         return sampler_model(data, spec)
     return _pymc_compiled_for(data, spec, progress)
@@ -88,7 +88,7 @@ def _compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
 def _pymc_compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
     import nutpie
 
-    from inference.model import build_funnel_model, model_data
+    from inference.funnel.model import build_funnel_model, model_data
 
     key = _cache_key(data, spec)
     with _lock:

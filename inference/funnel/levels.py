@@ -1,8 +1,8 @@
 """Which pooling levels a trial's model has, how each is written, and the data-scaled
 prior centres of each arm's day-to-day concentration.
 
-Shared by the PyMC model (``inference.model``) and the hand-written density
-(``inference.density``), without importing PyMC.
+Shared by the PyMC model (``inference.funnel.model``) and the hand-written density
+(``inference.funnel.kernel``), without importing PyMC.
 
 Pooling levels, chosen by what the data can learn (measured in
 ``tests/inference/test_pooling_simulated.py``):
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.data import FunnelData
-from inference.spec import ModelSpec
+from inference.funnel.data import FunnelData
+from inference.funnel.spec import ModelSpec
 
 __all__ = [
     "MIN_DAYS_TO_LEARN_VARIATION",

@@ -1,6 +1,6 @@
 """The funnel model's log density and its gradient, written out by hand for the sampler.
 
-``inference.model`` states the model in PyMC; this module evaluates the same density (the
+``inference.funnel.model`` states the model in PyMC; this module evaluates the same density (the
 same priors, transforms and likelihood terms, up to an additive constant) in a few numba
 loops, so that:
 
@@ -44,15 +44,15 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from inference.data import FunnelData
-from inference.levels import (
+from inference.funnel.data import FunnelData
+from inference.funnel.levels import (
     arm_level_centred,
     concentration_log_sd,
     kappa_centres,
     kappa_slots,
     structure,
 )
-from inference.spec import ModelSpec
+from inference.funnel.spec import ModelSpec
 from inference.special import (
     inlined,
     lgamma_digamma,

@@ -1,6 +1,6 @@
 """The response-curve model's log density and gradient, by hand, for the sampler.
 
-``inference.saturation`` states the model in PyMC (``build_saturation_model``); this
+``inference.curve.fit`` states the model in PyMC (``build_saturation_model``); this
 module evaluates the same density up to a constant, compiled once per machine and cached
 on disk like the funnel kernel, so a curve is fitted without compiling anything per arm
 or per number of days. A test checks value and gradient against PyMC's, under varied

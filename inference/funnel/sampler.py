@@ -1,4 +1,4 @@
-"""The hand-written funnel density (``inference.density``) as a model nutpie samples.
+"""The hand-written funnel density (``inference.funnel.kernel``) as a model nutpie samples.
 
 nutpie's Rust sampler calls the log density through C function pointers, the way it runs
 PyMC models compiled with numba, so no Python runs between gradient evaluations and both
@@ -20,11 +20,17 @@ import numpy as np
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from inference.curve_density import EXPANDED as CURVE_EXPANDED
-from inference.curve_density import curve_expand, curve_log_density
-from inference.data import FunnelData
-from inference.density import arm_values, density_arrays, initial_point, layout_for, log_density
-from inference.spec import ModelSpec
+from inference.curve.kernel import EXPANDED as CURVE_EXPANDED
+from inference.curve.kernel import curve_expand, curve_log_density
+from inference.funnel.data import FunnelData
+from inference.funnel.kernel import (
+    arm_values,
+    density_arrays,
+    initial_point,
+    layout_for,
+    log_density,
+)
+from inference.funnel.spec import ModelSpec
 
 __all__ = [
     "EXPANDED",
@@ -181,7 +187,7 @@ def _curve_expand_callback(dim, n_expanded, u_ptr, out_ptr, table_ptr):
 
 
 def curve_sampler_model(floats, x, conversions, revenue, has_orders, start):
-    """A nutpie model of one arm's response curve (``inference.curve_density``)."""
+    """A nutpie model of one arm's response curve (``inference.curve.kernel``)."""
     log_revenue = np.log(np.where(has_orders > 0, revenue, 1.0))
     return callback_model(
         _curve_logp_callback,

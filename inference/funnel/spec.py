@@ -1,5 +1,5 @@
 """The funnel model's specification as plain data: priors, pooling, likelihood options and
-sampler settings, with defaults. Nothing here knows about PyMC; ``inference.model``
+sampler settings, with defaults. Nothing here knows about PyMC; ``inference.funnel.model``
 translates a spec into a model.
 
 Overrides merge over defaults (``ModelSpec.from_dict({"pooling": "none"})``); unknown
@@ -95,7 +95,7 @@ class SamplerSettings:
     chains: int = 2
     target_accept: float = 0.9
     cores: int = 2
-    # "numba": the model's density written out by hand (inference.density), compiled once
+    # "numba": the model's density written out by hand (inference.funnel.kernel), compiled once
     # per machine; "pymc": the PyMC model compiled by nutpie, once per trial shape. Both
     # are the same model (tested to agree to rounding); "pymc" is the reference.
     engine: Engine = "numba"

@@ -42,9 +42,9 @@ import time
 
 import numpy as np
 
-from inference.data import FunnelData
-from inference.levels import few_days, structure_notes
-from inference.spec import ModelSpec
+from inference.funnel.data import FunnelData
+from inference.funnel.levels import few_days, structure_notes
+from inference.funnel.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 
 __all__ = [

@@ -13,7 +13,7 @@ The model, per arm a in channel c(a), for the two funnel stages s in {ctr, cvr}:
         rate_s[a]    ~ Beta(beta_a, beta_b)
 
     daily counts, with overdispersion per arm (kappa_s[a] ~ LogNormal(centre_s[a], sd),
-    centred on the arm's own raw rate, ``inference.levels.kappa_centres``; fixed at
+    centred on the arm's own raw rate, ``inference.funnel.levels.kappa_centres``; fixed at
     exp(centre_s[a]) for an arm with fewer than 5 days, ``kappa_slots``):
         clicks[d]      ~ BetaBinomial(impressions[d], ctr[a] kappa, (1 - ctr[a]) kappa)
         conversions[d] ~ BetaBinomial(clicks[d],      cvr[a] kappa, (1 - cvr[a]) kappa)
@@ -24,7 +24,7 @@ The model, per arm a in channel c(a), for the two funnel stages s in {ctr, cvr}:
         revenue[d] ~ Gamma(n[d] k, k / aov[a]),  log aov pooled like the rates,
         k = 1 / (floor^2 + cv^2),  cv ~ LogNormal(log(order_value_cv), cv_log_sd).
 
-The paying share of conversions and unpaired conversions per click (``inference.derived``)
+The paying share of conversions and unpaired conversions per click (``inference.funnel.derived``)
 are conjugate and independent of these parameters given the data, so they are drawn
 exactly outside the sampler. A level with a single member is left out (one arm per
 channel: no arm level). Observed arrays are ``pm.Data``, so a compiled model takes a new
@@ -37,15 +37,15 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from inference.data import FunnelData
-from inference.levels import (
+from inference.funnel.data import FunnelData
+from inference.funnel.levels import (
     arm_level_centred,
     concentration_log_sd,
     kappa_centres,
     kappa_slots,
     structure,
 )
-from inference.spec import ModelSpec
+from inference.funnel.spec import ModelSpec
 
 __all__ = ["arm_level_centred", "build_funnel_model", "model_data", "structure"]
 
@@ -169,7 +169,7 @@ def _counts(stage: str, rate, arm, arm_rows, trials, successes, spec: ModelSpec,
     multiplied by the arm's number of rows: half the special functions of the textbook
     form, which is what a gradient evaluation costs (``bench/``). The binomial
     coefficient does not depend on the parameters and is left out. Arms with too few
-    days keep kappa at its prior median (``inference.levels.kappa_slots``).
+    days keep kappa at its prior median (``inference.funnel.levels.kappa_slots``).
     """
     if spec.overdispersion:
         centre = d[f"{stage}_kappa_centre"]

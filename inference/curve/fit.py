@@ -38,7 +38,7 @@ mean, skewed by the loose elasticity) is what the simulation tests hold to the t
 
 The specification (:class:`SaturationPriors`, :class:`SpendLadder`) knows nothing of PyMC;
 :func:`build_saturation_model` translates it into PyMC, and :func:`fit_saturation` samples
-the same density written out by hand (``inference.curve_density``, compiled once per
+the same density written out by hand (``inference.curve.kernel``, compiled once per
 machine and tested equal to PyMC's) with nutpie, so no arm waits for a compile.
 """
 
@@ -298,9 +298,9 @@ def fit_saturation(
         return neutral_curve(ladder, reason)
     import nutpie
 
-    from inference.curve_density import curve_floats, curve_start
+    from inference.curve.kernel import curve_floats, curve_start
     from inference.diagnostics import convergence
-    from inference.sampler_model import curve_sampler_model
+    from inference.funnel.sampler import curve_sampler_model
 
     priors = priors or SaturationPriors()
     values = model_values(ladder)

@@ -14,12 +14,12 @@ a day's revenue from n orders is Gamma(n k, beta); with a Gamma(a0, b0) prior on
 where N and R are the conversions and revenue on days that have both. The prior is weak
 (a0 = 1, b0 = k / m, m the trial's pooled order value); an arm without orders yet takes
 the whole trial's posterior, so its ROAS follows its conversion rate. ROAS, CPA and revenue per
-impression follow from independent draws of these (``inference.derived``).
+impression follow from independent draws of these (``inference.funnel.derived``).
 
 Every figure shown is exact for this model (no sampling error): means and HDIs of CTR and
 CVR from the Beta closed form; P(best) and P(beats the control) on a rate by quadrature
 (``inference.quadrature``, to 1e-9); ROAS, CPA and revenue from their whole distributions on
-fine grids (``inference.exact``: means in closed form, HDI ends and probabilities within
+fine grids (``inference.funnel.exact``: means in closed form, HDI ends and probabilities within
 0.05 % of the posterior sd). The draws kept on the ``Posterior`` only draw its density
 charts.
 
@@ -37,11 +37,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import optimize, special
 
-from inference.data import FunnelData
-from inference.derived import conjugate_parameters, stage_posterior
-from inference.exact import Distribution, metric_distributions
+from inference.funnel.data import FunnelData
+from inference.funnel.derived import conjugate_parameters, stage_posterior
+from inference.funnel.exact import Distribution, metric_distributions
+from inference.funnel.spec import ModelSpec
 from inference.quadrature import beta_p_best, beta_p_greater
-from inference.spec import ModelSpec
 from inference.summary import METRICS, Interval, Posterior
 
 __all__ = [
