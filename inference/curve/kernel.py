@@ -1,6 +1,6 @@
 """The response-curve model's log density and gradient, by hand, for the sampler.
 
-``inference.curve.fit`` states the model in PyMC (``build_saturation_model``); this
+``inference.curve.model`` states the model in PyMC (``build_saturation_model``); this
 module evaluates the same density up to a constant, compiled once per machine and cached
 on disk like the funnel kernel, so a curve is fitted without compiling anything per arm
 or per number of days. A test checks value and gradient against PyMC's, under varied
@@ -22,70 +22,47 @@ from __future__ import annotations
 import math
 
 import numba
-import numpy as np
 
+from inference.curve.layout import CurveFloat as F
+from inference.curve.layout import Expanded as E
+from inference.curve.layout import Parameter as P
 from inference.special import lgamma_digamma, lgamma_ratio, log_sigmoid, normal_kernel
 
-__all__ = [
-    "EXPANDED",
-    "FLOATS",
-    "PARAMETERS",
-    "curve_expand",
-    "curve_floats",
-    "curve_log_density",
-    "curve_start",
-]
-
-PARAMETERS = (
-    "m0_log__",
-    "elasticity_logodds__",
-    "day_cv_log__",
-    "order_value_log__",
-    "order_value_shape_log__",
-)
-EXPANDED = ("m0", "elasticity", "day_cv", "order_value", "order_value_shape", "k", "alpha")
-# The order of ``floats``: the arm's own centres, then SaturationPriors' numbers.
-FLOATS = (
-    "log_level",
-    "level_log_sd",
-    "elasticity_a",
-    "elasticity_b",
-    "day_cv_scale",
-    "log_value",
-    "order_value_log_sd",
-    "order_value_shape_a",
-    "order_value_shape_b",
-)
+__all__ = ["curve_expand", "curve_log_density"]
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def curve_log_density(u, grad, floats, x, conversions, revenue, has_orders, log_revenue):
-    """Log density at ``u`` (up to a constant); gradient into ``grad``.
-
-    ``floats``: the numbers named in ``FLOATS``, in that order.
-    """
-    m0, k, cv = math.exp(u[0]), math.exp(u[1]), math.exp(u[2])
-    v, s = math.exp(u[3]), math.exp(u[4])
-    alpha = math.exp(-2.0 * u[2])
-    e_a, e_b, cv_scale = floats[2], floats[3], floats[4]
-    s_a, s_b = floats[7], floats[8]
+def curve_log_density(u, grad, data):
+    """Log density at ``u`` (up to a constant); gradient into ``grad``. ``data``: the arm's
+    ``CurveData`` (``inference.curve.layout``)."""
+    floats, x, conversions = data.floats, data.x, data.conversions
+    revenue, has_orders, log_revenue = data.revenue, data.has_orders, data.log_revenue
+    log_m0, logit_e, log_cv = u[P.m0_log__], u[P.elasticity_logodds__], u[P.day_cv_log__]
+    log_v, log_s = u[P.order_value_log__], u[P.order_value_shape_log__]
+    m0, k, cv = math.exp(log_m0), math.exp(logit_e), math.exp(log_cv)
+    v, s = math.exp(log_v), math.exp(log_s)
+    alpha = math.exp(-2.0 * log_cv)
+    e_a, e_b, cv_scale = floats[F.elasticity_a], floats[F.elasticity_b], floats[F.day_cv_scale]
+    s_a, s_b = floats[F.order_value_shape_a], floats[F.order_value_shape_b]
+    level, level_sd = floats[F.log_level], floats[F.level_log_sd]
+    value_centre, value_sd = floats[F.log_value], floats[F.order_value_log_sd]
     # log m0 and log v: normal.
-    lp = normal_kernel(u[0], floats[0], floats[1]) + normal_kernel(u[3], floats[5], floats[6])
-    grad[0] = -(u[0] - floats[0]) / (floats[1] * floats[1])
-    grad[3] = -(u[3] - floats[5]) / (floats[6] * floats[6])
-    # e ~ Beta(a, b) on its log-odds u[1], with the log Jacobian e (1 - e).
-    lp += e_a * log_sigmoid(u[1]) + e_b * log_sigmoid(-u[1])
+    lp = normal_kernel(log_m0, level, level_sd) + normal_kernel(log_v, value_centre, value_sd)
+    grad[P.m0_log__] = -(log_m0 - level) / (level_sd * level_sd)
+    grad[P.order_value_log__] = -(log_v - value_centre) / (value_sd * value_sd)
+    # e ~ Beta(a, b) on its log-odds, with the log Jacobian e (1 - e).
+    lp += e_a * log_sigmoid(logit_e) + e_b * log_sigmoid(-logit_e)
     e = k / (1.0 + k)
-    grad[1] = e_a * (1.0 - e) - e_b * e
+    grad[P.elasticity_logodds__] = e_a * (1.0 - e) - e_b * e
     # cv ~ HalfNormal(scale) on log cv, with the log Jacobian cv.
     z = cv / cv_scale
-    lp += -0.5 * z * z + u[2]
-    grad[2] = 1.0 - z * z
+    lp += -0.5 * z * z + log_cv
+    grad[P.day_cv_log__] = 1.0 - z * z
     # s ~ Gamma(a, b) on log s, with the log Jacobian s.
-    lp += s_a * u[4] - s_b * s
-    grad[4] = s_a - s_b * s
+    lp += s_a * log_s - s_b * s
+    grad[P.order_value_shape_log__] = s_a - s_b * s
     lg_alpha, dg_alpha = lgamma_digamma(alpha)
     g_mu_m0, g_mu_k, g_alpha, g_v, g_s = 0.0, 0.0, 0.0, 0.0, 0.0
     for d in range(x.shape[0]):
@@ -107,55 +84,24 @@ def curve_log_density(u, grad, floats, x, conversions, revenue, has_orders, log_
             shape = s * y
             per_value = revenue[d] / v
             lg, dg = lgamma_digamma(shape)
-            lp += shape * (u[4] - u[3]) - lg + (shape - 1.0) * log_revenue[d] - s * per_value
+            lp += shape * (log_s - log_v) - lg + (shape - 1.0) * log_revenue[d] - s * per_value
             g_v += s * (per_value - y)
-            g_s += y * (u[4] - u[3] + 1.0 - dg + log_revenue[d]) - per_value
-    grad[0] += g_mu_m0
-    grad[1] += g_mu_k * k
-    grad[2] += g_alpha * -2.0 * alpha
-    grad[3] += g_v
-    grad[4] += g_s * s
+            g_s += y * (log_s - log_v + 1.0 - dg + log_revenue[d]) - per_value
+    grad[P.m0_log__] += g_mu_m0
+    grad[P.elasticity_logodds__] += g_mu_k * k
+    grad[P.day_cv_log__] += g_alpha * -2.0 * alpha
+    grad[P.order_value_log__] += g_v
+    grad[P.order_value_shape_log__] += g_s * s
     return lp
 
 
 @_jit
 def curve_expand(u, out):
     """The draws as ``EXPANDED`` names them, from the unconstrained ``u``."""
-    out[0] = math.exp(u[0])
-    out[1] = 1.0 / (1.0 + math.exp(-u[1]))
-    out[2] = math.exp(u[2])
-    out[3] = math.exp(u[3])
-    out[4] = math.exp(u[4])
-    out[5] = math.exp(u[1])
-    out[6] = math.exp(-2.0 * u[2])
-
-
-def curve_floats(log_level: float, log_value: float, priors) -> np.ndarray:
-    """The kernel's ``floats`` (see ``FLOATS``) for one arm under ``priors``."""
-    return np.array(
-        [
-            log_level,
-            priors.level_log_sd,
-            priors.elasticity_a,
-            priors.elasticity_b,
-            priors.day_cv_scale,
-            log_value,
-            priors.order_value_log_sd,
-            priors.order_value_shape_a,
-            priors.order_value_shape_b,
-        ],
-        dtype=float,
-    )
-
-
-def curve_start(floats: np.ndarray) -> np.ndarray:
-    """A starting point at the priors' centres (nutpie jitters it per chain)."""
-    return np.array(
-        [
-            floats[0],
-            math.log(floats[2] / floats[3]),  # the Beta's mean on the log-odds scale
-            math.log(0.67 * floats[4]),  # the half-normal's median
-            floats[5],
-            math.log(floats[7] / floats[8]),
-        ]
-    )
+    out[E.m0] = math.exp(u[P.m0_log__])
+    out[E.elasticity] = 1.0 / (1.0 + math.exp(-u[P.elasticity_logodds__]))
+    out[E.day_cv] = math.exp(u[P.day_cv_log__])
+    out[E.order_value] = math.exp(u[P.order_value_log__])
+    out[E.order_value_shape] = math.exp(u[P.order_value_shape_log__])
+    out[E.k] = math.exp(u[P.elasticity_logodds__])
+    out[E.alpha] = math.exp(-2.0 * u[P.day_cv_log__])

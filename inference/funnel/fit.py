@@ -2,8 +2,8 @@
 
 Two engines evaluate the model's log density (``SamplerSettings.engine``):
 
-* ``"numba"`` (default): the density written out by hand (``inference.funnel.kernel``), called
-  by nutpie through C callbacks (``inference.funnel.sampler``). It is compiled once per
+* ``"numba"`` (default): the density written out by hand (``inference.funnel.kernel``),
+  called by nutpie through C callbacks (``inference.funnel.sampler``). It is compiled once per
   machine and kept on disk, takes trials of any shape, and costs about a third of the
   generated code per gradient: a fresh app process fits in about a second after loading it.
 * ``"pymc"``: the PyMC model (``inference.funnel.model``) compiled by nutpie's numba backend,
@@ -86,8 +86,7 @@ def _compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
 
 
 def _pymc_compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
-    import nutpie
-
+    from inference import nutpie_adapter
     from inference.funnel.model import build_funnel_model, model_data
 
     key = _cache_key(data, spec)
@@ -100,7 +99,7 @@ def _pymc_compiled_for(data: FunnelData, spec: ModelSpec, progress: Progress):
                 _compiled.move_to_end(key)
         if compiled is None:
             progress(0.0, "compiling the model (once per trial shape)")
-            compiled = nutpie.compile_pymc_model(build_funnel_model(data, spec))
+            compiled = nutpie_adapter.compile_pymc_model(build_funnel_model(data, spec))
             with _lock:
                 _compiled[key] = compiled
                 while len(_compiled) > CACHE_SIZE:
@@ -173,9 +172,9 @@ def _run(compiled, data, spec, settings, seed, progress, started) -> Posterior:
 
 
 def _sample(compiled, s: SamplerSettings, seed: int, progress: Progress):
-    import nutpie
+    from inference import nutpie_adapter
 
-    sampler = nutpie.sample(
+    sampler = nutpie_adapter.sample(
         compiled,
         draws=s.draws,
         tune=s.tune,
@@ -192,20 +191,7 @@ def _sample(compiled, s: SamplerSettings, seed: int, progress: Progress):
             # nutpie's wait raises TimeoutError while chains are still running.
             return sampler.wait(timeout=0.2)
         except TimeoutError:
-            progress(min(0.99, _draws_done(sampler) / total), "sampling")
-
-
-def _draws_done(sampler) -> int:
-    """Draws stored so far over all chains (warm-up included), from nutpie's raw trace.
-
-    The raw Arrow snapshot costs milliseconds; ``sampler.inspect()`` would rebuild an
-    ArviZ object of the whole trace on every poll and slow the sampler down threefold.
-    """
-    try:
-        draws, _ = sampler._sampler.inspect().get_arrow_trace()
-        return sum(batch.num_rows for batch in draws)
-    except Exception:  # progress is a nicety; never let it break a fit
-        return 0
+            progress(min(0.99, nutpie_adapter.draws_done(sampler) / total), "sampling")
 
 
 def _diagnostics(trace, draws, n_arms: int, undefined) -> Diagnostics:

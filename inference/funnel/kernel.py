@@ -16,7 +16,8 @@ A test evaluates both this density and PyMC's at random points for every model s
 checks they agree to rounding, gradients included.
 
 The unconstrained parameters are laid out in blocks named like PyMC's value variables
-(``ctr_mu``, ``ctr_sd_arm_log__``, ``ctr_arm_z``, ...), see ``Layout``.
+(``ctr_mu``, ``ctr_sd_arm_log__``, ``ctr_arm_z``, ...); ``inference.funnel.layout`` says
+where each sits and declares the data arguments (``KernelData``, filled by ``pack``).
 
 Maths, per pooled quantity q (logit CTR, logit CVR, log order value), with tau = exp(u):
 
@@ -39,20 +40,15 @@ log cv ~ N(log cv0, cv_sd).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from inference.funnel.data import FunnelData
-from inference.funnel.levels import (
-    arm_level_centred,
-    concentration_log_sd,
-    kappa_centres,
-    kappa_slots,
-    structure,
-)
-from inference.funnel.spec import ModelSpec
+from inference.funnel.layout import STRIDE
+from inference.funnel.layout import GlobalFloat as GF
+from inference.funnel.layout import GlobalInt as GI
+from inference.funnel.layout import LevelFloat as LF
+from inference.funnel.layout import LevelInt as LI
 from inference.special import (
     inlined,
     lgamma_digamma,
@@ -62,169 +58,7 @@ from inference.special import (
     sigmoid,
 )
 
-__all__ = [
-    "Layout",
-    "arm_values",
-    "density_arrays",
-    "initial_point",
-    "layout_for",
-    "log_density",
-]
-
-QUANTITIES = ("ctr", "cvr", "log_order_value")
-# Per quantity, _Q integers in ``Layout.ints`` at q * _Q + one of these: the mode (0 partial,
-# 1 none), then offsets into x of: the trial mean (-1 without a channel level; with mode
-# 1, of the per-arm values), the channel log-sd, the channel values (free channels with
-# their own prior when there is no channel level), whether channels are centred, the arm
-# log-sd, the arm values, whether arms are centred (-1 where absent).
-_MODE, _MU, _CH_SD, _CH_VAL, _CH_CENTRED, _ARM_SD, _ARM_VAL, _ARM_CENTRED = range(8)
-_Q = 8
-# Per quantity, floats at q * _Q + one of these.
-_CENTER, _SD0, _LOG_CH_SPREAD, _LOG_ARM_SPREAD, _SPREAD_SD, _BETA_A, _BETA_B = range(7)
-# Globals after the quantities. ints: offsets of the order-value log-CV and of the CTR and
-# CVR learned log-concentrations (``Layout.kappa_slot`` says which arm is where), and
-# whether counts are overdispersed. floats: the log-CV's prior median and sd, the CV
-# floor, the log-concentrations' prior sd.
-_CV, _KAPPA_CTR, _KAPPA_CVR, _OVERDISPERSED = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2, 3 * _Q + 3
-_F_CV, _F_CV_SD, _F_CV_FLOOR, _F_KAPPA_SD = 3 * _Q, 3 * _Q + 1, 3 * _Q + 2, 3 * _Q + 3
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where each block of parameters sits in the unconstrained vector.
-
-    ``blocks`` names them as PyMC names its value variables, with their sizes, in order;
-    ``ints`` and ``floats`` carry offsets, switches and prior constants to the kernel;
-    ``kappa_centre`` the per-arm prior medians of log concentration (CTR, CVR columns);
-    ``kappa_slot`` each arm's index among the learned concentrations, -1 where fixed.
-    """
-
-    blocks: tuple[tuple[str, int], ...]
-    ints: np.ndarray
-    floats: np.ndarray
-    kappa_centre: np.ndarray
-    kappa_slot: np.ndarray
-
-    @property
-    def n_dim(self) -> int:
-        return sum(size for _, size in self.blocks)
-
-    def offsets(self) -> dict[str, slice]:
-        out, start = {}, 0
-        for name, size in self.blocks:
-            out[name] = slice(start, start + size)
-            start += size
-        return out
-
-
-def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
-    """The parameter layout of ``spec``'s model for ``data`` (as ``build_funnel_model``)."""
-    p = spec.priors
-    channel_level, arm_level = structure(data)
-    centred_arms = arm_level_centred(data, spec)
-    ints = np.full(3 * _Q + 4, -1, dtype=np.int64)
-    floats = np.zeros(3 * _Q + 4)
-    blocks: list[tuple[str, int]] = []
-
-    def add(name: str, size: int) -> int:
-        start = sum(s for _, s in blocks)
-        blocks.append((name, size))
-        return start
-
-    centers = {
-        "ctr": (math.log(p.ctr_mean / (1 - p.ctr_mean)), p.rate_logit_sd),
-        "cvr": (math.log(p.cvr_mean / (1 - p.cvr_mean)), p.rate_logit_sd),
-        "log_order_value": (math.log(data.pooled_order_value()), p.revenue_log_sd),
-    }
-    spreads = {
-        "ctr": (p.channel_spread, p.arm_spread),
-        "cvr": (p.channel_spread, p.arm_spread),
-        "log_order_value": (p.revenue_channel_spread, p.revenue_arm_spread),
-    }
-    for q, name in enumerate(QUANTITIES):
-        i, center = q * _Q, centers[name]
-        floats[i : i + 7] = (
-            *center,
-            math.log(spreads[name][0]),
-            math.log(spreads[name][1]),
-            p.spread_sd,
-            p.beta_a,
-            p.beta_b,
-        )
-        if spec.pooling == "none":
-            ints[i + _MODE] = 1
-            values = "log_order_value" if q == 2 else f"{name}_rate_logodds__"
-            ints[i + _MU] = add(values, data.n_arms)
-            continue
-        ints[i + _MODE] = 0
-        if channel_level:
-            centred = spec.parameterization != "non_centred"
-            ints[i + _MU] = add(f"{name}_mu", 1)
-            ints[i + _CH_SD] = add(f"{name}_sd_channel_log__", 1)
-            suffix = "" if centred else "_z"
-            ints[i + _CH_VAL] = add(f"{name}_channel{suffix}", data.n_channels)
-            ints[i + _CH_CENTRED] = int(centred)
-        else:
-            ints[i + _CH_VAL] = add(f"{name}_channel", data.n_channels)
-        if arm_level:
-            centred = centred_arms[name]
-            ints[i + _ARM_SD] = add(f"{name}_sd_arm_log__", 1)
-            ints[i + _ARM_VAL] = add(f"{name}_arm" if centred else f"{name}_arm_z", data.n_arms)
-            ints[i + _ARM_CENTRED] = int(centred)
-    slots = kappa_slots(data)
-    ints[_OVERDISPERSED] = int(spec.overdispersion)
-    if spec.overdispersion:
-        for column, (at, name) in enumerate(((_KAPPA_CTR, "ctr"), (_KAPPA_CVR, "cvr"))):
-            learned = int((slots[:, column] >= 0).sum())
-            ints[at] = add(f"{name}_concentration_log__", learned) if learned else 0
-    ints[_CV] = add("order_value_cv_log__", 1)
-    floats[_F_CV] = math.log(p.order_value_cv)
-    floats[_F_CV_SD] = p.order_value_cv_log_sd
-    floats[_F_CV_FLOOR] = p.order_value_cv_floor
-    floats[_F_KAPPA_SD] = concentration_log_sd(spec)
-    return Layout(
-        blocks=tuple(blocks),
-        ints=ints,
-        floats=floats,
-        kappa_centre=np.ascontiguousarray(kappa_centres(data, spec)),
-        kappa_slot=np.ascontiguousarray(slots),
-    )
-
-
-def density_arrays(data: FunnelData) -> tuple[np.ndarray, ...]:
-    """The data arguments of ``log_density``, in order, in the dtypes it was compiled for.
-
-    Each funnel stage's rows are grouped by arm (``*_start[a]:*_start[a + 1]`` are arm a's
-    rows), so the kernel keeps an arm's parameters in registers while it runs through
-    them. Days with no impressions (clicks) add nothing to the CTR (CVR) stage and are
-    left out.
-    """
-    n, k = data.impressions, data.clicks
-    m, j = data.paired_clicks, data.converted_clicks
-    totals = np.zeros((data.n_arms, 4))
-    for column, values in enumerate((k, n - k, j, m - j)):
-        totals[:, column] = np.bincount(data.arm, weights=values, minlength=data.n_arms)
-    rev = data.has_revenue
-
-    def by_arm(trials: np.ndarray, successes: np.ndarray):
-        keep = np.flatnonzero(trials > 0)
-        order = keep[np.argsort(data.arm[keep], kind="stable")]
-        counts = np.bincount(data.arm[order], minlength=data.n_arms)
-        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return start, trials[order].astype(np.float64), successes[order].astype(np.float64)
-
-    return (
-        np.ascontiguousarray(data.arm_channel, dtype=np.int64),
-        np.int64(data.n_channels),
-        *by_arm(n, k),
-        *by_arm(m, j),
-        totals,
-        np.ascontiguousarray(data.arm[rev], dtype=np.int64),
-        data.conversions[rev].astype(np.float64),
-        data.revenue[rev].astype(np.float64),
-        np.log(data.revenue[rev]).astype(np.float64),
-    )
-
+__all__ = ["arm_values", "log_density"]
 
 _jit = numba.njit(
     cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp", "reassoc", "nsz"}
@@ -275,40 +109,41 @@ def _group_gradient(x, u_at, v_at, centred, log_spread, spread_sd, means, g_out,
 def _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan):
     """Per-arm values of quantity ``q`` into ``eta`` (``base``: before the arm level;
     ``chan``: channel values); returns the prior log density of its parameters."""
-    i = q * _Q
-    center, sd0 = floats[i + _CENTER], floats[i + _SD0]
+    i = q * STRIDE
+    center, sd0 = floats[i + LF.CENTER], floats[i + LF.SD0]
     n_arms = eta.shape[0]
     lp = 0.0
-    if ints[i + _MODE] == 1:
-        off = ints[i + _MU]
+    if ints[i + LI.MODE] == 1:
+        off = ints[i + LI.MU]
         for a in range(n_arms):
             y = x[off + a]
             eta[a] = y
             if q < 2:  # Beta(a, b) on the rate, with the log-odds Jacobian
-                lp += floats[i + _BETA_A] * log_sigmoid(y) + floats[i + _BETA_B] * log_sigmoid(-y)
+                beta_a, beta_b = floats[i + LF.BETA_A], floats[i + LF.BETA_B]
+                lp += beta_a * log_sigmoid(y) + beta_b * log_sigmoid(-y)
             else:
                 lp += normal_kernel(y, center, sd0)
         return lp
-    if ints[i + _MU] >= 0:
-        mu = x[ints[i + _MU]]
+    if ints[i + LI.MU] >= 0:
+        mu = x[ints[i + LI.MU]]
         lp += normal_kernel(mu, center, sd0)
         means = np.full(n_channels, mu)
         lp += _group_values(
-            x, ints[i + _CH_SD], ints[i + _CH_VAL], ints[i + _CH_CENTRED] == 1,
-            floats[i + _LOG_CH_SPREAD], floats[i + _SPREAD_SD], means, chan,
+            x, ints[i + LI.CH_SD], ints[i + LI.CH_VAL], ints[i + LI.CH_CENTRED] == 1,
+            floats[i + LF.LOG_CH_SPREAD], floats[i + LF.SPREAD_SD], means, chan,
         )  # fmt: skip
     else:  # too few channels to pool: each on its own prior
-        off = ints[i + _CH_VAL]
+        off = ints[i + LI.CH_VAL]
         for c in range(n_channels):
             chan[c] = x[off + c]
             lp += normal_kernel(chan[c], center, sd0)
     for a in range(n_arms):
         base[a] = chan[arm_channel[a]]
     eta[:] = base
-    if ints[i + _ARM_SD] >= 0:
+    if ints[i + LI.ARM_SD] >= 0:
         lp += _group_values(
-            x, ints[i + _ARM_SD], ints[i + _ARM_VAL], ints[i + _ARM_CENTRED] == 1,
-            floats[i + _LOG_ARM_SPREAD], floats[i + _SPREAD_SD], base, eta,
+            x, ints[i + LI.ARM_SD], ints[i + LI.ARM_VAL], ints[i + LI.ARM_CENTRED] == 1,
+            floats[i + LF.LOG_ARM_SPREAD], floats[i + LF.SPREAD_SD], base, eta,
         )  # fmt: skip
     return lp
 
@@ -317,41 +152,41 @@ def _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan):
 def _level_gradient(x, ints, floats, q, arm_channel, n_channels, base, chan, g_eta, grad):
     """Add d(log density)/d(parameters of ``q``) to ``grad``, given d/d(eta) in ``g_eta``
     (the likelihood's) and ``base``/``chan`` from ``_level_values``."""
-    i = q * _Q
-    center, sd0 = floats[i + _CENTER], floats[i + _SD0]
+    i = q * STRIDE
+    center, sd0 = floats[i + LF.CENTER], floats[i + LF.SD0]
     n_arms = g_eta.shape[0]
-    if ints[i + _MODE] == 1:
-        off = ints[i + _MU]
+    if ints[i + LI.MODE] == 1:
+        off = ints[i + LI.MU]
         for a in range(n_arms):
             y = x[off + a]
             if q < 2:
                 r = sigmoid(y)
                 grad[off + a] += (
-                    g_eta[a] + floats[i + _BETA_A] * (1.0 - r) - floats[i + _BETA_B] * r
+                    g_eta[a] + floats[i + LF.BETA_A] * (1.0 - r) - floats[i + LF.BETA_B] * r
                 )
             else:
                 grad[off + a] += g_eta[a] - (y - center) / (sd0 * sd0)
         return
     g_base = g_eta.copy()
-    if ints[i + _ARM_SD] >= 0:
+    if ints[i + LI.ARM_SD] >= 0:
         _group_gradient(
-            x, ints[i + _ARM_SD], ints[i + _ARM_VAL], ints[i + _ARM_CENTRED] == 1,
-            floats[i + _LOG_ARM_SPREAD], floats[i + _SPREAD_SD], base, g_eta, grad, g_base,
+            x, ints[i + LI.ARM_SD], ints[i + LI.ARM_VAL], ints[i + LI.ARM_CENTRED] == 1,
+            floats[i + LF.LOG_ARM_SPREAD], floats[i + LF.SPREAD_SD], base, g_eta, grad, g_base,
         )  # fmt: skip
     g_chan = np.zeros(n_channels)
     for a in range(n_arms):
         g_chan[arm_channel[a]] += g_base[a]
-    if ints[i + _MU] >= 0:
-        mu = x[ints[i + _MU]]
+    if ints[i + LI.MU] >= 0:
+        mu = x[ints[i + LI.MU]]
         g_means = np.empty(n_channels)
         _group_gradient(
-            x, ints[i + _CH_SD], ints[i + _CH_VAL], ints[i + _CH_CENTRED] == 1,
-            floats[i + _LOG_CH_SPREAD], floats[i + _SPREAD_SD], np.full(n_channels, mu),
+            x, ints[i + LI.CH_SD], ints[i + LI.CH_VAL], ints[i + LI.CH_CENTRED] == 1,
+            floats[i + LF.LOG_CH_SPREAD], floats[i + LF.SPREAD_SD], np.full(n_channels, mu),
             g_chan, grad, g_means,
         )  # fmt: skip
-        grad[ints[i + _MU]] += g_means.sum() - (mu - center) / (sd0 * sd0)
+        grad[ints[i + LI.MU]] += g_means.sum() - (mu - center) / (sd0 * sd0)
     else:
-        off = ints[i + _CH_VAL]
+        off = ints[i + LI.CH_VAL]
         for c in range(n_channels):
             grad[off + c] += g_chan[c] - (x[off + c] - center) / (sd0 * sd0)
 
@@ -412,7 +247,7 @@ def _stage(
     for a in range(n_arms):
         kappa[a] = math.exp(x[kappa_at + slot[a]] if slot[a] >= 0 else centre[a])
     lp = _beta_binomial(eta, kappa, arm_start, n, k, g_eta, g_kappa)
-    sd = floats[_F_KAPPA_SD]
+    sd = floats[GF.KAPPA_SD]
     for a in range(n_arms):
         if slot[a] >= 0:
             at = kappa_at + slot[a]
@@ -426,13 +261,13 @@ def _stage(
 def _order_values(x, ints, floats, log_aov, rev_arm, rev_n, rev_y, rev_logy, g_eta, grad):
     """Gamma(n s, s / aov) revenue rows with s = 1 / (floor^2 + cv^2); d/d(log aov) into
     ``g_eta``."""
-    at = ints[_CV]
+    at = ints[GI.CV]
     w = x[at]
     cv = math.exp(w)
-    floor = floats[_F_CV_FLOOR]
+    floor = floats[GF.CV_FLOOR]
     s = 1.0 / (floor * floor + cv * cv)
     u = math.log(s)
-    mean, sd = floats[_F_CV], floats[_F_CV_SD]
+    mean, sd = floats[GF.CV], floats[GF.CV_SD]
     lp = normal_kernel(w, mean, sd)
     g_s = 0.0
     for a in range(g_eta.shape[0]):
@@ -452,28 +287,12 @@ def _order_values(x, ints, floats, log_aov, rev_arm, rev_n, rev_y, rev_logy, g_e
 
 
 @_jit
-def log_density(
-    x,
-    grad,
-    ints,
-    floats,
-    kappa_centre,
-    kappa_slot,
-    arm_channel,
-    n_channels,
-    ctr_start,
-    ctr_n,
-    ctr_k,
-    cvr_start,
-    cvr_n,
-    cvr_k,
-    totals,
-    rev_arm,
-    rev_n,
-    rev_y,
-    rev_logy,
-):
-    """The model's log density at ``x`` (up to a constant); its gradient into ``grad``."""
+def log_density(x, grad, data):
+    """The model's log density at ``x`` (up to a constant); its gradient into ``grad``.
+    ``data``: the ``KernelData`` of a trial."""
+    ints, floats = data.ints, data.floats
+    arm_channel, n_channels = data.arm_channel, data.n_channels
+    kappa_centre, kappa_slot, totals = data.kappa_centre, data.kappa_slot, data.totals
     n_arms = arm_channel.shape[0]
     for j in range(grad.shape[0]):
         grad[j] = 0.0
@@ -485,23 +304,30 @@ def log_density(
         lp += _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan)
         if q == 0:
             lp += _stage(
-                x, floats, eta, ints[_OVERDISPERSED] == 1, ints[_KAPPA_CTR], kappa_centre[:, 0],
-                kappa_slot[:, 0], ctr_start, ctr_n, ctr_k, totals[:, 0], totals[:, 1], g_eta, grad,
+                x, floats, eta, ints[GI.OVERDISPERSED] == 1, ints[GI.KAPPA_CTR], kappa_centre[:, 0],
+                kappa_slot[:, 0], data.ctr_start, data.ctr_n, data.ctr_k, totals[:, 0],
+                totals[:, 1], g_eta, grad,
             )  # fmt: skip
         elif q == 1:
             lp += _stage(
-                x, floats, eta, ints[_OVERDISPERSED] == 1, ints[_KAPPA_CVR], kappa_centre[:, 1],
-                kappa_slot[:, 1], cvr_start, cvr_n, cvr_k, totals[:, 2], totals[:, 3], g_eta, grad,
+                x, floats, eta, ints[GI.OVERDISPERSED] == 1, ints[GI.KAPPA_CVR], kappa_centre[:, 1],
+                kappa_slot[:, 1], data.cvr_start, data.cvr_n, data.cvr_k, totals[:, 2],
+                totals[:, 3], g_eta, grad,
             )  # fmt: skip
         else:
-            lp += _order_values(x, ints, floats, eta, rev_arm, rev_n, rev_y, rev_logy, g_eta, grad)
+            lp += _order_values(
+                x, ints, floats, eta, data.rev_arm, data.rev_n, data.rev_y, data.rev_logy, g_eta,
+                grad,
+            )  # fmt: skip
         _level_gradient(x, ints, floats, q, arm_channel, n_channels, base, chan, g_eta, grad)
     return lp
 
 
 @_jit
-def arm_values(x, ints, floats, arm_channel, n_channels, out):
+def arm_values(x, data, out):
     """Per arm: CTR, CVR and revenue per conversion at ``x``, into the rows of ``out``."""
+    ints, floats = data.ints, data.floats
+    arm_channel, n_channels = data.arm_channel, data.n_channels
     n_arms = arm_channel.shape[0]
     eta, base = np.empty(n_arms), np.empty(n_arms)
     chan = np.empty(max(n_channels, 1))
@@ -509,41 +335,3 @@ def arm_values(x, ints, floats, arm_channel, n_channels, out):
         _level_values(x, ints, floats, q, arm_channel, n_channels, eta, base, chan)
         for a in range(n_arms):
             out[q, a] = sigmoid(eta[a]) if q < 2 else math.exp(eta[a])
-
-
-def initial_point(data: FunnelData, spec: ModelSpec, layout: Layout | None = None) -> np.ndarray:
-    """A starting point near the data: every arm at the trial's pooled rates and order
-    value, spreads and concentrations at their prior medians (the sampler adds jitter)."""
-    layout = layout or layout_for(data, spec)
-    totals = data.totals()
-    pooled = {
-        "ctr": (totals.clicks.sum() + 0.5) / (totals.impressions.sum() + 1.0),
-        "cvr": (totals.converted_clicks.sum() + 0.5) / (totals.paired_clicks.sum() + 1.0),
-    }
-    x = np.zeros(layout.n_dim)
-    for name, where in layout.offsets().items():
-        if name.endswith("_z"):
-            value = 0.0
-        elif name == "ctr_concentration_log__":
-            value = layout.kappa_centre[layout.kappa_slot[:, 0] >= 0, 0]
-        elif name == "cvr_concentration_log__":
-            value = layout.kappa_centre[layout.kappa_slot[:, 1] >= 0, 1]
-        elif name.endswith("_log__"):
-            value = _prior_log_median(name, spec)
-        elif name.startswith("log_order_value"):
-            value = math.log(data.pooled_order_value())
-        else:
-            rate = pooled[name[:3]]
-            value = math.log(rate / (1 - rate))
-        x[where] = value
-    return x
-
-
-def _prior_log_median(name: str, spec: ModelSpec) -> float:
-    p = spec.priors
-    if name == "order_value_cv_log__":
-        return math.log(p.order_value_cv)
-    revenue = name.startswith("log_order_value")
-    if "channel" in name:
-        return math.log(p.revenue_channel_spread if revenue else p.channel_spread)
-    return math.log(p.revenue_arm_spread if revenue else p.arm_spread)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference.funnel.data import FunnelData
-from inference.funnel.spec import ModelSpec
+from inference.funnel.spec import QUANTITIES, ModelSpec, Structure
 
 __all__ = [
     "MIN_DAYS_TO_LEARN_VARIATION",
@@ -32,6 +32,7 @@ __all__ = [
     "few_days",
     "kappa_centres",
     "kappa_slots",
+    "model_structure",
     "structure",
     "structure_notes",
 ]
@@ -45,6 +46,22 @@ def structure(data: FunnelData) -> tuple[bool, bool]:
     """Which pooling levels the model has: (channel level, arm level)."""
     per_channel = np.bincount(data.arm_channel, minlength=data.n_channels)
     return data.n_channels >= MIN_POOLED_CHANNELS, bool((per_channel > 1).any())
+
+
+def model_structure(data: FunnelData, spec: ModelSpec) -> Structure:
+    """Everything about the model's shape that ``data`` and ``spec`` decide."""
+    channel_level, arm_level = structure(data)
+    centred = arm_level_centred(data, spec)
+    learned = (kappa_slots(data) >= 0).sum(axis=0)
+    return Structure(
+        pooling=spec.pooling,
+        overdispersion=spec.overdispersion,
+        channel_level=channel_level,
+        centred_channels=spec.parameterization != "non_centred",
+        arm_level=arm_level,
+        centred_arms=tuple(centred[q] for q in QUANTITIES),
+        learned_concentrations=(int(learned[0]), int(learned[1])),
+    )
 
 
 def structure_notes(data: FunnelData, spec: ModelSpec) -> tuple[str, ...]:

@@ -1,6 +1,8 @@
 """The funnel model's specification as plain data: priors, pooling, likelihood options and
-sampler settings, with defaults. Nothing here knows about PyMC; ``inference.funnel.model``
-translates a spec into a model.
+sampler settings, with defaults, and the model's free parameters (``parameters``), the
+declaration both statements of the model implement. Nothing here knows about PyMC;
+``inference.funnel.model`` translates a spec into a PyMC model and
+``inference.funnel.kernel`` writes the same density out by hand.
 
 Overrides merge over defaults (``ModelSpec.from_dict({"pooling": "none"})``); unknown
 keys are refused.
@@ -12,11 +14,22 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
-__all__ = ["ModelSpec", "Priors", "SamplerSettings", "SpecError"]
+__all__ = [
+    "QUANTITIES",
+    "ModelSpec",
+    "Priors",
+    "SamplerSettings",
+    "SpecError",
+    "Structure",
+    "parameters",
+]
 
 Pooling = Literal["partial", "none"]
 Parameterization = Literal["auto", "centred", "non_centred"]
 Engine = Literal["numba", "pymc"]
+
+# The pooled quantities, in the kernel's order: logit CTR, logit CVR, log order value.
+QUANTITIES = ("ctr", "cvr", "log_order_value")
 
 
 class SpecError(ValueError):
@@ -182,3 +195,42 @@ def _merge(kind, default, overrides, name):
     if unknown:
         raise SpecError(f"unknown {name} settings: {', '.join(unknown)}")
     return kind(**(asdict(default) | overrides))
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The shape a trial's data give the model under a spec
+    (``inference.funnel.levels.model_structure``)."""
+
+    pooling: Pooling
+    overdispersion: bool
+    channel_level: bool  # channels pooled around a trial mean (3+ channels)
+    centred_channels: bool
+    arm_level: bool  # arms pooled within their channel (a channel with 2+ arms)
+    centred_arms: tuple[bool, bool, bool]  # per quantity, in ``QUANTITIES`` order
+    learned_concentrations: tuple[int, int]  # arms whose CTR, CVR concentration is learned
+
+
+def parameters(s: Structure) -> tuple[str, ...]:
+    """The model's free parameters, named as PyMC names its value variables, in the order
+    of the kernel's unconstrained vector. The PyMC statement (``inference.funnel.model``)
+    and the kernel's layout (``inference.funnel.layout``) both implement exactly these;
+    ``tests/inference/funnel/test_terms.py`` fails until they do."""
+    names: list[str] = []
+    for q, centred_arms in zip(QUANTITIES, s.centred_arms, strict=True):
+        if s.pooling == "none":  # every arm on its own prior
+            names.append("log_order_value" if q == "log_order_value" else f"{q}_rate_logodds__")
+            continue
+        if s.channel_level:
+            channels = f"{q}_channel" if s.centred_channels else f"{q}_channel_z"
+            names += [f"{q}_mu", f"{q}_sd_channel_log__", channels]
+        else:
+            names.append(f"{q}_channel")
+        if s.arm_level:
+            names += [f"{q}_sd_arm_log__", f"{q}_arm" if centred_arms else f"{q}_arm_z"]
+    if s.overdispersion:
+        for stage, learned in zip(("ctr", "cvr"), s.learned_concentrations, strict=True):
+            if learned:
+                names.append(f"{stage}_concentration_log__")
+    names.append("order_value_cv_log__")
+    return tuple(names)

@@ -209,7 +209,7 @@ def test_a_fit_in_a_fresh_process_loads_neither_pymc_nor_pytensor():
         "days=7); p = fit_mcmc(data, seed=1); "
         "print(p.diagnostics.reliable, [m for m in ('pymc', 'pytensor') if m in sys.modules])"
     )
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300
     )
@@ -240,7 +240,7 @@ def test_the_compiled_kernel_survives_a_restart():
         "    fit_mcmc(data, seed=1)\n"
         "print(compiles.count)\n"
     )
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
 
     def fresh_process() -> int:
         done = subprocess.run(
