@@ -9,17 +9,16 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from inference.planning import (
+from inference.planning.assurance import assurance_curve, design_effect
+from inference.planning.looks import decision_metrics
+from inference.planning.plan import (
     PlanError,
     PlanInputs,
     PlanRule,
-    assurance_curve,
     classical_clicks_per_arm,
-    decision_metrics,
-    design_effect,
     plan_trial,
-    progress_to_decision,
 )
+from inference.planning.progress import progress_to_decision
 from inference.rule import quantities_from_draws, verdict
 
 
