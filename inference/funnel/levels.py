@@ -5,7 +5,7 @@ Shared by the PyMC model (``inference.funnel.model``) and the hand-written densi
 (``inference.funnel.kernel``), without importing PyMC.
 
 Pooling levels, chosen by what the data can learn (measured in
-``tests/inference/test_pooling_simulated.py``):
+``tests/inference/funnel/test_pooling_simulated.py``):
 
 * **Channels** are pooled around a trial-wide mean only with three or more channels. Two
   channels cannot tell how much channels differ: a learned spread would be the prior's,
