@@ -66,7 +66,7 @@ def cold(arms: int, engine: str) -> dict:
     import nutpie  # noqa: F401
 
     from inference import ModelSpec
-    from inference.fit import fit_mcmc
+    from inference.funnel.fit import fit_mcmc
 
     imported = time.perf_counter()
     data = simulated(arms, 30)
@@ -85,7 +85,7 @@ def compile_kernel() -> float:
     import tempfile
 
     with tempfile.TemporaryDirectory() as empty:
-        script = "import time; t = time.perf_counter(); import inference.sampler_model; "
+        script = "import time; t = time.perf_counter(); import inference.funnel.sampler; "
         script += "print(time.perf_counter() - t)"
         out = subprocess.run(
             [sys.executable, "-c", script],
@@ -102,7 +102,7 @@ def warm(arms: int, engine: str) -> dict:
     import statistics
 
     from inference import ModelSpec, exact_posterior
-    from inference.fit import fit_mcmc
+    from inference.funnel.fit import fit_mcmc
 
     spec = ModelSpec.from_dict({"sampler": {"engine": engine}})
     data = simulated(arms, 30)

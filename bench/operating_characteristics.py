@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inference.spec import SamplerSettings
+from inference.funnel.spec import SamplerSettings
 from tests.inference.operating import MODELS, SHAPES, evaluate, paired_difference, summary
 
 FULL = {"demo 2x1": 150, "1x3": 150, "4x5": 60}

@@ -5,9 +5,9 @@ only when an MCMC fit is asked for, so listing trials never pays for them; PyMC 
 for the reference engine (``sampler.engine = "pymc"``) or to inspect the model itself.
 """
 
-from inference.conjugate import exact_posterior
-from inference.data import FunnelData
-from inference.spec import ModelSpec, Priors, SamplerSettings, SpecError
+from inference.funnel.conjugate import exact_posterior
+from inference.funnel.data import FunnelData
+from inference.funnel.spec import ModelSpec, Priors, SamplerSettings, SpecError
 from inference.summary import METRICS, Diagnostics, Interval, Posterior
 
 __all__ = [

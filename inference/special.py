@@ -3,7 +3,7 @@
 ``lgamma_digamma`` gives log Gamma and digamma from one logarithm and one Stirling series;
 ``lgamma_ratio`` gives lnG(x + m) - lnG(x) (and the digamma difference) without losing
 precision when x is huge; the rest are the logistic function and a normal log kernel.
-Tested against scipy in ``tests/inference/test_density.py``.
+Tested against scipy in ``tests/inference/test_special.py``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference.spec import ModelSpec
+from inference.funnel.spec import ModelSpec
 
 __all__ = ["METRICS", "Diagnostics", "Interval", "Posterior", "hdi", "pooled"]
 

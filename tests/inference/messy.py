@@ -33,7 +33,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from inference.data import FunnelData
+from inference.funnel.data import FunnelData
 
 __all__ = ["ArmTruth", "Features", "MessyTrial", "Truth", "messy_trial"]
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference.fit import fit_mcmc
+from inference.funnel.fit import fit_mcmc
+from inference.funnel.spec import ModelSpec, SamplerSettings
 from inference.rule import Rule, quantities_from_draws, verdict
-from inference.spec import ModelSpec, SamplerSettings
 from inference.summary import hdi
 from tests.inference.messy import ArmTruth, Features, MessyTrial, messy_trial
 from tests.inference.reference import raw_roas, reference_draws

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from inference.data import FunnelData
+from inference.funnel.data import FunnelData
 
 __all__ = ["raw_roas", "reference_draws"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.data import FunnelData
+from inference.funnel.data import FunnelData
 
 CTR_DAY_SD, CVR_DAY_SD, ORDER_SHAPE = 0.15, 0.2, 2.0
 

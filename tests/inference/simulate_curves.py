@@ -8,11 +8,25 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from inference.saturation import STEP, SaturationPriors, SpendLadder, model_values
+from inference.curve.data import SpendLadder, model_values
+from inference.curve.fit import STEP
+from inference.curve.spec import SaturationPriors
 
 LADDER = (100.0, 150.0, 225.0)  # daily spend levels, in date order; today's is the last
 DAY_CV = 0.1  # log-normal day effect on the conversion rate
 ORDER_SHAPE = 2.5  # gamma-skewed order values
+
+
+# Every prior number distinct and away from its default, so a swap shows.
+ODD_PRIORS = SaturationPriors(
+    level_log_sd=0.7,
+    elasticity_a=1.6,
+    elasticity_b=2.9,
+    day_cv_scale=0.37,
+    order_value_log_sd=1.3,
+    order_value_shape_a=3.4,
+    order_value_shape_b=0.45,
+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from inference.decisions import allocate, compare_arms, expected_loss, p_beat, p_best
-from inference.planning import decision_metrics
+from inference.planning.looks import decision_metrics
 
 N = 400_000
 
