@@ -50,7 +50,7 @@ $(BIN)/python:
 	  ". Run with PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 
-# The sampler's kernel is compiled once here and cached on disk (inference/__pycache__),
+# The sampler's kernel is compiled once here and cached on disk (the __pycache__ folders under inference/),
 # so the app's first fit only loads it.
 $(VENV)/.app-installed: requirements.txt constraints.txt pyproject.toml | $(BIN)/python
 	@echo "Installing the pinned requirements into $(VENV) (a few minutes the first time)..."
@@ -58,7 +58,7 @@ $(VENV)/.app-installed: requirements.txt constraints.txt pyproject.toml | $(BIN)
 	@echo "Installing Channel Trials itself in place (python -m trials and channel-trials)..."
 	$(PIP) setuptools==80.9.0
 	$(PIP) --no-deps --no-build-isolation -e .
-	$(BIN)/python -c "import inference.sampler_model"
+	$(BIN)/python -c "import inference.funnel.sampler, inference.curve.sampler"
 	@touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed

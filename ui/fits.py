@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from inference.fit import FitError
-from inference.spec import ModelSpec
+from inference.funnel.fit import FitError
+from inference.funnel.spec import ModelSpec
 from trials.analysis.result import TrialAnalysis, analyse, analyze_trial, funnel_data
 from trials.domain import Trial
 from ui.session import store

@@ -1,5 +1,5 @@
 """The trial planner: inputs, the assurance curve and what it takes, on the Plan and New
-trial pages. The maths is ``inference.planning``; this only draws it."""
+trial pages. The maths is ``inference.planning.plan``; this only draws it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from inference.planning import Plan, PlanError, PlanInputs, PlanRule, plan_trial
+from inference.planning.plan import Plan, PlanError, PlanInputs, PlanRule, plan_trial
 from trials.analysis.planning import workspace_baseline
 from ui.session import store
 from ui.text import md, money

@@ -231,7 +231,7 @@ def _raw_vs_model(analysis: TrialAnalysis) -> None:
 
 def _model_notes(analysis: TrialAnalysis) -> None:
     """What the model did with this trial's data and what it could not learn, beside the
-    intervals it affects (the notes from ``inference.derived``)."""
+    intervals it affects (the notes from ``inference.funnel.derived``)."""
     posterior = analysis.posterior
     lines = [md(note[0].upper() + note[1:]) for note in posterior.notes]
     per_arm: dict[int, str] = {}

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from inference.planning import LookRates, PlanError, PlanInputs, daily_look_rates
+from inference.planning.assurance import LookRates, daily_look_rates
+from inference.planning.plan import PlanError, PlanInputs
 from trials.analysis.planning import plan_rule, planned_days, workspace_baseline
 from trials.domain import Trial
 from ui.session import store

@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from inference.spec import ModelSpec
+from inference.funnel.spec import ModelSpec
 from tests.app_pages.conftest import open_app, texts
 from trials.analysis.result import analyze_trial
 from trials.domain.verdicts import VERDICT_LABELS

@@ -94,7 +94,7 @@ def test_real_trial_with_results_offers_archive_not_delete(app_store):
 
 
 def test_the_trial_page_shows_the_same_verdict_and_source_as_the_analysis(demo):
-    from inference.spec import ModelSpec
+    from inference.funnel.spec import ModelSpec
     from trials.analysis.result import analyze_trial
     from trials.domain.verdicts import VERDICT_LABELS
 

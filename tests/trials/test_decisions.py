@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from inference.funnel.spec import ModelSpec
 from inference.rule import winner_threshold
-from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 from tests.trials.test_cli import run
 from tests.trials.test_imports import FILES, create
@@ -131,7 +131,7 @@ def test_clearly_behind_on_both_stages_is_stopped():
 
 
 def test_gates_keep_testing_with_the_reason_and_the_days_still_needed():
-    from inference.planning import DecisionProgress
+    from inference.planning.progress import DecisionProgress
 
     trial = make_trial()
     post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
@@ -424,7 +424,7 @@ def test_extrapolated_revenue_carries_diminishing_returns():
 
 
 def test_an_arm_whose_curve_says_hold_is_not_given_more_than_todays_level():
-    from inference.saturation import ResponseCurve
+    from inference.curve.fit import ResponseCurve
     from inference.summary import Interval
     from trials.analysis.budget import budget_split
 

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from inference.data import FunnelData
-from inference.fit import fit_mcmc
-from inference.spec import ModelSpec
+from inference.funnel.data import FunnelData
+from inference.funnel.fit import fit_mcmc
+from inference.funnel.spec import ModelSpec
 from tests.trials.test_decisions import make_trial
 from trials.analysis.decisions import decide
 from trials.domain import ArmTotals, DailyResult

@@ -137,7 +137,7 @@ def test_plan_from_workspace_takes_the_baseline_from_past_trials(capsys):
 
 
 def test_progress_says_when_the_remaining_budget_cannot_reach_the_rule():
-    from inference.planning import DecisionProgress
+    from inference.planning.progress import DecisionProgress
     from tests.trials.test_decisions import make_trial, steady_days, totals
 
     trial = make_trial()  # budget cap 3,000 CNY

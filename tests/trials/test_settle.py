@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from inference.funnel.spec import ModelSpec
 from inference.rule import SETTLED_ERRORS, winner_threshold
 from inference.settling import settle_seed
-from inference.spec import ModelSpec
 from inference.summary import Diagnostics, Posterior
 from tests.trials.test_decisions import make_trial, steady_days, totals
 from trials.analysis import settle as settling

@@ -21,9 +21,9 @@ from datetime import timedelta
 import pytest
 from scipy import optimize
 
-from inference.fit import fit_mcmc
+from inference.funnel.fit import fit_mcmc
+from inference.funnel.spec import ModelSpec
 from inference.rule import winner_threshold
-from inference.spec import ModelSpec
 from tests.conftest import make_spec
 from trials.analysis.decisions import decide
 from trials.analysis.result import analyze_trial, load
@@ -144,7 +144,7 @@ def test_on_the_estimate_every_seed_keeps_testing_too_close_to_call(store):
     assert len(unsettled) >= len(decisions) // 2
     for d in unsettled:
         # 16 x the draws; more when the sampler retried a run that failed a check with
-        # twice its draws (inference.fit).
+        # twice its draws (inference.funnel.fit).
         assert d.draws_used >= 16 * BASE
         assert "too close to call" in d.reason and f"is on the bar of {bar:.2%}" in d.reason
 
@@ -159,7 +159,7 @@ def test_far_from_the_bar_there_are_no_extra_draws(store):
     decisions = verdicts(store, trial)
     assert {d.verdict for d in decisions} == {"scale"}
     # One run each: BASE draws, or twice that where the sampler's own retry redrew a run
-    # that failed a check (inference.fit), never the settling's 4 or 16 times.
+    # that failed a check (inference.funnel.fit), never the settling's 4 or 16 times.
     assert {d.draws_used for d in decisions} <= {BASE, 2 * BASE}
     assert all(d.settled and d.close_calls == () for d in decisions)
     started = time.perf_counter()

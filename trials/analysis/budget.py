@@ -103,7 +103,7 @@ def budget_split(
 
 def _curve_reach(curves: dict | None, arm_id: int, days: int, default: float) -> float:
     """The most an arm's response curve supports over ``days`` (``default`` without one)."""
-    from inference.saturation import STEP_CONFIDENCE
+    from inference.curve.fit import STEP_CONFIDENCE
 
     curve = (curves or {}).get(arm_id)
     if curve is None or not curve.reliable or not curve.marginal_now.defined:

@@ -26,7 +26,7 @@ import numpy as np
 
 from inference.decisions import Allocation, ArmComparison, compare_arms
 from inference.montecarlo import probability
-from inference.planning import DecisionProgress
+from inference.planning.progress import DecisionProgress
 from inference.rule import Rule, quantities_from_draws, verdict
 from inference.settling import CloseCall, settle
 from trials.analysis.budget import budget_split, split_notes

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from inference.planning import DecisionProgress, progress_to_decision
+from inference.planning.progress import DecisionProgress, progress_to_decision
 from trials.analysis.decisions import inference_rule, planned_days
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric, Trial
 from trials.storage.store import TrialStore

@@ -1,6 +1,6 @@
 """The exact preview as a trial's analysis: figures only, never a verdict.
 
-The exact path (``inference.conjugate``) gives exact answers for a simpler model: each arm
+The exact path (``inference.funnel.conjugate``) gives exact answers for a simpler model: each arm
 on its own, every day alike. Real daily data vary more than that, so its intervals are too
 narrow and its chances too sure (identical arms would be called different far too often).
 It is shown while the full model fits and is labelled a preview; nothing acts on it:
@@ -45,7 +45,7 @@ def refuse_preview(posterior, what: str) -> None:
 
 def preview_decision(trial: Trial, data, spec, seed: int = 0):
     """The exact posterior and a neutral decision carrying its exact chances."""
-    from inference.conjugate import exact_comparison
+    from inference.funnel.conjugate import exact_comparison
 
     metric = trial.spec.primary_metric
     control = next((i for i, a in enumerate(trial.arms) if a.spec.control), None)

@@ -35,7 +35,7 @@ class TrialData:
     """A trial's data, read once: what the models read and what the rule counts."""
 
     trial: Trial
-    funnel: Any  # inference.data.FunnelData, arms in trial order
+    funnel: Any  # inference.funnel.data.FunnelData, arms in trial order
     daily: tuple[DailyResult, ...]  # the channels' daily rows (volume, health checks)
     summary: Any  # trials.domain.attribution.SourceSummary: which source, both sources' totals
     amendments: tuple = ()  # trials.domain.amendments.Amendment, oldest first
@@ -65,7 +65,7 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
     revenue come from the trial's source (``trials.domain.attribution``: with ``auto``, own orders
     once they give a conversion within the trial's dates).
     """
-    from inference.data import FunnelData
+    from inference.funnel.data import FunnelData
     from trials.domain.attribution import attribute, summarize_source
 
     daily = tuple(store.daily_results(trial.id, ResultSource.CHANNEL))
@@ -116,7 +116,7 @@ def fit(data: TrialData, *, method: str, spec, seed: int, progress=None):
     gets the exact path's neutral answer (every metric undefined, with its reason)."""
     if method == "exact" or len(data.funnel.arm) == 0:
         # The exact preview is exact (nothing to settle) and never drives a verdict.
-        from inference.conjugate import exact_posterior
+        from inference.funnel.conjugate import exact_posterior
 
         return exact_posterior(data.funnel, spec, seed=seed)
     from trials.analysis.settle import settled_fit
@@ -130,11 +130,12 @@ def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, pr
 
 
 def response_curves(data: TrialData, seed: int = 0, hdi_prob: float = 0.94) -> dict[int, Any]:
-    """Each arm's diminishing-returns curve (``inference.saturation``), by arm id; arms
+    """Each arm's diminishing-returns curve (``inference.curve.fit``), by arm id; arms
     that ran at a single spend level get a neutral answer with the reason."""
     import numpy as np
 
-    from inference.saturation import SpendLadder, fit_saturation
+    from inference.curve.data import SpendLadder
+    from inference.curve.fit import fit_saturation
 
     f = data.funnel
     out = {}

@@ -30,7 +30,7 @@ DRAW_CELLS = 100_000
 
 
 def _one_run(data, spec, seed: int, draws: int, progress) -> Posterior:
-    from inference.fit import fit_mcmc
+    from inference.funnel.fit import fit_mcmc
 
     sampler = replace(spec.sampler, draws=draws)
     return fit_mcmc(data.funnel, replace(spec, sampler=sampler), seed=seed, progress=progress)

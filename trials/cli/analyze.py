@@ -56,8 +56,8 @@ def _analyze(args) -> int:
 
 def full_analysis(args, **allocation) -> dict[str, Any]:
     """Everything ``analyze --json`` prints for ``args.trial`` with the flags' settings."""
-    from inference.fit import FitError
-    from inference.spec import ModelSpec
+    from inference.funnel.fit import FitError
+    from inference.funnel.spec import ModelSpec
     from trials.analysis.result import full_analysis
 
     store = open_store()

@@ -52,7 +52,7 @@ def add_plan_command(sub) -> None:
 
 
 def _plan(args) -> int:
-    from inference.planning import PlanError, PlanInputs, PlanRule, plan_trial
+    from inference.planning.plan import PlanError, PlanInputs, PlanRule, plan_trial
     from trials.analysis.planning import workspace_baseline
     from trials.reports.contract import plan_dict
 

@@ -19,7 +19,7 @@ from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
 if TYPE_CHECKING:
-    from inference.planning import Plan
+    from inference.planning.plan import Plan
     from trials.analysis.decisions import TrialDecision
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.stages import WeakStage
