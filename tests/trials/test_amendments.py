@@ -14,6 +14,7 @@ from trials.domain.amendments import (
     locked_changes,
     rule_version,
 )
+from trials.reports.contract import amendment_dict
 from trials.storage.store import TrialStore
 
 # -- the pure part ----------------------------------------------------------------------
@@ -85,7 +86,7 @@ def test_plain_words_with_percentages_and_no_field_codes():
         "7 → 3, probability 95% → 80% — reason: volume is lower than planned"
     )
     assert "decision_rule" not in line and "_" not in line.split(" — ")[0]
-    assert amendment.as_dict()["created_at"] == "2026-11-29T08:10:00+00:00"
+    assert amendment_dict(amendment)["created_at"] == "2026-11-29T08:10:00+00:00"
     arms_only = Amendment(1, 1, amendment.created_at, "a", "r", {"arms": []}, {"arms": []})
     assert rule_version([amendment, arms_only]) == 2
 

@@ -14,6 +14,7 @@ from trials.analysis.importing import commit_orders, preview_orders
 from trials.analysis.result import funnel_data, load
 from trials.analysis.sources import reconcile, source_for, source_summary
 from trials.domain import OrderRow, ResultRow, ResultsChoice, ResultSource
+from trials.reports.contract import orders_preview_dict, reconciliation_dict, source_summary_dict
 
 HEADER = "order id,created at,amount,status,utm_source,utm_content\n"
 
@@ -126,7 +127,7 @@ def test_summary_without_orders(store, trial):
     assert summary.sentence == (
         "Conversions and revenue: the channels' reports (own orders: none imported)."
     )
-    assert summary.as_dict() == {
+    assert source_summary_dict(summary) == {
         "source": "channel",
         "choice": "auto",
         "channel_conversions": 1234,
@@ -147,7 +148,7 @@ def test_summary_with_orders_outside_the_dates_only(store, trial):
         "Conversions and revenue: the channels' reports; 14 own orders fall outside the "
         "trial's dates (2026-09-01 to 2026-09-28) and are not used to switch."
     )
-    data = summary.as_dict()
+    data = source_summary_dict(summary)
     assert (data["orders_conversions"], data["orders_revenue"]) == (0, 0.0)
     assert (data["channel_conversions"], data["channel_revenue"]) == (16, 1234.5)
 
@@ -169,7 +170,7 @@ def test_summary_when_own_orders_are_used(store, trial):
         "(the channels reported 11 conversions and 1,234.50 CNY); 1 own order falls outside "
         "the trial's dates (2026-09-01 to 2026-09-28) and is not counted."
     )
-    assert summary.as_dict() == {
+    assert source_summary_dict(summary) == {
         "source": "orders",
         "choice": "auto",
         "channel_conversions": 11,
@@ -179,7 +180,9 @@ def test_summary_when_own_orders_are_used(store, trial):
         "orders_outside_dates": 1,
         "sentence": summary.sentence,
     }
-    assert reconcile(store, trial).as_dict(trial)["source_summary"] == summary.as_dict()
+    assert reconciliation_dict(reconcile(store, trial), trial)[
+        "source_summary"
+    ] == source_summary_dict(summary)
 
 
 def test_summary_of_explicit_choices(store, trial):
@@ -227,7 +230,7 @@ def test_a_switch_that_cuts_conversions_needs_confirmation(store, trial):
     assert "WeChat · Video A 12 → 3" in preview.effect_warning
     assert "Weibo" not in preview.effect_warning
     assert "from the channels' reports to the shop's own orders" in preview.effect_warning
-    shown = preview.as_dict()
+    shown = orders_preview_dict(preview)
     assert shown["needs_confirmation"] is True and shown["effect_warning"]
     assert shown["effect"]["arms"][0]["conversions_after"] == 3
     assert store.orders(trial.id) == []  # the preview writes nothing

@@ -44,6 +44,7 @@ def add_amend_commands(sub) -> None:
 
 def _amend(args) -> int:
     from trials.domain.amendments import describe_changes
+    from trials.reports.contract import amendment_dict
 
     given = {
         flag: getattr(args, flag[2:].replace("-", "_"))
@@ -74,7 +75,7 @@ def _amend(args) -> int:
     )
     amendment = next(a for a in reversed(store.amendments(trial.id)) if a.id not in before)
     if args.json:
-        data = amendment.as_dict() | {"rule_version": updated.rule_version}
+        data = amendment_dict(amendment) | {"rule_version": updated.rule_version}
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
     print(

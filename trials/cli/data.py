@@ -131,11 +131,12 @@ def _fail_with_problems(reading, as_json: bool, outcome: dict) -> int:
 
 def _import(args) -> int:
     from trials.analysis.importing import commit_import, preview_import
+    from trials.reports.contract import import_preview_dict
 
     store = open_store()
     trial = store.get_trial(args.trial)
     preview = preview_import(store, trial, _read(args.file), Path(args.file).name, _options(args))
-    out = preview.as_dict()
+    out = import_preview_dict(preview)
     reading = preview.reading
     _report_reading(reading, args.json)
     if not reading.ok:
@@ -193,11 +194,12 @@ def _write_unless_dry_run(args, out: dict, commit, what: str) -> int:
 
 def _orders(args) -> int:
     from trials.analysis.importing import commit_orders, preview_orders
+    from trials.reports.contract import orders_preview_dict
 
     store = open_store()
     trial = store.get_trial(args.trial)
     preview = preview_orders(store, trial, _read(args.file), Path(args.file).name, _options(args))
-    out = preview.as_dict()
+    out = orders_preview_dict(preview)
     reading = preview.reading
     _report_reading(reading, args.json)
     if not reading.ok:

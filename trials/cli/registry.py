@@ -132,13 +132,13 @@ def _create(args) -> int:
 def _show(args) -> int:
     from trials.analysis.sources import order_totals
     from trials.domain.amendments import amendment_lines
-    from trials.reports.contract import trial_dict
+    from trials.reports.contract import amendment_dict, trial_dict
 
     store = open_store()
     trial = store.get_trial(args.trial)
     amendments = store.amendments(trial.id)
     data = trial_dict(trial, store.arm_totals(trial.id), order_totals(store, trial))
-    data["amendments"] = [a.as_dict() for a in amendments]
+    data["amendments"] = [amendment_dict(a) for a in amendments]
     if args.json:
         print_json(data)
         return EXIT_OK

@@ -74,11 +74,12 @@ def _utm(args) -> int:
 
 def _reconcile(args) -> int:
     from trials.analysis.sources import reconcile
+    from trials.reports.contract import reconciliation_dict
 
     store = open_store()
     trial = store.get_trial(args.trial)
     result = reconcile(store, trial)
-    data = result.as_dict(trial)
+    data = reconciliation_dict(result, trial)
     if args.json:
         print_json(data)
         return EXIT_OK

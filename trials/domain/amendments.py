@@ -79,14 +79,6 @@ class Amendment:
         """Whether it changed the decision rule or the primary metric."""
         return changes_rule(self.before) or changes_rule(self.after)
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (ISO 8601 timestamp)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["created_at"] = self.created_at.isoformat()
-        out["before"] = dict(self.before)
-        out["after"] = dict(self.after)
-        return out
-
 
 def locked_changes(old: TrialSpec, new: TrialSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     """(before, after) of the locked fields that differ between two specs; ({}, {}) if none.

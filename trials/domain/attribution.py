@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 from trials.domain import (
     ArmTotals,
@@ -55,6 +54,7 @@ __all__ = [
     "resolve_arm",
     "source_of",
     "summarize_source",
+    "sums",
 ]
 
 _FINALITY = {OrderStatus.PAID: 0, OrderStatus.CANCELLED: 1, OrderStatus.REFUNDED: 2}
@@ -234,7 +234,7 @@ def _conversions(count: int) -> str:
     return f"{count:,} conversion{'' if count == 1 else 's'}"
 
 
-def _sums(totals: dict[int, ArmTotals]) -> tuple[int, float]:
+def sums(totals: dict[int, ArmTotals]) -> tuple[int, float]:
     values = totals.values()
     return sum(t.conversions for t in values), round(sum(t.revenue for t in values), 6)
 
@@ -266,7 +266,7 @@ def _source_sentence(
 ) -> str:
     spec = trial.spec
     currency = spec.currency
-    channel_conversions, channel_revenue = _sums(channel)
+    channel_conversions, channel_revenue = sums(channel)
     reported = (
         f"the channels reported {_conversions(channel_conversions)} and "
         f"{_money(channel_revenue, currency)}"
@@ -282,7 +282,7 @@ def _source_sentence(
                 f"{lead} the shop's own orders{asked}, but none are imported yet, so every "
                 f"arm has 0 conversions ({reported})."
             )
-        conversions, revenue = _sums(own)
+        conversions, revenue = sums(own)
         text = (
             f"{lead} the shop's own orders{asked}, {_conversions(conversions)} and "
             f"{_money(revenue, currency)} ({reported})"
@@ -293,7 +293,7 @@ def _source_sentence(
     if own is None:
         return f"{lead} the channels' reports{asked} (own orders: none imported)."
     if spec.results_source == ResultsChoice.CHANNEL:
-        conversions, revenue = _sums(own)
+        conversions, revenue = sums(own)
         return (
             f"{lead} the channels' reports{asked} (own orders would give "
             f"{_conversions(conversions)} and {_money(revenue, currency)})."
@@ -330,20 +330,6 @@ class SourceSummary:
         ``source``; impressions, clicks and spend always the channels')."""
         return _used(trial, self.channel, self.orders, self.source)
 
-    def as_dict(self) -> dict[str, Any]:
-        channel_conversions, channel_revenue = _sums(self.channel)
-        own = _sums(self.orders) if self.orders is not None else (None, None)
-        return {
-            "source": self.source.value,
-            "choice": self.choice.value,
-            "channel_conversions": channel_conversions,
-            "channel_revenue": channel_revenue,
-            "orders_conversions": own[0],
-            "orders_revenue": own[1],
-            "orders_outside_dates": self.orders_outside_dates,
-            "sentence": self.sentence,
-        }
-
 
 def summarize_source(
     trial: Trial, channel: dict[int, ArmTotals], credited: Attribution | None
@@ -375,16 +361,6 @@ class ArmEffect:
     revenue_after: float
     flagged: bool  # a change big enough to need its own confirmation
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "arm": self.arm,
-            "conversions_before": self.conversions_before,
-            "conversions_after": self.conversions_after,
-            "revenue_before": self.revenue_before,
-            "revenue_after": self.revenue_after,
-            "flagged": self.flagged,
-        }
-
 
 @dataclass(frozen=True)
 class OrdersEffect:
@@ -407,15 +383,6 @@ class OrdersEffect:
             (a.conversions_before, a.revenue_before) != (a.conversions_after, a.revenue_after)
             for a in self.arms
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source_before": self.source_before.value,
-            "source_after": self.source_after.value,
-            "arms": [a.as_dict() for a in self.arms],
-            "leaves_no_conversions": self.leaves_no_conversions,
-            "warning": self.warning,
-        }
 
 
 _SOURCE_WORDS = {
@@ -527,19 +494,6 @@ class ArmReconciliation:
     def revenue_difference_pct(self) -> float | None:
         return self._percent(self.revenue_difference, self.order_revenue)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "arm": self.arm,
-            "channel_conversions": self.channel_conversions,
-            "order_conversions": self.order_conversions,
-            "conversions_difference": self.conversions_difference,
-            "conversions_difference_pct": self.conversions_difference_pct,
-            "channel_revenue": self.channel_revenue,
-            "order_revenue": self.order_revenue,
-            "revenue_difference": self.revenue_difference,
-            "revenue_difference_pct": self.revenue_difference_pct,
-        }
-
 
 @dataclass(frozen=True)
 class Reconciliation:
@@ -548,40 +502,6 @@ class Reconciliation:
     source: ResultSource
     has_orders: bool
     summary: SourceSummary | None = None
-
-    def as_dict(self, trial: Trial) -> dict[str, Any]:
-        a = self.attribution
-        names = {arm.id: arm.name for arm in trial.arms}
-        return {
-            "trial": trial.name,
-            "results_source": trial.spec.results_source.value,
-            "source_in_use": self.source.value,
-            "attribution_rule": trial.spec.attribution_rule.value,
-            "arms": [r.as_dict() for r in self.arms],
-            "orders_counted": a.counted,
-            "excluded": {k: {"orders": n, "amount": v} for k, (n, v) in a.excluded.items()},
-            "shared_orders": [
-                {
-                    "order_id": s.order_id,
-                    "arms": [names.get(i, str(i)) for i in s.arms],
-                    "credited": [{"arm": names.get(i, str(i)), "share": w} for i, w in s.credited],
-                }
-                for s in a.shared
-            ],
-            "unattributed": [
-                {
-                    "utm_source": u[0],
-                    "utm_medium": u[1],
-                    "utm_campaign": u[2],
-                    "utm_content": u[3],
-                    "orders": n,
-                    "amount": v,
-                }
-                for u, n, v in a.unattributed
-            ],
-            "outside_dates": {"orders": a.outside_dates[0], "amount": a.outside_dates[1]},
-            "source_summary": self.summary.as_dict() if self.summary else None,
-        }
 
 
 def reconcile(

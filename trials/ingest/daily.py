@@ -136,44 +136,6 @@ class ImportPreview:
     reading: FileReading
     plan: ResultsPlan | None  # None while the file has errors
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (``python -m trials import --json``)."""
-        r = self.reading
-        out: dict[str, Any] = {
-            "file": r.file_name,
-            "digest": r.digest,
-            "format": r.format_label,
-            "preset": r.preset,
-            "header_row": r.header_row,
-            "mapping": r.columns.as_dict() if r.columns else {},
-            "decimal": r.decimal,
-            "date_order": r.date_order,
-            "rows": len(r.rows),
-            "skipped": [{"row": n, "reason": why} for n, why in r.skipped],
-            "errors": [_problem_dict(p) for p in r.errors],
-            "warnings": [_problem_dict(p) for p in r.warnings],
-        }
-        if self.plan is not None:
-            out["changes"] = self.plan.counts()
-            out["unknown_arms"] = [{"channel": c, "creative": k} for c, k in self.plan.unknown_arms]
-            out["changed_rows"] = [
-                {
-                    "row": c.row.row,
-                    "arm": c.row.arm_name,
-                    "day": c.row.day.isoformat(),
-                    "before": _numbers(c.old),
-                    "after": _numbers(c.row),
-                }
-                for c in self.plan.of("changed")
-            ]
-            same = self.plan.same_file
-            out["imported_before"] = (
-                {"batch": same.id, "at": same.created_at.isoformat(), "by": same.created_by}
-                if same
-                else None
-            )
-        return out
-
 
 def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -475,17 +437,3 @@ def _read_row(cells, number, columns, preset, options, decimal, order, trial, fi
         errors,
         warnings,
     )
-
-
-def _problem_dict(p: RowProblem) -> dict[str, Any]:
-    return {"row": p.row, "column": p.column, "message": p.message}
-
-
-def _numbers(r) -> dict[str, Any]:
-    return {
-        "impressions": r.impressions,
-        "clicks": r.clicks,
-        "conversions": r.conversions,
-        "spend": r.spend,
-        "revenue": r.revenue,
-    }

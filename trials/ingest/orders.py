@@ -9,7 +9,6 @@ how that compares with the channels' reports, is ``trials.domain.attribution``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from trials.domain import (
     OrderRow,
@@ -134,38 +133,6 @@ class OrdersPreview:
     def needs_confirmation(self) -> bool:
         """Whether the import needs its own confirmation (``--accept-effect``)."""
         return bool(self.effect_warning)
-
-    def as_dict(self) -> dict[str, Any]:
-        r = self.reading
-        out: dict[str, Any] = {
-            "file": r.file_name,
-            "digest": r.digest,
-            "format": r.format_label,
-            "header_row": r.header_row,
-            "mapping": r.columns.as_dict(),
-            "orders": len(r.orders),
-            "skipped": [{"row": n, "reason": why} for n, why in r.skipped],
-            "errors": [{"row": p.row, "column": p.column, "message": p.message} for p in r.errors],
-            "warnings": [
-                {"row": p.row, "column": p.column, "message": p.message} for p in r.warnings
-            ],
-        }
-        if self.plan is not None:
-            out["changes"] = self.plan.counts()
-            out["changed_orders"] = [
-                {
-                    "order_id": c.order.order_id,
-                    "row": c.order.row,
-                    "before": {"status": c.old.status.value, "amount": c.old.amount},
-                    "after": {"status": c.order.status.value, "amount": c.order.amount},
-                }
-                for c in self.plan.of("changed")
-            ]
-        if self.effect is not None:
-            out["effect"] = self.effect.as_dict()
-        out["effect_warning"] = self.effect_warning
-        out["needs_confirmation"] = self.needs_confirmation
-        return out
 
 
 def read_orders_file(

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from trials import APP_VERSION
 from trials.domain import ArmTotals, ResultSource, Trial, TrialSummary, UserError
-from trials.domain.amendments import amendment_lines
+from trials.domain.amendments import Amendment, amendment_lines
+from trials.domain.attribution import (
+    ArmEffect,
+    ArmReconciliation,
+    OrdersEffect,
+    Reconciliation,
+    SourceSummary,
+    sums,
+)
 from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
@@ -23,15 +31,25 @@ if TYPE_CHECKING:
     from trials.analysis.decisions import TrialDecision
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.stages import WeakStage
+    from trials.ingest.daily import ImportPreview, RowProblem
+    from trials.ingest.orders import OrdersPreview
 
 __all__ = [
     "ANALYSED_METRICS",
+    "amendment_dict",
     "analysis_dict",
+    "arm_effect_dict",
+    "arm_reconciliation_dict",
     "batch_dict",
     "decision_dict",
     "entry_dict",
     "evidence_snapshot",
+    "import_preview_dict",
+    "orders_effect_dict",
+    "orders_preview_dict",
     "plan_dict",
+    "reconciliation_dict",
+    "source_summary_dict",
     "stage_dict",
     "summary_dict",
     "trial_dict",
@@ -314,10 +332,10 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
         "raw_vs_model": analysis.raw_vs_model,
         "currency": trial.spec.currency,
         "results_source": analysis.data.source.value,
-        "source": analysis.data.summary.as_dict(),
+        "source": source_summary_dict(analysis.data.summary),
         "decision": extra["decision"] | {"rule_version": trial.rule_version},
         "amendments": [
-            a.as_dict() | {"sentence": line}
+            amendment_dict(a) | {"sentence": line}
             for a, line in zip(
                 analysis.data.amendments, amendment_lines(analysis.data.amendments), strict=True
             )
@@ -437,4 +455,197 @@ def entry_dict(entry: DecisionEntry) -> dict[str, Any]:
         "corrects": entry.corrects,
         "corrected_by": list(entry.corrected_by),
         "snapshot": entry.snapshot,
+    }
+
+
+# -- imports, own orders and amendments --------------------------------------------------
+
+
+def import_preview_dict(preview: ImportPreview) -> dict[str, Any]:
+    """A daily-results file read and planned (``import --json``)."""
+    r = preview.reading
+    out: dict[str, Any] = {
+        "file": r.file_name,
+        "digest": r.digest,
+        "format": r.format_label,
+        "preset": r.preset,
+        "header_row": r.header_row,
+        "mapping": r.columns.as_dict() if r.columns else {},
+        "decimal": r.decimal,
+        "date_order": r.date_order,
+        "rows": len(r.rows),
+        "skipped": [{"row": n, "reason": why} for n, why in r.skipped],
+        "errors": [_problem_dict(p) for p in r.errors],
+        "warnings": [_problem_dict(p) for p in r.warnings],
+    }
+    if preview.plan is not None:
+        out["changes"] = preview.plan.counts()
+        out["unknown_arms"] = [{"channel": c, "creative": k} for c, k in preview.plan.unknown_arms]
+        out["changed_rows"] = [
+            {
+                "row": c.row.row,
+                "arm": c.row.arm_name,
+                "day": c.row.day.isoformat(),
+                "before": _numbers(c.old),
+                "after": _numbers(c.row),
+            }
+            for c in preview.plan.of("changed")
+        ]
+        same = preview.plan.same_file
+        out["imported_before"] = (
+            {"batch": same.id, "at": same.created_at.isoformat(), "by": same.created_by}
+            if same
+            else None
+        )
+    return out
+
+
+def orders_preview_dict(preview: OrdersPreview) -> dict[str, Any]:
+    """An orders file read and planned, and its effect (``orders --json``)."""
+    r = preview.reading
+    out: dict[str, Any] = {
+        "file": r.file_name,
+        "digest": r.digest,
+        "format": r.format_label,
+        "header_row": r.header_row,
+        "mapping": r.columns.as_dict(),
+        "orders": len(r.orders),
+        "skipped": [{"row": n, "reason": why} for n, why in r.skipped],
+        "errors": [{"row": p.row, "column": p.column, "message": p.message} for p in r.errors],
+        "warnings": [{"row": p.row, "column": p.column, "message": p.message} for p in r.warnings],
+    }
+    if preview.plan is not None:
+        out["changes"] = preview.plan.counts()
+        out["changed_orders"] = [
+            {
+                "order_id": c.order.order_id,
+                "row": c.order.row,
+                "before": {"status": c.old.status.value, "amount": c.old.amount},
+                "after": {"status": c.order.status.value, "amount": c.order.amount},
+            }
+            for c in preview.plan.of("changed")
+        ]
+    if preview.effect is not None:
+        out["effect"] = orders_effect_dict(preview.effect)
+    out["effect_warning"] = preview.effect_warning
+    out["needs_confirmation"] = preview.needs_confirmation
+    return out
+
+
+def _problem_dict(p: RowProblem) -> dict[str, Any]:
+    return {"row": p.row, "column": p.column, "message": p.message}
+
+
+def _numbers(r) -> dict[str, Any]:
+    return {
+        "impressions": r.impressions,
+        "clicks": r.clicks,
+        "conversions": r.conversions,
+        "spend": r.spend,
+        "revenue": r.revenue,
+    }
+
+
+def source_summary_dict(summary: SourceSummary) -> dict[str, Any]:
+    """Whose conversions and revenue the results use, both sources' totals, in a sentence."""
+    channel_conversions, channel_revenue = sums(summary.channel)
+    own = sums(summary.orders) if summary.orders is not None else (None, None)
+    return {
+        "source": summary.source.value,
+        "choice": summary.choice.value,
+        "channel_conversions": channel_conversions,
+        "channel_revenue": channel_revenue,
+        "orders_conversions": own[0],
+        "orders_revenue": own[1],
+        "orders_outside_dates": summary.orders_outside_dates,
+        "sentence": summary.sentence,
+    }
+
+
+def arm_effect_dict(effect: ArmEffect) -> dict[str, Any]:
+    """One arm's conversions and revenue before and after an orders import."""
+    return {
+        "arm": effect.arm,
+        "conversions_before": effect.conversions_before,
+        "conversions_after": effect.conversions_after,
+        "revenue_before": effect.revenue_before,
+        "revenue_after": effect.revenue_after,
+        "flagged": effect.flagged,
+    }
+
+
+def orders_effect_dict(effect: OrdersEffect) -> dict[str, Any]:
+    """What an orders import does to the numbers the models read."""
+    return {
+        "source_before": effect.source_before.value,
+        "source_after": effect.source_after.value,
+        "arms": [arm_effect_dict(a) for a in effect.arms],
+        "leaves_no_conversions": effect.leaves_no_conversions,
+        "warning": effect.warning,
+    }
+
+
+def arm_reconciliation_dict(arm: ArmReconciliation) -> dict[str, Any]:
+    """One arm's channel-reported figures beside own orders."""
+    return {
+        "arm": arm.arm,
+        "channel_conversions": arm.channel_conversions,
+        "order_conversions": arm.order_conversions,
+        "conversions_difference": arm.conversions_difference,
+        "conversions_difference_pct": arm.conversions_difference_pct,
+        "channel_revenue": arm.channel_revenue,
+        "order_revenue": arm.order_revenue,
+        "revenue_difference": arm.revenue_difference,
+        "revenue_difference_pct": arm.revenue_difference_pct,
+    }
+
+
+def reconciliation_dict(reconciliation: Reconciliation, trial: Trial) -> dict[str, Any]:
+    """The channels beside own orders (``reconcile --json``)."""
+    a = reconciliation.attribution
+    names = {arm.id: arm.name for arm in trial.arms}
+    return {
+        "trial": trial.name,
+        "results_source": trial.spec.results_source.value,
+        "source_in_use": reconciliation.source.value,
+        "attribution_rule": trial.spec.attribution_rule.value,
+        "arms": [arm_reconciliation_dict(r) for r in reconciliation.arms],
+        "orders_counted": a.counted,
+        "excluded": {k: {"orders": n, "amount": v} for k, (n, v) in a.excluded.items()},
+        "shared_orders": [
+            {
+                "order_id": s.order_id,
+                "arms": [names.get(i, str(i)) for i in s.arms],
+                "credited": [{"arm": names.get(i, str(i)), "share": w} for i, w in s.credited],
+            }
+            for s in a.shared
+        ],
+        "unattributed": [
+            {
+                "utm_source": u[0],
+                "utm_medium": u[1],
+                "utm_campaign": u[2],
+                "utm_content": u[3],
+                "orders": n,
+                "amount": v,
+            }
+            for u, n, v in a.unattributed
+        ],
+        "outside_dates": {"orders": a.outside_dates[0], "amount": a.outside_dates[1]},
+        "source_summary": source_summary_dict(reconciliation.summary)
+        if reconciliation.summary
+        else None,
+    }
+
+
+def amendment_dict(amendment: Amendment) -> dict[str, Any]:
+    """One amendment to the pre-registered plan (ISO 8601 timestamp)."""
+    return {
+        "id": amendment.id,
+        "trial_id": amendment.trial_id,
+        "created_at": amendment.created_at.isoformat(),
+        "created_by": amendment.created_by,
+        "reason": amendment.reason,
+        "before": dict(amendment.before),
+        "after": dict(amendment.after),
     }
