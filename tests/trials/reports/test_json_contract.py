@@ -5,7 +5,7 @@ The CLI's JSON field names are a product interface: add, never rename. Each comm
 own orders, a UTM rule, an amendment, a decision, a plan) and the *shape* of its output —
 every key path, with lists read as the union of their items — is compared with
 ``json_contract.json``. A field that goes missing fails here; a new field fails too, until
-the snapshot is regenerated on purpose (``UPDATE_JSON_CONTRACT=1 pytest tests/reports``)
+the snapshot is regenerated on purpose (``UPDATE_JSON_CONTRACT=1 pytest tests/trials/reports``)
 and the change is reviewed in the diff.
 """
 
@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.trials.test_cli import TRIAL_JSON, run, write
+from tests.trials.cli.test_cli import TRIAL_JSON, run, write
 
 SNAPSHOT = Path(__file__).with_name("json_contract.json")
 FILES = ROOT / "tests" / "trials" / "files"

@@ -8,8 +8,8 @@ import json
 import openpyxl
 import pytest
 
-from tests.trials.test_cli import run, write
-from tests.trials.test_imports import TRIAL
+from tests.trials.cli.test_cli import run, write
+from tests.trials.ingest.test_imports import TRIAL
 from trials.reports.export import safe_cell
 
 EVIL = {

@@ -19,7 +19,7 @@ import pytest
 from inference.funnel.data import FunnelData
 from inference.funnel.fit import fit_mcmc
 from inference.funnel.spec import ModelSpec
-from tests.trials.test_decisions import START, make_trial
+from tests.trials.analysis.test_decisions import START, make_trial
 from trials.analysis.decisions import decide
 from trials.domain import ArmTotals, DailyResult
 

@@ -10,8 +10,8 @@ import pytest
 from inference.funnel.spec import ModelSpec
 from inference.rule import winner_threshold
 from inference.summary import Diagnostics, Posterior
-from tests.trials.test_cli import run
-from tests.trials.test_imports import FILES, create
+from tests.trials.cli.test_cli import run
+from tests.trials.ingest.test_imports import FILES, create
 from trials.analysis.decisions import cpc_jumps, decide, delivery_gaps
 from trials.domain import (
     Arm,

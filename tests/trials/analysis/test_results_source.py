@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 
 from tests.conftest import make_spec
-from tests.trials.test_cli import run, write
-from tests.trials.test_imports import FILES, create
+from tests.trials.cli.test_cli import run, write
+from tests.trials.ingest.test_imports import FILES, create
 from trials.analysis.importing import commit_orders, preview_orders
 from trials.analysis.result import funnel_data, load
 from trials.analysis.sources import reconcile, source_for, source_summary

@@ -2,7 +2,7 @@
 
 import json
 
-from tests.trials.test_cli import run
+from tests.trials.cli.test_cli import run
 
 TRIAL = "Search ads headline test"
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import day_rows, make_spec
-from tests.trials.test_cli import run
+from tests.trials.cli.test_cli import run
 from trials.analysis.demo import load_demo
 from trials.analysis.planning import progress_sentence, trial_progress, workspace_baseline
 from trials.analysis.result import load
@@ -138,7 +138,7 @@ def test_plan_from_workspace_takes_the_baseline_from_past_trials(capsys):
 
 def test_progress_says_when_the_remaining_budget_cannot_reach_the_rule():
     from inference.planning.progress import DecisionProgress
-    from tests.trials.test_decisions import make_trial, steady_days, totals
+    from tests.trials.analysis.test_decisions import make_trial, steady_days, totals
 
     trial = make_trial()  # budget cap 3,000 CNY
     spent = totals(trial, spend=[1450.0, 1450.0])  # 100 a day each over the last week

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import ROOT, make_spec
-from tests.trials.test_cli import run, write
+from tests.trials.cli.test_cli import run, write
 from trials.analysis.importing import preview_import
 from trials.domain import ArmSpec, ResultRow, UserError
 from trials.domain.imports import OverlapError

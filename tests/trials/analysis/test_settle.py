@@ -12,7 +12,7 @@ from inference.funnel.spec import ModelSpec
 from inference.rule import SETTLED_ERRORS, winner_threshold
 from inference.settling import settle_seed
 from inference.summary import Diagnostics, Posterior
-from tests.trials.test_decisions import make_trial, steady_days, totals
+from tests.trials.analysis.test_decisions import make_trial, steady_days, totals
 from trials.analysis import settle as settling
 from trials.analysis.decisions import decide
 from trials.domain import PrimaryMetric

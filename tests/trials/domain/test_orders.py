@@ -6,8 +6,8 @@ from datetime import date, datetime
 import pytest
 
 from tests.conftest import make_spec
-from tests.trials.test_cli import run, write
-from tests.trials.test_imports import FILES, create
+from tests.trials.cli.test_cli import run, write
+from tests.trials.ingest.test_imports import FILES, create
 from trials.analysis.result import funnel_data
 from trials.analysis.sources import reconcile
 from trials.domain import AttributionRule, OrderRow, ResultRow, ResultsChoice, ResultSource

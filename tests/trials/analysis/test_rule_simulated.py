@@ -20,7 +20,7 @@ from inference.funnel.fit import fit_mcmc
 from inference.funnel.spec import ModelSpec
 from inference.planning.assurance import assurance_curve
 from inference.planning.plan import PlanInputs
-from tests.trials.test_decisions import START, make_trial
+from tests.trials.analysis.test_decisions import START, make_trial
 from trials.analysis.decisions import decide
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric
 

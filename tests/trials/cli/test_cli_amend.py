@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.trials.test_cli import TRIAL_JSON, run, write
+from tests.trials.cli.test_cli import TRIAL_JSON, run, write
 
 TRIAL = "WeChat vs Weibo launch"
 

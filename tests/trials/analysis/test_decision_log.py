@@ -5,8 +5,8 @@ import json
 import pytest
 
 from tests.conftest import make_spec
-from tests.trials.test_cli import run
-from tests.trials.test_imports import FILES, create
+from tests.trials.cli.test_cli import run
+from tests.trials.ingest.test_imports import FILES, create
 from trials.domain import TrialStatus, UserError
 from trials.domain.verdicts import DecisionRecord
 from trials.reports.contract import evidence_snapshot
@@ -111,8 +111,8 @@ def test_decide_and_decisions_through_the_cli(capsys, tmp_path):
 def test_a_snapshot_carries_the_verdict_and_the_rule_it_was_judged_by(capsys, tmp_path):
     import json
 
-    from tests.trials.test_cli import run
-    from tests.trials.test_imports import FILES, create
+    from tests.trials.cli.test_cli import run
+    from tests.trials.ingest.test_imports import FILES, create
 
     name = create(capsys, tmp_path)
     run(capsys, "import", name, str(FILES / "google_ads_report.csv"))
