@@ -7,7 +7,7 @@ import streamlit as st
 from trials.domain import TrialSpec, TrialStatus, TrialValidationError, UserError
 from trials.domain.amendments import amendment_lines
 from ui.fits import analysis_for, data_digest, mcmc_fit
-from ui.importer import batches_table
+from ui.import_history import batches_table
 from ui.results import show_verdict
 from ui.rule_check import show_trial_look_rates
 from ui.session import flash, show_flash, store
