@@ -3,11 +3,12 @@
 import streamlit as st
 
 from trials.domain import TrialSpec, TrialValidationError
+from ui.form_problems import show_problems
 from ui.planner import PLAN_KEY, planner, suggestion_from
 from ui.rule_check import show_look_rates
 from ui.session import flash, store
 from ui.text import md
-from ui.trial_form import show_problems, trial_form
+from ui.trial_form import trial_form
 
 st.title("New trial")
 st.caption(

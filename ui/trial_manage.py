@@ -14,10 +14,11 @@ from trials.domain import (
     UserError,
 )
 from trials.storage.store import TrialStore
+from ui.form_problems import show_problems
 from ui.rule_check import show_trial_look_rates
 from ui.session import flash
 from ui.text import md
-from ui.trial_form import show_problems, trial_form
+from ui.trial_form import trial_form
 
 __all__ = ["edit_trial", "manage_trial"]
 
