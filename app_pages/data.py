@@ -3,7 +3,10 @@ where every number came from."""
 
 import streamlit as st
 
-from ui.importer import daily_grid, import_history, orders_import, results_import
+from ui.daily_grid import daily_grid
+from ui.import_history import import_history
+from ui.orders_import import orders_import
+from ui.results_import import results_import
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial

@@ -1,10 +1,9 @@
 """Trials: every trial in the workspace, its status and how far its data has come."""
 
-import pandas as pd
 import streamlit as st
 
-from trials.domain import TrialStatus
 from ui.session import show_flash, store
+from ui.trial_list import status_filter, trials_table
 
 st.title("Trials")
 show_flash()
@@ -15,59 +14,8 @@ if not summaries:
     st.page_link("app_pages/new_trial.py", label="Register a trial", icon=":material/add:")
     st.stop()
 
-counts = {s: sum(x.trial.spec.status == s for x in summaries) for s in TrialStatus}
-
-left, mid, right, _ = st.columns([1, 1, 1, 3])
-left.metric("Running", counts[TrialStatus.RUNNING])
-mid.metric("Drafts", counts[TrialStatus.DRAFT])
-right.metric("Decided", counts[TrialStatus.DECIDED])
-
-shown = st.pills(
-    "Show",
-    list(TrialStatus),
-    selection_mode="multi",
-    default=[TrialStatus.DRAFT, TrialStatus.RUNNING, TrialStatus.DECIDED],
-    format_func=lambda s: f"{s.value.capitalize()} ({counts[s]})",
-    key="status_filter",
-)
-rows = [x for x in summaries if x.trial.spec.status in (shown or [])]
-
+rows = status_filter(summaries)
 if not rows:
     st.info("No trial has the chosen status.")
     st.stop()
-
-table = pd.DataFrame(
-    {
-        "Trial": [x.trial.name for x in rows],
-        "Status": [x.trial.spec.status.value for x in rows],
-        "Demo": [x.trial.spec.is_demo for x in rows],
-        "Primary metric": [x.trial.spec.primary_metric.value for x in rows],
-        "Arms": [len(x.trial.arms) for x in rows],
-        "Days with data": [x.days_with_data for x in rows],
-        "Spend": [x.spend for x in rows],
-        "Budget": [x.trial.spec.budget for x in rows],
-        "Budget used": [x.budget_used for x in rows],
-        "Currency": [x.trial.spec.currency for x in rows],
-        "Last data": [x.last_data_date for x in rows],
-        "Dates": [f"{x.trial.spec.start} → {x.trial.spec.end}" for x in rows],
-    }
-)
-st.caption("Select a row to open the trial.")
-picked = st.dataframe(
-    table,
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
-    key="trials_table",
-    column_config={
-        "Spend": st.column_config.NumberColumn(format="localized"),
-        "Budget": st.column_config.NumberColumn(format="localized"),
-        "Budget used": st.column_config.ProgressColumn(
-            min_value=0.0, max_value=1.0, format="percent"
-        ),
-        "Last data": st.column_config.DateColumn(),
-    },
-)
-if picked and picked.selection.rows:
-    chosen = rows[picked.selection.rows[0]].trial
-    st.switch_page("app_pages/trial.py", query_params={"trial": str(chosen.id)})
+trials_table(rows)

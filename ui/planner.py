@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from inference.planning.plan import Plan, PlanError, PlanInputs, PlanRule, plan_trial
-from trials.analysis.planning import workspace_baseline
+from trials.analysis.planning import Baseline, workspace_baseline
 from ui.session import store
 from ui.text import md, money
 
@@ -41,108 +42,15 @@ def _plan(inputs: PlanInputs, seed: int) -> Plan:
 
 def planner(key: str) -> Plan | None:
     """Draw the planner; returns the plan once the user has asked for one."""
-    baseline = workspace_baseline(store())
-    use_past = False
-    if baseline and baseline.cvr:
-        use_past = st.toggle(
-            "Start from past trials",
-            value=True,
-            key=f"{key}_past",
-            help="Baseline rates and cost per click pooled over: " + ", ".join(baseline.trials),
-        )
-    past = baseline if use_past else None
+    past = _past_trials(key)
     with st.form(f"{key}_form", border=True):
-        c1, c2, c3 = st.columns(3)
-        cvr = c1.number_input(
-            "Baseline conversion rate (%)",
-            value=round(100 * past.cvr, 2) if past and past.cvr else 3.0,
-            min_value=0.01,
-            max_value=99.0,
-            step=0.1,
-            help="Conversions per click today.",
-        )
-        lift = c2.number_input(
-            "Smallest lift worth finding (%)",
-            value=20.0,
-            min_value=1.0,
-            max_value=500.0,
-            step=5.0,
-            help="Relative: 20 % means 3.0 % → 3.6 %.",
-        )
-        arms = c3.number_input("Arms (control included)", value=3, min_value=2, max_value=50)
-        cpc = c1.number_input(
-            "Cost per click",
-            value=round(past.cpc, 2) if past and past.cpc else 1.5,
-            min_value=0.01,
-            step=0.1,
-        )
-        daily = c2.number_input(
-            "Daily budget (all arms)",
-            value=300.0,
-            min_value=1.0,
-            step=50.0,
-            help="Or daily clicks, when 'Volume given as' below says so.",
-        )
-        assurance = c3.slider("Assurance wanted (%)", 50, 99, 80)
+        fields = _main_fields(past)
         with st.expander("More: budget cap, higher-funnel metric, decision rule"):
-            d1, d2, d3 = st.columns(3)
-            cap = d1.number_input("Budget cap (empty: none)", value=None, min_value=1.0, step=500.0)
-            max_days = d2.number_input("Longest run (days)", value=60, min_value=7, max_value=365)
-            ctr = d3.number_input(
-                "Baseline CTR (%)",
-                value=round(100 * past.ctr, 2) if past and past.ctr else None,
-                min_value=0.01,
-                max_value=99.0,
-                step=0.1,
-                help="Clicks per impression; lets the planner weigh deciding on CTR instead.",
-            )
-            volume = d3.radio(
-                "Volume given as",
-                ["budget", "clicks"],
-                horizontal=True,
-                format_func=lambda v: "Daily budget" if v == "budget" else "Daily clicks",
-            )
-            metric = d1.radio(
-                "Decide on",
-                ["cvr", "ctr"],
-                format_func=lambda m: "Conversion rate" if m == "cvr" else "CTR",
-                horizontal=True,
-            )
-            min_days = d2.number_input("Minimum days", value=7, min_value=1)
-            min_conversions = d3.number_input("Minimum conversions per arm", value=25, min_value=0)
-            probability = d1.number_input(
-                "Probability to act (%)", value=95.0, min_value=50.5, max_value=99.9, step=0.5
-            )
-            loss = d2.number_input(
-                "Largest acceptable expected loss (%)",
-                value=1.0,
-                min_value=0.01,
-                max_value=99.0,
-                step=0.1,
-            )
+            fields |= _more_fields(past)
         asked = st.form_submit_button("Plan", type="primary")
     if asked:
         try:
-            inputs = PlanInputs(
-                baseline_cvr=cvr / 100,
-                lift=lift / 100,
-                arms=int(arms),
-                cpc=float(cpc),
-                daily_budget=float(daily) if volume == "budget" else None,
-                clicks_per_day=float(daily) if volume == "clicks" else None,
-                assurance=assurance / 100,
-                metric=metric,
-                baseline_ctr=None if ctr is None else ctr / 100,
-                budget_cap=cap,
-                max_days=int(max_days),
-                rule=PlanRule(
-                    min_days=int(min_days),
-                    min_conversions_per_arm=int(min_conversions),
-                    probability_threshold=round(probability / 100, 6),
-                    expected_loss_threshold=round(loss / 100, 6),
-                ),
-                baseline_strength=past.strength if past else 2000.0,
-            )
+            inputs = _plan_inputs(fields, past)
         except PlanError as e:
             st.error(f"Cannot plan this: {md(str(e))}.", icon=":material/error:")
             st.session_state.pop(f"{key}_plan", None)
@@ -153,6 +61,139 @@ def planner(key: str) -> Plan | None:
     if plan is not None:
         show_plan(plan)
     return plan
+
+
+def _past_trials(key: str) -> Baseline | None:
+    """The workspace's past rates, when there are some and the user starts from them."""
+    baseline = workspace_baseline(store())
+    if not (baseline and baseline.cvr):
+        return None
+    use_past = st.toggle(
+        "Start from past trials",
+        value=True,
+        key=f"{key}_past",
+        help="Baseline rates and cost per click pooled over: " + ", ".join(baseline.trials),
+    )
+    return baseline if use_past else None
+
+
+def _main_fields(past: Baseline | None) -> dict[str, Any]:
+    """Baseline rate, lift worth finding, arms, cost per click, daily volume, assurance."""
+    c1, c2, c3 = st.columns(3)
+    cvr = c1.number_input(
+        "Baseline conversion rate (%)",
+        value=round(100 * past.cvr, 2) if past and past.cvr else 3.0,
+        min_value=0.01,
+        max_value=99.0,
+        step=0.1,
+        help="Conversions per click today.",
+    )
+    lift = c2.number_input(
+        "Smallest lift worth finding (%)",
+        value=20.0,
+        min_value=1.0,
+        max_value=500.0,
+        step=5.0,
+        help="Relative: 20 % means 3.0 % → 3.6 %.",
+    )
+    arms = c3.number_input("Arms (control included)", value=3, min_value=2, max_value=50)
+    cpc = c1.number_input(
+        "Cost per click",
+        value=round(past.cpc, 2) if past and past.cpc else 1.5,
+        min_value=0.01,
+        step=0.1,
+    )
+    daily = c2.number_input(
+        "Daily budget (all arms)",
+        value=300.0,
+        min_value=1.0,
+        step=50.0,
+        help="Or daily clicks, when 'Volume given as' below says so.",
+    )
+    assurance = c3.slider("Assurance wanted (%)", 50, 99, 80)
+    return {
+        "cvr": cvr,
+        "lift": lift,
+        "arms": arms,
+        "cpc": cpc,
+        "daily": daily,
+        "assurance": assurance,
+    }
+
+
+def _more_fields(past: Baseline | None) -> dict[str, Any]:
+    """Budget cap, longest run, CTR and the metric decided on, the volume's unit, the rule."""
+    d1, d2, d3 = st.columns(3)
+    cap = d1.number_input("Budget cap (empty: none)", value=None, min_value=1.0, step=500.0)
+    max_days = d2.number_input("Longest run (days)", value=60, min_value=7, max_value=365)
+    ctr = d3.number_input(
+        "Baseline CTR (%)",
+        value=round(100 * past.ctr, 2) if past and past.ctr else None,
+        min_value=0.01,
+        max_value=99.0,
+        step=0.1,
+        help="Clicks per impression; lets the planner weigh deciding on CTR instead.",
+    )
+    volume = d3.radio(
+        "Volume given as",
+        ["budget", "clicks"],
+        horizontal=True,
+        format_func=lambda v: "Daily budget" if v == "budget" else "Daily clicks",
+    )
+    metric = d1.radio(
+        "Decide on",
+        ["cvr", "ctr"],
+        format_func=lambda m: "Conversion rate" if m == "cvr" else "CTR",
+        horizontal=True,
+    )
+    min_days = d2.number_input("Minimum days", value=7, min_value=1)
+    min_conversions = d3.number_input("Minimum conversions per arm", value=25, min_value=0)
+    probability = d1.number_input(
+        "Probability to act (%)", value=95.0, min_value=50.5, max_value=99.9, step=0.5
+    )
+    loss = d2.number_input(
+        "Largest acceptable expected loss (%)",
+        value=1.0,
+        min_value=0.01,
+        max_value=99.0,
+        step=0.1,
+    )
+    return {
+        "cap": cap,
+        "max_days": max_days,
+        "ctr": ctr,
+        "volume": volume,
+        "metric": metric,
+        "min_days": min_days,
+        "min_conversions": min_conversions,
+        "probability": probability,
+        "loss": loss,
+    }
+
+
+def _plan_inputs(f: dict[str, Any], past: Baseline | None) -> PlanInputs:
+    """The form's values (percent where people think in percent) as the planner's inputs;
+    raises ``PlanError`` when they cannot be planned."""
+    return PlanInputs(
+        baseline_cvr=f["cvr"] / 100,
+        lift=f["lift"] / 100,
+        arms=int(f["arms"]),
+        cpc=float(f["cpc"]),
+        daily_budget=float(f["daily"]) if f["volume"] == "budget" else None,
+        clicks_per_day=float(f["daily"]) if f["volume"] == "clicks" else None,
+        assurance=f["assurance"] / 100,
+        metric=f["metric"],
+        baseline_ctr=None if f["ctr"] is None else f["ctr"] / 100,
+        budget_cap=f["cap"],
+        max_days=int(f["max_days"]),
+        rule=PlanRule(
+            min_days=int(f["min_days"]),
+            min_conversions_per_arm=int(f["min_conversions"]),
+            probability_threshold=round(f["probability"] / 100, 6),
+            expected_loss_threshold=round(f["loss"] / 100, 6),
+        ),
+        baseline_strength=past.strength if past else 2000.0,
+    )
 
 
 def show_plan(plan: Plan) -> None:

@@ -34,6 +34,46 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
     """The budget split form and its result; returns the analysis with the split (for the
     reports), or None when there is none."""
     trial = analysis.trial
+    budget, low, high, risk = _allocation_form(analysis, spent)
+    try:
+        split = analysis.with_split(budget, low=low, high=high or None, risk=risk)
+    except ValueError as e:
+        st.error(md(str(e)))
+        return None
+    decision = split.decision
+    a = decision.allocation
+    if a is None:
+        st.info("No arm has a ROAS estimate yet (no spend or no revenue).")
+        return None
+    names = {arm.id: arm.name for arm in trial.arms}
+    frame = pd.DataFrame(
+        {
+            "Arm": [names[i] for i in decision.allocated_arms],
+            "Proposed": a.budgets,
+            "Today's split": a.current_budgets,
+            "Expected revenue": a.expected_revenue,
+        }
+    ).round(2)  # money: cents, not the optimiser's decimals
+    cur = trial.spec.currency
+    _allocation_metrics(a, cur)
+    _allocation_table(frame, cur)
+    for note in decision.allocation_notes:
+        st.markdown(f"- {md(note)}")
+    st.caption(
+        "The split maximises expected profit (revenue ÷ break-even − spend) minus the caution "
+        f"setting times the mean loss of the worst 10% of outcomes, over the next "
+        f"{ROUND_DAYS} days. No arm gets more than {MAX_MULTIPLE:g}× its spend at today's pace, "
+        "arms to stop or fix get nothing, arms still under test keep half their pace, and "
+        "money is left unspent where it would likely be lost. Expected revenue and the chance "
+        "of a loss allow for returns falling beyond today's pace."
+    )
+    return split
+
+
+def _allocation_form(analysis: TrialAnalysis, spent: float) -> tuple[float, float, float, float]:
+    """The next round's budget (today's pace by default), the bounds per arm and the
+    caution setting."""
+    trial = analysis.trial
     cur = trial.spec.currency
     pace = sum(t.spend / t.days * ROUND_DAYS for t in analysis.totals.values() if t.days)
     with st.form(f"allocation_{trial.id}", border=False):
@@ -58,25 +98,11 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
             help="Weight on the worst 10% of outcomes: 0 chases the expected profit only.",
         )
         st.form_submit_button("Split the budget")
-    try:
-        split = analysis.with_split(budget, low=low, high=high or None, risk=risk)
-    except ValueError as e:
-        st.error(md(str(e)))
-        return None
-    decision = split.decision
-    a = decision.allocation
-    if a is None:
-        st.info("No arm has a ROAS estimate yet (no spend or no revenue).")
-        return None
-    names = {arm.id: arm.name for arm in trial.arms}
-    frame = pd.DataFrame(
-        {
-            "Arm": [names[i] for i in decision.allocated_arms],
-            "Proposed": a.budgets,
-            "Today's split": a.current_budgets,
-            "Expected revenue": a.expected_revenue,
-        }
-    ).round(2)  # money: cents, not the optimiser's decimals
+    return budget, low, high, risk
+
+
+def _allocation_metrics(a, cur: str) -> None:
+    """What the proposed split spends, earns and risks, beside today's split."""
     c1, c2, c3 = st.columns(3)
     c1.metric(
         f"Spends ({cur})",
@@ -101,6 +127,10 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
         ),
         delta_color="inverse",
     )
+
+
+def _allocation_table(frame: pd.DataFrame, cur: str) -> None:
+    """The proposed and today's budget per arm, as a table and as paired bars."""
     st.dataframe(
         frame,
         hide_index=True,
@@ -123,17 +153,6 @@ def show_allocation(analysis: TrialAnalysis, spent: float) -> TrialAnalysis | No
         .properties(height=alt.Step(22)),
         width="stretch",
     )
-    for note in decision.allocation_notes:
-        st.markdown(f"- {md(note)}")
-    st.caption(
-        "The split maximises expected profit (revenue ÷ break-even − spend) minus the caution "
-        f"setting times the mean loss of the worst 10% of outcomes, over the next "
-        f"{ROUND_DAYS} days. No arm gets more than {MAX_MULTIPLE:g}× its spend at today's pace, "
-        "arms to stop or fix get nothing, arms still under test keep half their pace, and "
-        "money is left unspent where it would likely be lost. Expected revenue and the chance "
-        "of a loss allow for returns falling beyond today's pace."
-    )
-    return split
 
 
 def show_curves(analysis: TrialAnalysis) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.app_pages.conftest import open_app, texts, widget
 from tests.conftest import ROOT, make_spec
-from ui.importer import GridProblems, save_grid
+from ui.daily_grid import GridProblems, save_grid
 
 FILES = ROOT / "tests" / "trials" / "files"
 
@@ -102,6 +102,12 @@ def test_orders_upload_and_reconciliation(app_store, trial):
     assert "1 paid order matched no arm" in page
     [frame] = [d.value for d in at.dataframe if "Conversions (orders)" in d.value.columns]
     assert list(frame["Conversions (orders)"]) == [1, 2]
+    assert "Left out as cancelled: 1 order" in plain(at)
+    assert "1 order outside the trial's dates, not counted." in page
+    [shared] = [e for e in at.expander if "claimed by more than one arm" in e.label]
+    assert shared.label == "1 order claimed by more than one arm (counted once each)"
+    [claims] = [d.value for d in at.dataframe if "Claimed by" in d.value.columns]
+    assert list(claims["Order"]) == ["1004"]
 
 
 ACCEPT = "I understand this changes the conversions the results use"

@@ -1,0 +1,121 @@
+"""The Data page's grid of stored daily rows: add, change or delete rows and save them as
+one checked, undoable edit (checked by the same reader as an uploaded file)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from trials.domain import Trial, UserError
+from trials.ingest.daily import ImportOptions, RowProblem, outcome_line, read_daily_file
+from trials.storage.store import TrialStore
+from ui.import_reading import problems_table
+from ui.session import flash
+from ui.text import md
+
+__all__ = ["GridProblems", "daily_grid", "save_grid"]
+
+
+def daily_grid(trials: TrialStore, trial: Trial) -> None:
+    """The stored daily rows in an editable grid, saved as one checked, undoable edit."""
+    names = {a.id: a.name for a in trial.arms}
+    st.caption(
+        "Add, change or delete rows, then save. Rows are checked as an import is; the save is "
+        "one import you can undo."
+    )
+    edited = st.data_editor(
+        _stored_frame(trials, trial, names),
+        num_rows="dynamic",
+        hide_index=True,
+        column_config=_grid_columns(trial, list(names.values())),
+        key=f"grid_{trial.id}",
+    )
+    if not st.button("Save changes", key=f"grid_save_{trial.id}"):
+        return
+    try:
+        outcome = save_grid(trials, trial, edited)
+    except GridProblems as e:
+        st.error(f"{len(e.problems)} problems; nothing was saved.")
+        st.dataframe(problems_table(e.problems), hide_index=True)
+        return
+    except UserError as e:
+        st.error(md(str(e)))
+        return
+    flash(outcome_line(outcome).capitalize() + "." if outcome.batch else "Nothing changed.")
+    st.rerun()
+
+
+def _stored_frame(trials: TrialStore, trial: Trial, names: dict[int, str]) -> pd.DataFrame:
+    stored = trials.daily_results(trial.id)
+    return pd.DataFrame(
+        {
+            "Arm": pd.Series([names[r.arm_id] for r in stored], dtype="object"),
+            "Day": pd.Series([r.day for r in stored], dtype="object"),
+            "Impressions": pd.Series([r.impressions for r in stored], dtype="Int64"),
+            "Clicks": pd.Series([r.clicks for r in stored], dtype="Int64"),
+            "Conversions": pd.Series([r.conversions for r in stored], dtype="Int64"),
+            "Spend": pd.Series([r.spend for r in stored], dtype="float"),
+            "Revenue": pd.Series([r.revenue for r in stored], dtype="float"),
+        }
+    )
+
+
+def _grid_columns(trial: Trial, arm_names: list[str]) -> dict:
+    count = st.column_config.NumberColumn
+    return {
+        "Arm": st.column_config.SelectboxColumn(options=arm_names, required=True),
+        "Day": st.column_config.DateColumn(
+            min_value=trial.spec.start, max_value=trial.spec.end, required=True
+        ),
+        "Impressions": count(min_value=0, step=1, required=True),
+        "Clicks": count(min_value=0, step=1, required=True),
+        "Conversions": count(min_value=0, step=1, required=True),
+        "Spend": count(min_value=0.0, format="%.2f", required=True),
+        "Revenue": count(min_value=0.0, format="%.2f", required=True),
+    }
+
+
+class GridProblems(UserError):
+    def __init__(self, problems: list[RowProblem]):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+def save_grid(trials: TrialStore, trial: Trial, edited: pd.DataFrame):
+    """Check the grid through the import reader and save it as one manual batch."""
+    by_name = {a.name: a for a in trial.arms}
+    table = pd.DataFrame(
+        {
+            "date": [d.isoformat() if isinstance(d, date) else d for d in edited["Day"]],
+            "channel": [by_name[n].spec.channel if n in by_name else "" for n in edited["Arm"]],
+            "creative": [by_name[n].spec.creative if n in by_name else "" for n in edited["Arm"]],
+            "impressions": edited["Impressions"],
+            "clicks": edited["Clicks"],
+            "conversions": edited["Conversions"],
+            "spend": edited["Spend"],
+            "revenue": edited["Revenue"],
+        }
+    )
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    reading = read_daily_file(
+        buffer.getvalue().encode(), "grid", trial, ImportOptions(preset="generic", decimal=".")
+    )
+    if reading.errors:
+        # CSV line n is grid row n - 1 (the header is line 1).
+        raise GridProblems(
+            [
+                RowProblem("the grid", max(p.row - 1, 0), p.column.capitalize(), p.message)
+                for p in reading.errors
+            ]
+        )
+    kept = {(by_name[r.arm_name].id, r.day) for r in reading.rows if r.arm_name in by_name}
+    removals = [
+        (r.arm_id, r.day) for r in trials.daily_results(trial.id) if (r.arm_id, r.day) not in kept
+    ]
+    return trials.commit_results(
+        trial.id, reading.rows, kind="manual", replace=True, removals=removals
+    )
