@@ -248,7 +248,8 @@ def show_log(log) -> None:
         st.caption("No decisions recorded yet.")
         return
     for e in reversed(log):
-        title = f"#{e.id} · {e.created_at:%Y-%m-%d %H:%M} UTC · {e.created_by}"
+        # Expander titles render Markdown: the author is user text, shown literally.
+        title = f"#{e.id} · {e.created_at:%Y-%m-%d %H:%M} UTC · {md(e.created_by)}"
         if e.corrects:
             title += f" · corrects #{e.corrects}"
         if e.corrected_by:

@@ -1,7 +1,12 @@
 """The Recommendations page: a recommendation and reason per arm, the budget split with its
 inputs, and response curves (or why there are none)."""
 
+from datetime import UTC, datetime
+
+from streamlit.testing.v1 import AppTest
+
 from tests.app_pages.conftest import open_app, texts, widget
+from trials.domain.verdicts import DecisionEntry
 from ui.text import md
 
 PAGE = "app_pages/recommendations.py"
@@ -56,3 +61,27 @@ def test_recording_a_decision_freezes_the_evidence_and_shows_in_the_log(demo):
     assert demo.get_trial(trial.id).spec.status.value == "decided"
     assert "Recorded decision #1" in texts(at)
     assert md("<script>alert(1)</script> =HYPERLINK(x)") in texts(at)
+
+
+def test_the_log_shows_an_author_s_name_as_typed_not_as_markup():
+    log = [
+        DecisionEntry(
+            id=1,
+            trial_id=1,
+            created_at=datetime(2026, 11, 29, 9, 0, tzinfo=UTC),
+            created_by="**bob** [x](http://example.com/x.png)",
+            summary={"scale": [], "stop": [], "fix": [], "keep_testing": [], "budget_change": ""},
+            note="",
+            snapshot={},
+        )
+    ]
+    at = AppTest.from_function(_render_log, args=(log,)).run(timeout=120)
+    assert not at.exception
+    [expander] = at.expander
+    assert md("**bob** [x](http://example.com/x.png)") in expander.label
+
+
+def _render_log(log):
+    from ui.recommendations import show_log
+
+    show_log(log)
