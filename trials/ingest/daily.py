@@ -262,7 +262,7 @@ def _read_row(
             "check the columns are mapped right"
         )
         return None, [context.problem(number, "clicks", message)], []
-    warnings = []
+    warnings: list[RowProblem] = []
     if values["conversions"] > values["clicks"]:
         message = (
             f"{values['conversions']} conversions from {values['clicks']} clicks: "
