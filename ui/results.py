@@ -290,7 +290,8 @@ def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
 def report_downloads(analysis: TrialAnalysis) -> None:
     """Download buttons for the report in every format, from the analysis on screen."""
     from trials.reports.contract import analysis_dict
-    from trials.reports.export import build_report, render
+    from trials.reports.render import render
+    from trials.reports.report import build_report
     from ui.session import store
 
     trial = analysis.trial

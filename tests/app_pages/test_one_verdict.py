@@ -12,7 +12,8 @@ from tests.app_pages.conftest import open_app, texts
 from trials.analysis.result import analyze_trial
 from trials.domain.verdicts import VERDICT_LABELS
 from trials.reports.contract import analysis_dict
-from trials.reports.export import build_report, render
+from trials.reports.render import render
+from trials.reports.report import build_report
 
 PAGES = ("app_pages/trial.py", "app_pages/results.py", "app_pages/recommendations.py")
 

@@ -122,7 +122,8 @@ def _decide(args) -> int:
 def _report(args) -> int:
     from pathlib import Path
 
-    from trials.reports.export import build_report, render
+    from trials.reports.render import render
+    from trials.reports.report import build_report
 
     if args.method == "exact":
         raise UserError(

@@ -8,7 +8,9 @@ how that compares with the channels' reports, is ``trials.domain.attribution``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from trials.domain import (
     OrderRow,
@@ -17,20 +19,24 @@ from trials.domain import (
 from trials.domain.attribution import OrdersEffect
 from trials.domain.imports import OrdersPlan
 from trials.ingest.cells import (
+    Cell,
     CellError,
     is_blank,
     parse_amount,
     parse_timestamp,
 )
-from trials.ingest.columns import ORDER_FIELDS, ColumnMap, find_header, is_total_row, map_columns
-from trials.ingest.daily import (
+from trials.ingest.columns import ORDER_FIELDS, ColumnMap, find_header, map_columns
+from trials.ingest.reading import (
     ImportOptions,
+    RowContext,
     RowProblem,
-    column_cells,
+    Unreadable,
+    body_rows,
+    cell_message,
     digest_of,
     missing_columns,
-    settle_date_order,
-    settle_decimal,
+    read_fields,
+    settle_conventions,
 )
 from trials.ingest.tables import ImportLimits, read_table
 
@@ -147,8 +153,6 @@ def read_orders_file(
     header_index = find_header(table.rows, ORDER_FIELDS)
     columns = map_columns(table.rows[header_index], ORDER_FIELDS, None, dict(options.mapping))
     header_row = table.numbers[header_index]
-    body = table.rows[header_index + 1 :]
-    numbers = table.numbers[header_index + 1 :]
     base = dict(
         file_name=file_name,
         digest=digest_of(data),
@@ -168,118 +172,152 @@ def read_orders_file(
             warnings=(),
             skipped=(),
         )
-    decimal, _, decimal_error = settle_decimal(
-        table, column_cells(body, columns, ["amount"]), options
+    # The file's conventions, then every row below the header.
+    settled = settle_conventions(table, header_index, columns, ["amount"], "timestamp", options)
+    context = RowContext(file_name, columns, options, settled.decimal, settled.date_order)
+    body, skipped = body_rows(table, header_index, columns, "timestamp")
+    orders, row_errors = _read_orders(body, context)
+    return OrdersReading(
+        **base,
+        decimal=settled.decimal,
+        date_order=settled.date_order,
+        orders=tuple(orders),
+        errors=(
+            *settled.errors,
+            *_no_touch_errors(file_name, header_row, columns),
+            *row_errors,
+            *_duplicates(orders, context),
+        ),
+        warnings=tuple(_no_status_warnings(file_name, header_row, columns)),
+        skipped=tuple(skipped),
+        ask_date_order=settled.ask_date_order,
     )
-    order, order_error, ask = settle_date_order(column_cells(body, columns, ["timestamp"]), options)
-    errors: list[RowProblem] = [
-        RowProblem(file_name, 0, "", m) for m in (decimal_error, order_error) if m
-    ]
-    warnings: list[RowProblem] = []
-    if "status" not in columns.columns:
-        warnings.append(
-            RowProblem(
-                file_name,
-                header_row,
-                "",
-                "no status column: every order is taken as paid. Include the status to "
-                "leave out cancelled and refunded orders.",
-            )
-        )
-    has_touch = any(
-        f in columns.columns for f in ("utm_source", "utm_content", "channel", "creative")
+
+
+# -- steps --------------------------------------------------------------------------------
+
+
+def _no_status_warnings(file_name: str, header_row: int, columns: ColumnMap) -> list[RowProblem]:
+    if "status" in columns.columns:
+        return []
+    message = (
+        "no status column: every order is taken as paid. Include the status to "
+        "leave out cancelled and refunded orders."
     )
-    if not has_touch:
-        errors.append(
-            RowProblem(
-                file_name,
-                header_row,
-                "",
-                "no UTM or arm columns: orders cannot be matched to arms. Include "
-                "utm_source and utm_content (or channel and creative).",
-            )
-        )
+    return [RowProblem(file_name, header_row, "", message)]
+
+
+def _no_touch_errors(file_name: str, header_row: int, columns: ColumnMap) -> list[RowProblem]:
+    touches = ("utm_source", "utm_content", "channel", "creative")
+    if any(f in columns.columns for f in touches):
+        return []
+    message = (
+        "no UTM or arm columns: orders cannot be matched to arms. Include "
+        "utm_source and utm_content (or channel and creative)."
+    )
+    return [RowProblem(file_name, header_row, "", message)]
+
+
+def _read_orders(
+    body: Sequence[tuple[tuple[Cell, ...], int]], context: RowContext
+) -> tuple[list[OrderRow], list[RowProblem]]:
+    """The orders that read cleanly, and the problems of the rows that do not."""
     orders: list[OrderRow] = []
-    skipped: list[tuple[int, str]] = []
-    width = len(columns.headers)
-    for cells, number in zip(body, numbers, strict=True):
-        cells = tuple(cells) + (None,) * (width - len(cells))
-        if is_total_row(cells, columns.columns.get("timestamp")):
-            skipped.append((number, "a total or summary row"))
-            continue
-        row_errors: list[RowProblem] = []
-
-        def problem(name: str, message: str, _errors=row_errors, _n=number) -> None:
-            _errors.append(RowProblem(file_name, _n, columns.header(name), message))
-
-        def text(name: str, _cells=cells) -> str:
-            index = columns.columns.get(name)
-            value = _cells[index] if index is not None else None
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)  # order ids read from a sheet as 1001.0
-            return "" if is_blank(value) else str(value).strip()
-
-        order_id = text("order_id")
-        if not order_id:
-            problem("order_id", "the order id is blank")
-        try:
-            ordered_at = parse_timestamp(
-                cells[columns.columns["timestamp"]], order, options.date_format
-            )
-        except CellError as e:
-            problem("timestamp", str(e) if not str(e).startswith("is") else f"the date {e}")
-            ordered_at = None
-        try:
-            amount = parse_amount(cells[columns.columns["amount"]], decimal)
-            if amount < 0:
-                problem("amount", "is negative; record refunds with the status, not a minus")
-        except CellError as e:
-            problem("amount", str(e) if not str(e).startswith("is") else f"the amount {e}")
-            amount = None
-        status = OrderStatus.PAID
-        if "status" in columns.columns:
-            try:
-                status = parse_status(text("status"))
-            except CellError as e:
-                problem("status", str(e))
+    errors: list[RowProblem] = []
+    for cells, number in body:
+        values, row_errors = read_fields(_FIELDS, cells, number, context)
         errors.extend(row_errors)
         if row_errors:
             continue
         orders.append(
             OrderRow(
-                order_id=order_id,
-                ordered_at=ordered_at,
-                amount=amount,
-                status=status,
-                utm_source=text("utm_source"),
-                utm_medium=text("utm_medium"),
-                utm_campaign=text("utm_campaign"),
-                utm_content=text("utm_content"),
-                channel=text("channel"),
-                creative=text("creative"),
+                order_id=values["order_id"],
+                ordered_at=values["timestamp"],
+                amount=values["amount"],
+                status=values["status"],
+                utm_source=_text(cells, "utm_source", context),
+                utm_medium=_text(cells, "utm_medium", context),
+                utm_campaign=_text(cells, "utm_campaign", context),
+                utm_content=_text(cells, "utm_content", context),
+                channel=_text(cells, "channel", context),
+                creative=_text(cells, "creative", context),
                 row=number,
             )
         )
+    return orders, errors
+
+
+def _duplicates(orders: Sequence[OrderRow], context: RowContext) -> list[RowProblem]:
+    """An error for each order seen before from the same source (touch)."""
+    errors: list[RowProblem] = []
     seen: dict[tuple[str, str], int] = {}
     for o in orders:
         first = seen.setdefault((o.order_id, o.touch), o.row)
         if first != o.row:
             errors.append(
-                RowProblem(
-                    file_name,
+                context.problem(
                     o.row,
-                    columns.header("order_id"),
+                    "order_id",
                     f"order {o.order_id} is also on row {first} with the same source; "
                     "each order may appear once per source",
                 )
             )
-    return OrdersReading(
-        **base,
-        decimal=decimal,
-        date_order=order,
-        orders=tuple(orders),
-        errors=tuple(errors),
-        warnings=tuple(warnings),
-        skipped=tuple(skipped),
-        ask_date_order=ask,
-    )
+    return errors
+
+
+# -- one cell of a row, per field ---------------------------------------------------------
+
+
+def _text(cells: Sequence[Cell], name: str, context: RowContext) -> str:
+    """A text cell, '' when blank or when the file has no such column."""
+    index = context.columns.columns.get(name)
+    value = cells[index] if index is not None else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # order ids read from a sheet as 1001.0
+    return "" if is_blank(value) else str(value).strip()
+
+
+def _read_order_id(name: str, cells: Sequence[Cell], context: RowContext) -> str:
+    order_id = _text(cells, name, context)
+    if not order_id:
+        raise Unreadable("the order id is blank")
+    return order_id
+
+
+def _read_timestamp(name: str, cells: Sequence[Cell], context: RowContext) -> datetime:
+    try:
+        return parse_timestamp(
+            context.cell(cells, name), context.date_order, context.options.date_format
+        )
+    except CellError as e:
+        raise Unreadable(cell_message(e, "date")) from None
+
+
+def _read_amount(name: str, cells: Sequence[Cell], context: RowContext) -> float:
+    try:
+        amount = parse_amount(context.cell(cells, name), context.decimal)
+    except CellError as e:
+        raise Unreadable(cell_message(e, "amount")) from None
+    if amount < 0:
+        raise Unreadable("is negative; record refunds with the status, not a minus")
+    return amount
+
+
+def _read_status(name: str, cells: Sequence[Cell], context: RowContext) -> OrderStatus:
+    """The order's status; paid when the file has no status column."""
+    if name not in context.columns.columns:
+        return OrderStatus.PAID
+    try:
+        return parse_status(_text(cells, name, context))
+    except CellError as e:
+        raise Unreadable(str(e)) from None
+
+
+# Each field of a row that can be wrong and how its cell is read, in the order problems
+# are listed.
+_FIELDS = {
+    "order_id": _read_order_id,
+    "timestamp": _read_timestamp,
+    "amount": _read_amount,
+    "status": _read_status,
+}

@@ -69,7 +69,7 @@ def test_the_evidence_and_report_builders_refuse_a_preview():
 
     from trials.domain import UserError
     from trials.reports.contract import evidence_snapshot
-    from trials.reports.export import build_report
+    from trials.reports.report import build_report
 
     with pytest.raises(UserError, match="exact preview"):
         evidence_snapshot({"preview": True, "arms": []})

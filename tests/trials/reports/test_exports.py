@@ -10,7 +10,7 @@ import pytest
 
 from tests.trials.cli.test_cli import run, write
 from tests.trials.ingest.test_imports import TRIAL
-from trials.reports.export import safe_cell
+from trials.reports.render import safe_cell
 
 EVIL = {
     "name": '<script>alert(1)</script> =HYPERLINK("http://x")',
