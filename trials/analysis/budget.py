@@ -56,10 +56,36 @@ def budget_split(
     if not usable:
         return None, ()
     arms = [trial.arms[i] for i in usable]
-    recs = recommendations or {}
     pace = np.array(
         [totals[a.id].spend / totals[a.id].days * days if totals[a.id].days else 0.0 for a in arms]
     )
+    floors, caps = _bounds(
+        arms, pace, budget, low, high, recommendations or {}, curves, days, max_multiple
+    )
+    current = [max(totals[a.id].spend, 0.0) for a in arms]
+    result = allocate(
+        roas[:, usable],
+        budget,
+        break_even=trial.spec.break_even_roas,
+        low=floors,
+        high=caps,
+        current=current if sum(current) > 0 else None,
+        risk=risk,
+        seed=seed,
+        pace=pace,
+        spend_less=True,
+    )
+    return result, tuple(a.id for a in arms)
+
+
+def _bounds(
+    arms, pace, budget, low, high, recs: dict[int, str], curves, days: int, max_multiple: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each arm's floor and cap for the split (``pace``: its spend over ``days`` at today's
+    daily pace): nothing for an arm told to stop or fix; the user's minimums, which must
+    hold (ValueError when they cannot); a learning floor for arms still under test, scaled
+    down to what the budget leaves; caps from the user's maximums, ``max_multiple`` of the
+    pace and the response curves."""
     user_low = np.broadcast_to(np.asarray(low, dtype=float), (len(arms),))
     user_high = np.broadcast_to(
         np.asarray(budget if high is None else high, dtype=float), (len(arms),)
@@ -84,21 +110,7 @@ def budget_split(
     extra = np.maximum(learning - asked, 0.0)
     if extra.sum() > room:
         extra *= room / extra.sum()
-    floors = asked + extra
-    current = [max(totals[a.id].spend, 0.0) for a in arms]
-    result = allocate(
-        roas[:, usable],
-        budget,
-        break_even=trial.spec.break_even_roas,
-        low=floors,
-        high=caps,
-        current=current if sum(current) > 0 else None,
-        risk=risk,
-        seed=seed,
-        pace=pace,
-        spend_less=True,
-    )
-    return result, tuple(a.id for a in arms)
+    return asked + extra, caps
 
 
 def _curve_reach(curves: dict | None, arm_id: int, days: int, default: float) -> float:

@@ -27,8 +27,8 @@ import numpy as np
 from inference.decisions import Allocation, ArmComparison, compare_arms
 from inference.montecarlo import probability
 from inference.planning.progress import DecisionProgress
-from inference.rule import Rule, quantities_from_draws, verdict
-from inference.settling import CloseCall, settle
+from inference.rule import Quantities, Rule, Verdict, quantities_from_draws, verdict
+from inference.settling import CloseCall, Settling, settle
 from trials.analysis.budget import budget_split, split_notes
 from trials.analysis.gates import Gate, arm_gates, cpc_jumps, delivery_gaps, trial_gates
 from trials.analysis.stages import WeakStage, weakest_stages
@@ -66,6 +66,12 @@ def inference_rule(rule: DecisionRule, planned_days: int | None = None) -> Rule:
 def planned_days(trial: Trial) -> int:
     """The trial's planned length in days, start and end included."""
     return max((trial.spec.end - trial.spec.start).days + 1, 1)
+
+
+def information_share(trial: Trial, totals: dict[int, ArmTotals]) -> float:
+    """Share of the trial's planned days that have data (for the rule's look boundary)."""
+    days = max((t.days for t in totals.values()), default=0)
+    return min(days / planned_days(trial), 1.0)
 
 
 @dataclass(frozen=True)
@@ -108,53 +114,7 @@ class TrialDecision:
     draws_used: int | None = None  # posterior draws the verdict was reached on
 
 
-# -- health checks ---------------------------------------------------------------------------
-
-
-# -- the funnel stage that holds an arm back --------------------------------------------------
-
-
-# -- the decision ---------------------------------------------------------------------------
-
-
-def _loss(metric: PrimaryMetric, comparison: ArmComparison) -> tuple[float, str]:
-    """The expected loss of choosing an arm, E[best - arm] (``inference.decisions``), in a
-    marketer's unit; the rule's threshold reads the same loss over the leader's mean."""
-    if metric is PrimaryMetric.ROAS:
-        return comparison.expected_loss * 1000, "revenue per 1,000 spent"
-    if metric is PrimaryMetric.CPA:
-        return comparison.expected_loss, "{currency} per conversion"
-    return comparison.expected_loss * 1000, "conversions per 1,000 clicks"
-
-
-def _headline(metric: PrimaryMetric, name: str, interval, width: float, cur: str) -> str:
-    mean, low, high = interval.mean, interval.low, interval.high
-    hdi = f"{width:.0%} HDI"
-    if metric is PrimaryMetric.ROAS:
-        return f"{name} returns {mean:.2f} per 1 spent ({hdi} {low:.2f}–{high:.2f})"
-    if metric is PrimaryMetric.CPA:
-        return f"{name} costs {mean:,.2f} {cur} per conversion ({hdi} {low:,.2f}–{high:,.2f})"
-    return f"{name} converts {mean:.2%} of clicks ({hdi} {low:.2%}–{high:.2%})"
-
-
-def information_share(trial: Trial, totals: dict[int, ArmTotals]) -> float:
-    """Share of the trial's planned days that have data (for the rule's look boundary)."""
-    days = max((t.days for t in totals.values()), default=0)
-    return min(days / planned_days(trial), 1.0)
-
-
-def _p_profit(posterior, break_even: float) -> tuple[list, list]:
-    """Per arm, P(ROAS > break-even) and its Monte Carlo error (None where undefined)."""
-    roas = posterior.draws["roas"]
-    p, error = probability(roas > break_even, posterior.runs)
-    defined = [
-        bool(np.isfinite(roas[:, i]).all()) and i not in posterior.undefined.get("roas", {})
-        for i in range(roas.shape[1])
-    ]
-    return (
-        [float(p[i]) if ok else None for i, ok in enumerate(defined)],
-        [float(error[i]) if ok else None for i, ok in enumerate(defined)],
-    )
+# -- the decision --------------------------------------------------------------------------
 
 
 def decide(
@@ -178,10 +138,80 @@ def decide(
     ``progress`` and ``progress_text`` say how far the rule likely is (see
     ``trials.analysis.planning``).
     """
-    spec = trial.spec
-    rule = spec.decision_rule
-    metric = spec.primary_metric
-    name_of, higher = metric_name(metric), higher_is_better(metric)
+    drawn = _from_draws(trial, posterior)
+    information = information_share(trial, totals)
+    v, settling = _settled_verdict(trial, posterior, totals, drawn, information)
+    health = _gates_and_health(trial, posterior, v, totals, daily)
+    weak = weakest_stages(posterior, v.leader)
+    text = Texts(
+        trial, posterior, v, drawn.quantities, drawn.p_profit, progress_text, totals, settling
+    )
+    decisions = tuple(
+        _arm_decision(trial, posterior, i, drawn, v, health, weak, text, totals)
+        for i in range(len(trial.arms))
+    )
+    allocation, allocated, notes = _allocation(
+        trial, posterior, totals, decisions, budget, low, high, risk, seed
+    )
+    return TrialDecision(
+        metric=trial.spec.primary_metric.value,
+        arms=decisions,
+        gates=health.gates,
+        leader=trial.arms[v.leader].id if v.leader is not None else None,
+        rule_met=health.code != "keep_testing",
+        allocation=allocation,
+        allocated_arms=allocated,
+        allocation_notes=notes,
+        verdict=health.code,
+        reason=text.verdict(health.code, health.messages),
+        rule=trial.spec.decision_rule,
+        winner_threshold=v.winner_threshold,
+        information=information,
+        p_best_error=drawn.p_best_error,
+        progress=progress,
+        progress_text=progress_text,
+        settled=settling.settled,
+        margin=settling.margin,
+        close_calls=settling.close,
+        draws_used=posterior.n_draws,
+    )
+
+
+# -- the rule's numbers from the posterior draws -------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """What the rule reads off the posterior draws: the primary metric's quantities over
+    the arms where it is defined, and each arm's chance to return above break-even."""
+
+    comparable: list[bool]  # per arm: the metric is defined (finite) for it
+    quantities: Quantities | None  # None with fewer than two comparable arms
+    comparisons: dict[int, ArmComparison]  # by arm index; comparable arms only
+    p_profit: list  # per arm, P(ROAS > break-even) (None where undefined)
+    p_profit_error: list  # ... and its Monte Carlo error
+
+    @property
+    def p_best_error(self) -> float | None:
+        """The Monte Carlo error of the leader's P(best)."""
+        return self.quantities.p_best_error if self.quantities is not None else None
+
+
+def _from_draws(trial: Trial, posterior) -> _Drawn:
+    """The rule's numbers from the posterior draws (see :class:`_Drawn`)."""
+    p_profit, p_profit_error = _p_profit(posterior, trial.spec.break_even_roas)
+    comparable, quantities, comparisons = _compare(trial, posterior)
+    return _Drawn(comparable, quantities, comparisons, p_profit, p_profit_error)
+
+
+def _compare(
+    trial: Trial, posterior
+) -> tuple[list[bool], Quantities | None, dict[int, ArmComparison]]:
+    """Which arms have a defined primary metric, the rule's quantities from those arms'
+    draws (spread back over all the arms: P(best) 0 and P(beats the leader) 0.5 for the
+    others) and each of those arms' comparison, by arm index."""
+    name_of = metric_name(trial.spec.primary_metric)
+    higher = higher_is_better(trial.spec.primary_metric)
     draws_all = posterior.draws[name_of]
     k = len(trial.arms)
     comparable = [
@@ -189,57 +219,77 @@ def decide(
         for i in range(k)
     ]
     defined = [i for i in range(k) if comparable[i]]
-    control = next((i for i, a in enumerate(trial.arms) if a.spec.control), None)
-    p_profit, p_profit_error = _p_profit(posterior, spec.break_even_roas)
-    quantities = None
-    comparisons: dict[int, ArmComparison] = {}
-    if len(defined) >= 2:
-        sub = draws_all[:, defined]
-        local = quantities_from_draws(
-            sub,
-            higher_is_better=higher,
-            margin=rule.equivalence_margin,
-            runs=posterior.runs,
-        )
-        full_p_best = np.zeros(k)
-        full_beats = np.full(k, 0.5)
-        full_beats_error = np.zeros(k)
-        full_p_best[defined] = local.p_best
-        full_beats[defined] = local.p_beats_leader
-        full_beats_error[defined] = local.p_beats_error
-        quantities = replace(
-            local,
-            p_best=full_p_best,
-            p_beats_leader=full_beats,
-            p_beats_error=full_beats_error,
-            leader=defined[local.leader],
-        )
-        local_control = defined.index(control) if control in defined else None
-        for j, comp in enumerate(
-            compare_arms(
-                sub,
-                higher_is_better=higher,
-                control=local_control,
-                hdi_prob=posterior.spec.hdi_prob,
-            )
-        ):
-            comparisons[defined[j]] = comp
-    information = information_share(trial, totals)
+    if len(defined) < 2:
+        return comparable, None, {}
+    sub = draws_all[:, defined]
+    local = quantities_from_draws(
+        sub,
+        higher_is_better=higher,
+        margin=trial.spec.decision_rule.equivalence_margin,
+        runs=posterior.runs,
+    )
+    full_p_best = np.zeros(k)
+    full_beats = np.full(k, 0.5)
+    full_beats_error = np.zeros(k)
+    full_p_best[defined] = local.p_best
+    full_beats[defined] = local.p_beats_leader
+    full_beats_error[defined] = local.p_beats_error
+    quantities = replace(
+        local,
+        p_best=full_p_best,
+        p_beats_leader=full_beats,
+        p_beats_error=full_beats_error,
+        leader=defined[local.leader],
+    )
+    control = _control(trial)
+    local_control = defined.index(control) if control in defined else None
+    compared = compare_arms(
+        sub, higher_is_better=higher, control=local_control, hdi_prob=posterior.spec.hdi_prob
+    )
+    return comparable, quantities, {defined[j]: c for j, c in enumerate(compared)}
+
+
+def _control(trial: Trial) -> int | None:
+    """The control arm's index, if the trial has one."""
+    return next((i for i, a in enumerate(trial.arms) if a.spec.control), None)
+
+
+def _p_profit(posterior, break_even: float) -> tuple[list, list]:
+    """Per arm, P(ROAS > break-even) and its Monte Carlo error (None where undefined)."""
+    roas = posterior.draws["roas"]
+    p, error = probability(roas > break_even, posterior.runs)
+    defined = [
+        bool(np.isfinite(roas[:, i]).all()) and i not in posterior.undefined.get("roas", {})
+        for i in range(roas.shape[1])
+    ]
+    return (
+        [float(p[i]) if ok else None for i, ok in enumerate(defined)],
+        [float(error[i]) if ok else None for i, ok in enumerate(defined)],
+    )
+
+
+# -- the verdict and its settling ----------------------------------------------------------
+
+
+def _settled_verdict(
+    trial: Trial,
+    posterior,
+    totals: dict[int, ArmTotals],
+    drawn: _Drawn,
+    information: float,
+) -> tuple[Verdict, Settling]:
+    """The rule's verdict and whether it is settled; an unsettled verdict keeps testing."""
     looked = dict(
         days=[totals[a.id].days for a in trial.arms],
         conversions=[totals[a.id].conversions for a in trial.arms],
         reliable=posterior.diagnostics.reliable,
-        p_profit=p_profit,
+        p_profit=drawn.p_profit,
         information=information,
-        comparable=comparable,
+        comparable=drawn.comparable,
     )
-    v = verdict(quantities, inference_rule(rule, planned_days(trial)), **looked)
-    settling = settle(
-        quantities,
-        inference_rule(rule, planned_days(trial)),
-        p_profit_error=p_profit_error,
-        **looked,
-    )
+    rule = inference_rule(trial.spec.decision_rule, planned_days(trial))
+    v = verdict(drawn.quantities, rule, **looked)
+    settling = settle(drawn.quantities, rule, p_profit_error=drawn.p_profit_error, **looked)
     if not settling.settled:
         # Too close to call: the conservative answer, whatever the estimates say.
         v = replace(
@@ -249,102 +299,170 @@ def decide(
             losing=settling.losing,
             blocked_by=(*v.blocked_by, "settled"),
         )
-    leader = v.leader
+    return v, settling
+
+
+# -- gates and health checks ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Health:
+    """The verdict after the health checks, the checks' findings and the trial's gates."""
+
+    code: str  # the verdict's code; a scale with unhealthy data keeps testing
+    messages: list[str]  # what is unhealthy about the leader's data (only on a scale)
+    delivery: dict[int, str]  # by arm id: spend not delivered as planned
+    jumps: dict[int, str]  # by arm id: a cost-per-click jump beyond click noise
+    gates: tuple[Gate, ...]  # the trial-wide gates of the rule
+
+
+def _gates_and_health(
+    trial: Trial,
+    posterior,
+    v: Verdict,
+    totals: dict[int, ArmTotals],
+    daily: list[DailyResult],
+) -> _Health:
+    """The trial's gates, and the health checks: a scale needs healthy data on the leader
+    (spend delivered as planned, no jump in cost per click), otherwise it keeps testing."""
     delivery = delivery_gaps(trial, totals, daily)
     jumps = cpc_jumps(trial, daily)
     code = v.code
-    health: list[str] = []
+    messages: list[str] = []
     if code == "scale":
-        lead_id = trial.arms[leader].id
-        health = [m for m in (delivery.get(lead_id), jumps.get(lead_id)) if m]
-        if health:
+        lead_id = trial.arms[v.leader].id
+        messages = [m for m in (delivery.get(lead_id), jumps.get(lead_id)) if m]
+        if messages:
             code = "keep_testing"
-    weak = weakest_stages(posterior, leader)
-    gates_now = trial_gates(rule, v, posterior, totals, trial)
-    text = Texts(trial, posterior, v, quantities, p_profit, progress_text, totals, settling)
-    decisions = []
-    for i, arm in enumerate(trial.arms):
-        gates = arm_gates(rule, totals[arm.id], i in v.trailing, delivery, jumps, arm.id)
-        comp = comparisons.get(i)
-        if comp is None:
-            reason = posterior.undefined.get(name_of, {}).get(i) or "not enough data yet"
-            decisions.append(
-                ArmDecision(
-                    arm.id,
-                    arm.name,
-                    None,
-                    None,
-                    "",
-                    p_profit[i],
-                    "keep_testing",
-                    f"{arm.name}: no estimate yet ({reason}). Keep testing.",
-                    gates,
-                    weak.get(i),
-                )
-            )
-            continue
-        loss, unit = _loss(metric, comp)
-        unit = unit.format(currency=spec.currency)
-        interval = posterior.interval(name_of, i)
-        sentence = _headline(metric, arm.name, interval, posterior.spec.hdi_prob, spec.currency)
-        if comp.p_beat_control is not None:
-            sentence += f"; {comp.p_beat_control:.0%} chance it beats {trial.arms[control].name}"
-        else:
-            sentence += f"; {comp.p_best:.0%} chance it is the best arm"
-        if p_profit[i] is not None:
-            sentence += (
-                f"; {p_profit[i]:.0%} chance it returns above break-even {spec.break_even_roas:g}"
-            )
-        sentence += f"; expected loss if chosen {loss:,.2f} {unit}."
-        recommendation, why = recommend(code, i, v, weak.get(i), text, gates, health)
-        decisions.append(
-            ArmDecision(
-                arm.id,
-                arm.name,
-                comp,
-                loss,
-                unit,
-                p_profit[i],
-                recommendation,
-                f"{sentence} {why}",
-                gates,
-                weak.get(i),
-            )
-        )
-    allocation, allocated = None, ()
-    if budget is not None:
-        allocation, allocated = budget_split(
-            trial,
-            posterior,
-            totals,
-            budget,
-            low,
-            high,
-            risk,
-            seed,
-            recommendations={d.arm_id: d.recommendation for d in decisions},
-        )
-    return TrialDecision(
-        metric=metric.value,
-        arms=tuple(decisions),
-        gates=gates_now,
-        leader=trial.arms[leader].id if leader is not None else None,
-        rule_met=code != "keep_testing",
-        allocation=allocation,
-        allocated_arms=allocated,
-        allocation_notes=(
-            tuple(split_notes(trial, allocation, allocated)) if allocation is not None else ()
-        ),
-        verdict=code,
-        reason=text.verdict(code, health),
-        rule=rule,
-        winner_threshold=v.winner_threshold,
-        information=information,
-        p_best_error=quantities.p_best_error if quantities is not None else None,
-        progress=progress,
-        progress_text=progress_text,
-        settled=settling.settled,
-        margin=settling.margin,
-        close_calls=settling.close,
-        draws_used=posterior.n_draws,
+    gates = trial_gates(trial.spec.decision_rule, v, posterior, totals, trial)
+    return _Health(code, messages, delivery, jumps, gates)
+
+
+# -- each arm's recommendation -------------------------------------------------------------
+
+
+def _arm_decision(
+    trial: Trial,
+    posterior,
+    i: int,
+    drawn: _Drawn,
+    v: Verdict,
+    health: _Health,
+    weak: dict[int, WeakStage],
+    text: Texts,
+    totals: dict[int, ArmTotals],
+) -> ArmDecision:
+    """Arm ``i``'s recommendation, with the sentence of its numbers and its gates."""
+    spec = trial.spec
+    arm = trial.arms[i]
+    gates = arm_gates(
+        spec.decision_rule, totals[arm.id], i in v.trailing, health.delivery, health.jumps, arm.id
     )
+    comp = drawn.comparisons.get(i)
+    p_profit = drawn.p_profit[i]
+    if comp is None:
+        name_of = metric_name(spec.primary_metric)
+        reason = posterior.undefined.get(name_of, {}).get(i) or "not enough data yet"
+        why = f"{arm.name}: no estimate yet ({reason}). Keep testing."
+        return ArmDecision(
+            arm.id, arm.name, None, None, "", p_profit, "keep_testing", why, gates, weak.get(i)
+        )
+    loss, unit = _loss(spec.primary_metric, comp)
+    unit = unit.format(currency=spec.currency)
+    sentence = _numbers_sentence(trial, posterior, i, comp, p_profit, loss, unit)
+    recommendation, why = recommend(health.code, i, v, weak.get(i), text, gates, health.messages)
+    return ArmDecision(
+        arm.id,
+        arm.name,
+        comp,
+        loss,
+        unit,
+        p_profit,
+        recommendation,
+        f"{sentence} {why}",
+        gates,
+        weak.get(i),
+    )
+
+
+def _numbers_sentence(
+    trial: Trial,
+    posterior,
+    i: int,
+    comp: ArmComparison,
+    p_profit: float | None,
+    loss: float,
+    unit: str,
+) -> str:
+    """Arm ``i``'s numbers in one sentence: its estimate, its chance against the control (or
+    of being the best), of returning above break-even, and its expected loss."""
+    spec = trial.spec
+    arm = trial.arms[i]
+    interval = posterior.interval(metric_name(spec.primary_metric), i)
+    sentence = _headline(
+        spec.primary_metric, arm.name, interval, posterior.spec.hdi_prob, spec.currency
+    )
+    if comp.p_beat_control is not None:
+        sentence += (
+            f"; {comp.p_beat_control:.0%} chance it beats {trial.arms[_control(trial)].name}"
+        )
+    else:
+        sentence += f"; {comp.p_best:.0%} chance it is the best arm"
+    if p_profit is not None:
+        sentence += f"; {p_profit:.0%} chance it returns above break-even {spec.break_even_roas:g}"
+    return sentence + f"; expected loss if chosen {loss:,.2f} {unit}."
+
+
+def _loss(metric: PrimaryMetric, comparison: ArmComparison) -> tuple[float, str]:
+    """The expected loss of choosing an arm, E[best - arm] (``inference.decisions``), in a
+    marketer's unit; the rule's threshold reads the same loss over the leader's mean."""
+    if metric is PrimaryMetric.ROAS:
+        return comparison.expected_loss * 1000, "revenue per 1,000 spent"
+    if metric is PrimaryMetric.CPA:
+        return comparison.expected_loss, "{currency} per conversion"
+    return comparison.expected_loss * 1000, "conversions per 1,000 clicks"
+
+
+def _headline(metric: PrimaryMetric, name: str, interval, width: float, cur: str) -> str:
+    mean, low, high = interval.mean, interval.low, interval.high
+    hdi = f"{width:.0%} HDI"
+    if metric is PrimaryMetric.ROAS:
+        return f"{name} returns {mean:.2f} per 1 spent ({hdi} {low:.2f}–{high:.2f})"
+    if metric is PrimaryMetric.CPA:
+        return f"{name} costs {mean:,.2f} {cur} per conversion ({hdi} {low:,.2f}–{high:,.2f})"
+    return f"{name} converts {mean:.2%} of clicks ({hdi} {low:.2%}–{high:.2%})"
+
+
+# -- the next round's budget split ---------------------------------------------------------
+
+
+def _allocation(
+    trial: Trial,
+    posterior,
+    totals: dict[int, ArmTotals],
+    decisions: tuple[ArmDecision, ...],
+    budget: float | None,
+    low: float,
+    high: float | None,
+    risk: float,
+    seed: int,
+) -> tuple[Allocation | None, tuple[int, ...], tuple[str, ...]]:
+    """The split of ``budget`` given the arms' recommendations, the ids of the arms it
+    covers, and what bounded it in words (``trials.analysis.budget``); none without a
+    budget."""
+    if budget is None:
+        return None, (), ()
+    allocation, allocated = budget_split(
+        trial,
+        posterior,
+        totals,
+        budget,
+        low,
+        high,
+        risk,
+        seed,
+        recommendations={d.arm_id: d.recommendation for d in decisions},
+    )
+    if allocation is None:
+        return None, allocated, ()
+    return allocation, allocated, tuple(split_notes(trial, allocation, allocated))

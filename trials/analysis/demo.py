@@ -56,112 +56,130 @@ class DemoReport:
 
 def demo_trials(today: date) -> list[DemoTrial]:
     """The demo trials, dated so they look current on ``today``."""
-    social_start = today - timedelta(days=28)
-    search_start = today - timedelta(days=21)
-    email_start = today - timedelta(days=14)
     return [
-        DemoTrial(
-            spec=TrialSpec(
-                name="WeChat vs Weibo launch",
-                hypothesis=(
-                    "A short video on WeChat Moments reaches fewer people than a Weibo feed "
-                    "image but converts them better, so it returns more per yuan spent."
-                ),
-                primary_metric=PrimaryMetric.ROAS,
-                break_even_roas=2.0,
-                gross_margin=0.5,
-                currency="CNY",
-                start=social_start,
-                end=today - timedelta(days=1),
-                budget=2000,
-                arms=(
-                    ArmSpec("WeChat", "Moments video", budget_share=0.5, control=True),
-                    ArmSpec("Weibo", "Feed image", budget_share=0.5),
-                ),
-                status=TrialStatus.RUNNING,
-                is_demo=True,
-            ),
-            truths=(
-                ArmTruth(cpm=60.0, ctr=0.012, cvr=0.060, order_value=260.0),
-                ArmTruth(cpm=15.0, ctr=0.009, cvr=0.016, order_value=210.0),
-            ),
-            days_with_data=28,
-            daily_spend=1000 / 28,
-            with_orders=True,
-        ),
-        DemoTrial(
-            spec=TrialSpec(
-                name="Search ads headline test",
-                hypothesis="A concrete discount in the headline lifts conversion after the click.",
-                primary_metric=PrimaryMetric.CONVERSION_RATE,
-                break_even_roas=2.5,
-                currency="USD",
-                start=search_start,
-                end=search_start + timedelta(days=27),
-                budget=3000,
-                arms=(
-                    ArmSpec("Google Search", "Free shipping", control=True),
-                    ArmSpec("Google Search", "20% off your first order"),
-                    ArmSpec("Google Search", "New season arrivals"),
-                ),
-                status=TrialStatus.RUNNING,
-                is_demo=True,
-            ),
-            truths=(
-                ArmTruth(cpm=38.0, ctr=0.052, cvr=0.034, order_value=68.0),
-                ArmTruth(cpm=38.0, ctr=0.055, cvr=0.043, order_value=61.0),
-                ArmTruth(cpm=38.0, ctr=0.047, cvr=0.030, order_value=72.0),
-            ),
-            days_with_data=21,
-            daily_spend=35.0,
-        ),
-        DemoTrial(
-            spec=TrialSpec(
-                name="Email subject lines, November",
-                hypothesis="An urgent subject line turns more opens into clicks and orders.",
-                primary_metric=PrimaryMetric.CONVERSION_RATE,
-                break_even_roas=1.5,
-                currency="EUR",
-                start=email_start,
-                end=today - timedelta(days=1),
-                budget=150,
-                arms=(
-                    ArmSpec("Email", "Question: Ready for winter?", control=True),
-                    ArmSpec("Email", "Urgency: 48 hours only"),
-                ),
-                status=TrialStatus.RUNNING,
-                is_demo=True,
-            ),
-            # For email, "impressions" are delivered emails and the cost is the sending fee.
-            truths=(
-                ArmTruth(cpm=2.5, ctr=0.031, cvr=0.048, order_value=54.0),
-                ArmTruth(cpm=2.5, ctr=0.036, cvr=0.052, order_value=49.0),
-            ),
-            days_with_data=14,
-            daily_spend=5.0,
-        ),
-        DemoTrial(
-            spec=TrialSpec(
-                name="Xiaohongshu notes (planned)",
-                hypothesis="A step-by-step tutorial note earns more saves and orders than a haul.",
-                primary_metric=PrimaryMetric.CPA,
-                break_even_roas=2.0,
-                currency="CNY",
-                start=today + timedelta(days=1),
-                end=today + timedelta(days=21),
-                budget=2000,
-                arms=(
-                    ArmSpec("Xiaohongshu", "Haul note", control=True),
-                    ArmSpec("Xiaohongshu", "Tutorial note"),
-                ),
-                status=TrialStatus.DRAFT,
-                is_demo=True,
-            ),
-            truths=(),
-            days_with_data=0,
-            daily_spend=0.0,
-        ),
+        _social_launch(today),
+        _search_headlines(today),
+        _email_subjects(today),
+        _planned_notes(today),
     ]
+
+
+def _social_launch(today: date) -> DemoTrial:
+    """A WeChat video against a Weibo image on ROAS, over the last four weeks, with orders."""
+    return DemoTrial(
+        spec=TrialSpec(
+            name="WeChat vs Weibo launch",
+            hypothesis=(
+                "A short video on WeChat Moments reaches fewer people than a Weibo feed "
+                "image but converts them better, so it returns more per yuan spent."
+            ),
+            primary_metric=PrimaryMetric.ROAS,
+            break_even_roas=2.0,
+            gross_margin=0.5,
+            currency="CNY",
+            start=today - timedelta(days=28),
+            end=today - timedelta(days=1),
+            budget=2000,
+            arms=(
+                ArmSpec("WeChat", "Moments video", budget_share=0.5, control=True),
+                ArmSpec("Weibo", "Feed image", budget_share=0.5),
+            ),
+            status=TrialStatus.RUNNING,
+            is_demo=True,
+        ),
+        truths=(
+            ArmTruth(cpm=60.0, ctr=0.012, cvr=0.060, order_value=260.0),
+            ArmTruth(cpm=15.0, ctr=0.009, cvr=0.016, order_value=210.0),
+        ),
+        days_with_data=28,
+        daily_spend=1000 / 28,
+        with_orders=True,
+    )
+
+
+def _search_headlines(today: date) -> DemoTrial:
+    """Three search-ad headlines on conversion rate, three weeks into four."""
+    start = today - timedelta(days=21)
+    return DemoTrial(
+        spec=TrialSpec(
+            name="Search ads headline test",
+            hypothesis="A concrete discount in the headline lifts conversion after the click.",
+            primary_metric=PrimaryMetric.CONVERSION_RATE,
+            break_even_roas=2.5,
+            currency="USD",
+            start=start,
+            end=start + timedelta(days=27),
+            budget=3000,
+            arms=(
+                ArmSpec("Google Search", "Free shipping", control=True),
+                ArmSpec("Google Search", "20% off your first order"),
+                ArmSpec("Google Search", "New season arrivals"),
+            ),
+            status=TrialStatus.RUNNING,
+            is_demo=True,
+        ),
+        truths=(
+            ArmTruth(cpm=38.0, ctr=0.052, cvr=0.034, order_value=68.0),
+            ArmTruth(cpm=38.0, ctr=0.055, cvr=0.043, order_value=61.0),
+            ArmTruth(cpm=38.0, ctr=0.047, cvr=0.030, order_value=72.0),
+        ),
+        days_with_data=21,
+        daily_spend=35.0,
+    )
+
+
+def _email_subjects(today: date) -> DemoTrial:
+    """Two email subject lines on conversion rate, over the last two weeks."""
+    return DemoTrial(
+        spec=TrialSpec(
+            name="Email subject lines, November",
+            hypothesis="An urgent subject line turns more opens into clicks and orders.",
+            primary_metric=PrimaryMetric.CONVERSION_RATE,
+            break_even_roas=1.5,
+            currency="EUR",
+            start=today - timedelta(days=14),
+            end=today - timedelta(days=1),
+            budget=150,
+            arms=(
+                ArmSpec("Email", "Question: Ready for winter?", control=True),
+                ArmSpec("Email", "Urgency: 48 hours only"),
+            ),
+            status=TrialStatus.RUNNING,
+            is_demo=True,
+        ),
+        # For email, "impressions" are delivered emails and the cost is the sending fee.
+        truths=(
+            ArmTruth(cpm=2.5, ctr=0.031, cvr=0.048, order_value=54.0),
+            ArmTruth(cpm=2.5, ctr=0.036, cvr=0.052, order_value=49.0),
+        ),
+        days_with_data=14,
+        daily_spend=5.0,
+    )
+
+
+def _planned_notes(today: date) -> DemoTrial:
+    """A trial still being planned: it starts tomorrow and has no data."""
+    return DemoTrial(
+        spec=TrialSpec(
+            name="Xiaohongshu notes (planned)",
+            hypothesis="A step-by-step tutorial note earns more saves and orders than a haul.",
+            primary_metric=PrimaryMetric.CPA,
+            break_even_roas=2.0,
+            currency="CNY",
+            start=today + timedelta(days=1),
+            end=today + timedelta(days=21),
+            budget=2000,
+            arms=(
+                ArmSpec("Xiaohongshu", "Haul note", control=True),
+                ArmSpec("Xiaohongshu", "Tutorial note"),
+            ),
+            status=TrialStatus.DRAFT,
+            is_demo=True,
+        ),
+        truths=(),
+        days_with_data=0,
+        daily_spend=0.0,
+    )
 
 
 def simulate_days(
@@ -216,26 +234,11 @@ def simulate_orders(
             at = datetime.combine(r.day, datetime.min.time()) + timedelta(
                 minutes=int(rng.integers(8 * 60, 23 * 60))
             )
-            # A second claim on an order the other arm brought in over the last five days.
-            others = [
-                o
-                for back in range(5)
-                for o in by_day.get(r.day - timedelta(days=back), [])
-                if o.utm_source != source and o.status == "paid"
-            ]
+            others = _claimable(by_day, r.day, source)
             if u < 0.25 and others:
-                first = others[int(rng.integers(len(others)))]
-                if any(o.order_id == first.order_id and o.utm_source == source for o in orders):
-                    continue
-                shift = timedelta(minutes=int(rng.integers(-120, 120)))
-                orders.append(
-                    replace(
-                        first,
-                        utm_source=source,
-                        utm_content=content,
-                        ordered_at=first.ordered_at + shift,
-                    )
-                )
+                second = _second_claim(others, orders, source, content, rng)
+                if second is not None:
+                    orders.append(second)
                 continue
             if u < 0.30:
                 continue
@@ -256,6 +259,33 @@ def simulate_orders(
             orders.append(order)
             by_day.setdefault(r.day, []).append(order)
     return orders
+
+
+def _claimable(by_day: dict[date, list[OrderRow]], day: date, source: str) -> list[OrderRow]:
+    """Paid orders another arm brought in over the five days up to ``day``."""
+    return [
+        o
+        for back in range(5)
+        for o in by_day.get(day - timedelta(days=back), [])
+        if o.utm_source != source and o.status == "paid"
+    ]
+
+
+def _second_claim(
+    others: list[OrderRow],
+    orders: list[OrderRow],
+    source: str,
+    content: str,
+    rng: np.random.Generator,
+) -> OrderRow | None:
+    """A second claim, by ``source``, on one of ``others`` (None if it claims it already)."""
+    first = others[int(rng.integers(len(others)))]
+    if any(o.order_id == first.order_id and o.utm_source == source for o in orders):
+        return None
+    shift = timedelta(minutes=int(rng.integers(-120, 120)))
+    return replace(
+        first, utm_source=source, utm_content=content, ordered_at=first.ordered_at + shift
+    )
 
 
 def _slug(text: str) -> str:

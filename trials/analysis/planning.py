@@ -129,7 +129,6 @@ def progress_sentence(
     show this sentence.
     """
     spec = trial.spec
-    cur = spec.currency
     if progress.reason:
         return f"No estimate of the days to a decision: {progress.reason}."
     if progress.reached:
@@ -143,24 +142,42 @@ def progress_sentence(
     on = ""
     if spec.primary_metric is not PrimaryMetric.CONVERSION_RATE:
         on = " (estimated on conversion rate; order values add noise, so allow a little more)"
-    horizon = len(progress.probability_by_day)
+    short = _budget_short(progress, spec, spent, left, rate, on)
+    if short is not None:
+        return short
+    return _days_and_spend(progress, spec.currency, left, rate, on)
+
+
+def _budget_short(progress: DecisionProgress, spec, spent, left, rate, on: str) -> str | None:
+    """The sentence when the budget cap is spent, or when what it leaves (at today's spend
+    of ``rate`` a day) very likely runs out before the rule is met; None otherwise."""
+    cur = spec.currency
     if left is not None and left <= 0:
         return (
             f"The budget cap is spent ({_money(spent)} of {_money(spec.budget)} {cur}): the "
             "decision rule cannot be met without raising it, testing fewer arms, or ending "
             "the trial without a winner."
         )
+    horizon = len(progress.probability_by_day)
     cap_days = int(left // rate) if left is not None and rate > 0 else None
-    if cap_days is not None and cap_days < horizon:
-        by_cap = progress.probability_by_day[cap_days - 1] if cap_days >= 1 else 0.0
-        if by_cap < 0.05:
-            days_left = f"about {_days(cap_days)} more" if cap_days >= 1 else "less than a day"
-            return (
-                f"The remaining budget cannot reach the decision rule: {_money(left)} {cur} is "
-                f"left, {days_left} at today's spend of {_money(rate)} {cur} a day, and the "
-                f"rule is met by then with {_chance(by_cap)} probability{on}. Raise the cap, "
-                "test fewer arms, or end the trial without a winner."
-            )
+    if cap_days is None or cap_days >= horizon:
+        return None
+    by_cap = progress.probability_by_day[cap_days - 1] if cap_days >= 1 else 0.0
+    if by_cap >= 0.05:
+        return None
+    days_left = f"about {_days(cap_days)} more" if cap_days >= 1 else "less than a day"
+    return (
+        f"The remaining budget cannot reach the decision rule: {_money(left)} {cur} is "
+        f"left, {days_left} at today's spend of {_money(rate)} {cur} a day, and the "
+        f"rule is met by then with {_chance(by_cap)} probability{on}. Raise the cap, "
+        "test fewer arms, or end the trial without a winner."
+    )
+
+
+def _days_and_spend(progress: DecisionProgress, cur: str, left, rate, on: str) -> str:
+    """The days and the spend the rule likely still needs at today's spend of ``rate`` a
+    day, beside what the budget cap leaves (``left``; None without a cap)."""
+    horizon = len(progress.probability_by_day)
     if progress.days_median is None:
         return (
             f"At today's volume the decision rule is unlikely to be met within {horizon} "

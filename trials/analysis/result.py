@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric, ResultSource, Trial
 from trials.domain.verdicts import metric_name, raw_estimate
 from trials.storage.store import TrialStore
+
+if TYPE_CHECKING:  # the numerics load on first use, not on import
+    from inference.summary import Posterior
+    from trials.analysis.decisions import ArmDecision, TrialDecision
 
 __all__ = [
     "TrialAnalysis",
@@ -156,8 +160,8 @@ class TrialAnalysis:
     """Everything known about a trial on one data digest, settings and rule version."""
 
     data: TrialData
-    posterior: Any  # inference.summary.Posterior
-    decision: Any  # trials.analysis.decisions.TrialDecision (the verdict, per-arm recommendations)
+    posterior: Posterior
+    decision: TrialDecision  # the verdict and each arm's recommendation
     curves: dict[int, Any] | None  # response curves by arm id (MCMC only)
     raw_vs_model: str
     seed: int
@@ -174,7 +178,7 @@ class TrialAnalysis:
     def verdict(self) -> str:
         return self.decision.verdict
 
-    def arm_decision(self, arm_id: int):
+    def arm_decision(self, arm_id: int) -> ArmDecision:
         return next(d for d in self.decision.arms if d.arm_id == arm_id)
 
     def with_split(
@@ -223,12 +227,13 @@ def analyze_trial(
     curves: dict[int, Any] | None = None,
 ) -> TrialAnalysis:
     """The trial's one analysis. Pass ``data`` and ``posterior`` (and ``curves``) to reuse
-    work already done; the pages cache whole analyses per key instead."""
-    from trials.analysis.decisions import decide
-    from trials.analysis.planning import progress_sentence, trial_progress
+    work already done; the pages cache whole analyses per key instead.
 
+    ``progress`` reports the fit's progress; ``method="exact"`` gives a labelled preview
+    (exact figures for a simpler model, never a verdict).
+    """
     data = data or load(store, trial)
-    if method == "exact":  # a labelled preview: exact figures, never a verdict
+    if method == "exact":
         from trials.analysis.preview import preview_decision
 
         posterior, decision = preview_decision(trial, data, spec, seed)
@@ -236,26 +241,36 @@ def analyze_trial(
         return TrialAnalysis(data, posterior, decision, None, sentence, seed)
     if posterior is None:
         posterior = fit(data, method=method, spec=spec, seed=seed, progress=progress)
-    days_ahead = trial_progress(trial, data.totals, list(data.daily), seed=seed)
-    text = progress_sentence(days_ahead, trial, data.totals, list(data.daily))
-    decision = decide(
-        trial,
-        posterior,
-        data.totals,
-        list(data.daily),
-        days_ahead,
-        seed=seed,
-        progress_text=text,
-    )
-    if posterior.method == "mcmc" and curves is None:
+    decision = _decision(data, posterior, seed)
+    # A trial with no data yet gets the exact path's neutral posterior (see ``fit``): no curves.
+    mcmc = posterior.method == "mcmc"
+    if mcmc and curves is None:
         curves = response_curves(data, seed=seed, hdi_prob=posterior.spec.hdi_prob)
     return TrialAnalysis(
         data=data,
         posterior=posterior,
         decision=decision,
-        curves=curves if posterior.method == "mcmc" else None,
+        curves=curves if mcmc else None,
         raw_vs_model=raw_vs_model_sentence(trial, posterior, data.totals),
         seed=seed,
+    )
+
+
+def _decision(data: TrialData, posterior, seed: int) -> TrialDecision:
+    """The rule's verdict on ``posterior``, with how far the rule likely still is."""
+    from trials.analysis.decisions import decide
+    from trials.analysis.planning import progress_sentence, trial_progress
+
+    trial, daily = data.trial, list(data.daily)
+    progress = trial_progress(trial, data.totals, daily, seed=seed)
+    return decide(
+        trial,
+        posterior,
+        data.totals,
+        daily,
+        progress,
+        seed=seed,
+        progress_text=progress_sentence(progress, trial, data.totals, daily),
     )
 
 

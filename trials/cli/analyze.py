@@ -58,7 +58,7 @@ def full_analysis(args, **allocation) -> dict[str, Any]:
     """Everything ``analyze --json`` prints for ``args.trial`` with the flags' settings."""
     from inference.funnel.fit import FitError
     from inference.funnel.spec import ModelSpec
-    from trials.analysis.result import full_analysis
+    from trials.analysis import result
 
     store = open_store()
     trial = store.get_trial(args.trial)
@@ -66,7 +66,7 @@ def full_analysis(args, **allocation) -> dict[str, Any]:
         {"pooling": args.pooling, "overdispersion": not args.no_overdispersion}
     )
     try:
-        return full_analysis(
+        return result.full_analysis(
             store, trial, method=args.method, spec=spec, seed=args.seed, **allocation
         )
     except FitError as e:
@@ -76,6 +76,24 @@ def full_analysis(args, **allocation) -> dict[str, Any]:
 
 
 def _print_analysis(result: dict, currency: str) -> None:
+    _print_estimates(result, currency)
+    _print_notes(result)
+    if result.get("preview"):
+        _print_preview(result)
+        return
+    decision = result["decision"]
+    print(f"VERDICT: {decision['verdict_label']}. {decision['reason']}")
+    for a in result["arms"]:
+        print(f"{a['recommendation_label'].upper()}: {a['reason']}")
+        if "response_curve" in a:
+            print(f"  spend: {a['response_curve']['advice']}")
+    allocation = result.get("allocation")
+    if allocation:
+        _print_allocation(allocation, currency)
+
+
+def _print_estimates(result: dict, currency: str) -> None:
+    """The heading and each arm's funnel, ROAS and CPA with their HDIs."""
     hdi = f"{result['hdi_prob']:.0%} HDI"
     print(f"{result['trial']}: {result['method']} posterior, pooling {result['pooling']} ({hdi})")
 
@@ -97,6 +115,10 @@ def _print_analysis(result: dict, currency: str) -> None:
             for a in result["arms"]
         ],
     )
+
+
+def _print_notes(result: dict) -> None:
+    """The diagnostics, the model's and the arms' notes, and where the numbers come from."""
     d = result["diagnostics"]
     if result["method"] == "mcmc":
         state = "reliable" if d["reliable"] else "NOT reliable: " + "; ".join(d["reasons"])
@@ -115,38 +137,36 @@ def _print_analysis(result: dict, currency: str) -> None:
     print(f"conversions and revenue from: {result['results_source']}")
     print(result["source"]["sentence"])
     print(result["raw_vs_model"])
-    if result.get("preview"):
-        print(f"PREVIEW: {result['preview_note']}")
-        for a in result["arms"]:
-            if a["p_best"] is not None:
-                print(f"  {a['channel']} · {a['creative']}: {a['p_best']:.1%} chance to be best")
-        return
-    decision = result["decision"]
-    print(f"VERDICT: {decision['verdict_label']}. {decision['reason']}")
+
+
+def _print_preview(result: dict) -> None:
+    """The exact preview's label and each arm's chance to be best (no verdict)."""
+    print(f"PREVIEW: {result['preview_note']}")
     for a in result["arms"]:
-        print(f"{a['recommendation_label'].upper()}: {a['reason']}")
-        if "response_curve" in a:
-            print(f"  spend: {a['response_curve']['advice']}")
-    allocation = result.get("allocation")
-    if allocation:
-        print(
-            f"next round, {allocation['total_budget']:,.2f} of "
-            f"{allocation['offered_budget']:,.2f} {currency}: expected revenue "
-            f"{allocation['expected_revenue']:,.2f}, profit {allocation['expected_profit']:,.2f} "
-            f"(today's split of the whole budget: {allocation['current_expected_profit']:,.2f}); "
-            f"P(loss) {allocation['p_loss']:.0%} (today's split {allocation['current_p_loss']:.0%})"
-        )
-        for note in allocation["notes"]:
-            print(f"  {note}")
-        print_table(
-            ["arm", "budget", "today's split", "expected revenue"],
+        if a["p_best"] is not None:
+            print(f"  {a['channel']} · {a['creative']}: {a['p_best']:.1%} chance to be best")
+
+
+def _print_allocation(allocation: dict, currency: str) -> None:
+    """The next round's split beside today's, its notes and each arm's budget."""
+    print(
+        f"next round, {allocation['total_budget']:,.2f} of "
+        f"{allocation['offered_budget']:,.2f} {currency}: expected revenue "
+        f"{allocation['expected_revenue']:,.2f}, profit {allocation['expected_profit']:,.2f} "
+        f"(today's split of the whole budget: {allocation['current_expected_profit']:,.2f}); "
+        f"P(loss) {allocation['p_loss']:.0%} (today's split {allocation['current_p_loss']:.0%})"
+    )
+    for note in allocation["notes"]:
+        print(f"  {note}")
+    print_table(
+        ["arm", "budget", "today's split", "expected revenue"],
+        [
             [
-                [
-                    f"{a['channel']} · {a['creative']}",
-                    f"{a['budget']:,.2f}",
-                    f"{a['current_budget']:,.2f}",
-                    f"{a['expected_revenue']:,.2f}",
-                ]
-                for a in allocation["arms"]
-            ],
-        )
+                f"{a['channel']} · {a['creative']}",
+                f"{a['budget']:,.2f}",
+                f"{a['current_budget']:,.2f}",
+                f"{a['expected_revenue']:,.2f}",
+            ]
+            for a in allocation["arms"]
+        ],
+    )

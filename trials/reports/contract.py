@@ -2,7 +2,7 @@
 write, in one place.
 
 Field names here are a product interface: add fields, never rename them
-(``tests/reports/test_json_contract.py`` holds every command's fields against a snapshot).
+(``tests/trials/reports/test_json_contract.py`` holds every command's fields against a snapshot).
 The functions read the analysis layer's results by their fields; those types are named
 for the type checker only, so this module imports nothing above the domain.
 """
@@ -28,7 +28,7 @@ from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_es
 
 if TYPE_CHECKING:
     from inference.planning.plan import Plan
-    from trials.analysis.decisions import TrialDecision
+    from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.stages import WeakStage
     from trials.ingest.daily import ImportPreview, RowProblem
@@ -196,99 +196,113 @@ def _progress_dict(decision: TrialDecision) -> dict[str, Any] | None:
 
 def decision_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
     """Per-arm fields ``analyze --json`` adds, keyed by arm id, and the allocation."""
-    arms = {}
-    for d in decision.arms:
-        c = d.comparison
-        arms[d.arm_id] = {
-            "p_best": _clean(c.p_best) if c else None,
-            "p_beat_control": _clean(c.p_beat_control) if c else None,
-            "lift_vs_control": (
-                {
-                    "mean": _clean(c.lift_mean),
-                    "hdi_low": _clean(c.lift_low),
-                    "hdi_high": _clean(c.lift_high),
-                }
-                if c and c.lift_mean is not None
-                else None
-            ),
-            "expected_loss": _clean(d.expected_loss),
-            "expected_loss_unit": d.loss_unit or None,
-            "p_roas_above_break_even": _clean(d.p_roas_above_break_even),
-            "recommendation": d.recommendation,
-            "recommendation_label": LABELS[d.recommendation],
-            "reason": d.reason,
-            "gates": [{"name": g.name, "passed": g.passed, "message": g.message} for g in d.gates],
-        }
     out: dict[str, Any] = {
-        "arms": arms,
-        "decision": {
-            "metric": decision.metric,
-            "leader": next((a.name for a in trial.arms if a.id == decision.leader), None),
-            "rule_met": decision.rule_met,
-            "gates": [
-                {"name": g.name, "passed": g.passed, "message": g.message} for g in decision.gates
-            ],
-            "verdict": decision.verdict,
-            "verdict_label": VERDICT_LABELS[decision.verdict],
-            "reason": decision.reason,
-            "rule": decision.rule.as_dict(),
-            "winner_threshold": _clean(decision.winner_threshold),
-            "information": _clean(decision.information),
-            "p_best_mc_error": _clean(decision.p_best_error, 5),
-            "settled": decision.settled,
-            "margin": _clean(decision.margin, 5),
-            "draws_used": decision.draws_used,
-            "close_calls": [
-                {
-                    "quantity": c.quantity,
-                    "arm": trial.arms[c.arm].name if c.arm is not None else None,
-                    "value": _clean(c.value, 5),
-                    "mc_error": _clean(c.error, 5),
-                    "bar": _clean(c.bar, 5),
-                }
-                for c in decision.close_calls
-            ],
-            "progress": _progress_dict(decision),
-        },
+        "arms": {d.arm_id: _arm_decision_dict(d) for d in decision.arms},
+        "decision": _verdict_dict(trial, decision),
     }
-    a = decision.allocation
-    if a is not None:
-        names = {arm.id: arm for arm in trial.arms}
-        out["allocation"] = {
-            "arms": [
-                {
-                    "channel": names[arm_id].spec.channel,
-                    "creative": names[arm_id].spec.creative,
-                    "budget": budget,
-                    "expected_revenue": round(rev, 2),
-                    "current_budget": now,
-                    "cap": None if cap is None else round(cap, 2),
-                    "floor": round(floor, 2),
-                }
-                for arm_id, budget, rev, now, cap, floor in zip(
-                    decision.allocated_arms,
-                    a.budgets,
-                    a.expected_revenue,
-                    a.current_budgets,
-                    a.caps,
-                    a.floors,
-                    strict=True,
-                )
-            ],
-            "total_budget": round(sum(a.budgets), 2),
-            "expected_revenue": round(a.total_expected_revenue, 2),
-            "expected_profit": round(a.expected_profit, 2),
-            "p_loss": round(a.p_loss, 4),
-            "current_expected_revenue": round(a.current_expected_revenue, 2),
-            "current_expected_profit": round(a.current_expected_profit, 2),
-            "current_p_loss": round(a.current_p_loss, 4),
-            "risk": a.risk,
-            "cvar_alpha": a.alpha,
-            "offered_budget": round(a.budget, 2),
-            "unspent": round(a.unspent, 2),
-            "notes": list(decision.allocation_notes),
-        }
+    if decision.allocation is not None:
+        out["allocation"] = _allocation_dict(trial, decision)
     return out
+
+
+def _gate_dict(g: Gate) -> dict[str, Any]:
+    return {"name": g.name, "passed": g.passed, "message": g.message}
+
+
+def _arm_decision_dict(d: ArmDecision) -> dict[str, Any]:
+    """One arm's comparison, expected loss, recommendation and gates."""
+    c = d.comparison
+    return {
+        "p_best": _clean(c.p_best) if c else None,
+        "p_beat_control": _clean(c.p_beat_control) if c else None,
+        "lift_vs_control": (
+            {
+                "mean": _clean(c.lift_mean),
+                "hdi_low": _clean(c.lift_low),
+                "hdi_high": _clean(c.lift_high),
+            }
+            if c and c.lift_mean is not None
+            else None
+        ),
+        "expected_loss": _clean(d.expected_loss),
+        "expected_loss_unit": d.loss_unit or None,
+        "p_roas_above_break_even": _clean(d.p_roas_above_break_even),
+        "recommendation": d.recommendation,
+        "recommendation_label": LABELS[d.recommendation],
+        "reason": d.reason,
+        "gates": [_gate_dict(g) for g in d.gates],
+    }
+
+
+def _verdict_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
+    """The trial's verdict, the rule it was judged by, its settling and progress."""
+    return {
+        "metric": decision.metric,
+        "leader": next((a.name for a in trial.arms if a.id == decision.leader), None),
+        "rule_met": decision.rule_met,
+        "gates": [_gate_dict(g) for g in decision.gates],
+        "verdict": decision.verdict,
+        "verdict_label": VERDICT_LABELS[decision.verdict],
+        "reason": decision.reason,
+        "rule": decision.rule.as_dict(),
+        "winner_threshold": _clean(decision.winner_threshold),
+        "information": _clean(decision.information),
+        "p_best_mc_error": _clean(decision.p_best_error, 5),
+        "settled": decision.settled,
+        "margin": _clean(decision.margin, 5),
+        "draws_used": decision.draws_used,
+        "close_calls": [
+            {
+                "quantity": c.quantity,
+                "arm": trial.arms[c.arm].name if c.arm is not None else None,
+                "value": _clean(c.value, 5),
+                "mc_error": _clean(c.error, 5),
+                "bar": _clean(c.bar, 5),
+            }
+            for c in decision.close_calls
+        ],
+        "progress": _progress_dict(decision),
+    }
+
+
+def _allocation_dict(trial: Trial, decision: TrialDecision) -> dict[str, Any]:
+    """The next round's split (``decision.allocation``, not None) beside today's."""
+    a = decision.allocation
+    names = {arm.id: arm for arm in trial.arms}
+    return {
+        "arms": [
+            {
+                "channel": names[arm_id].spec.channel,
+                "creative": names[arm_id].spec.creative,
+                "budget": budget,
+                "expected_revenue": round(rev, 2),
+                "current_budget": now,
+                "cap": None if cap is None else round(cap, 2),
+                "floor": round(floor, 2),
+            }
+            for arm_id, budget, rev, now, cap, floor in zip(
+                decision.allocated_arms,
+                a.budgets,
+                a.expected_revenue,
+                a.current_budgets,
+                a.caps,
+                a.floors,
+                strict=True,
+            )
+        ],
+        "total_budget": round(sum(a.budgets), 2),
+        "expected_revenue": round(a.total_expected_revenue, 2),
+        "expected_profit": round(a.expected_profit, 2),
+        "p_loss": round(a.p_loss, 4),
+        "current_expected_revenue": round(a.current_expected_revenue, 2),
+        "current_expected_profit": round(a.current_expected_profit, 2),
+        "current_p_loss": round(a.current_p_loss, 4),
+        "risk": a.risk,
+        "cvar_alpha": a.alpha,
+        "offered_budget": round(a.budget, 2),
+        "unspent": round(a.unspent, 2),
+        "notes": list(decision.allocation_notes),
+    }
 
 
 def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:

@@ -44,12 +44,11 @@ __all__ = ["ImportRepository"]
 
 
 class ImportRepository:
-    """Import, replace, undo and manual edits of a trial's results and orders; UTM rules."""
+    """Import, replace, undo and manual edits of a trial's results; undo also takes back an
+    import of own orders."""
 
     def __init__(self, trials: TrialRepository):
         self.trials = trials
-
-    """Import, replace, undo and manual edits of a trial's results and orders."""
 
     # -- results -------------------------------------------------------------------------
 
@@ -94,24 +93,11 @@ class ImportRepository:
             added: list[int] = []
             new_arms = plan.unknown_arms
             if new_arms:
-                if not add_arms:
-                    names = ", ".join(f"{c} · {k}" for c, k in plan.unknown_arms)
-                    raise UserError(
-                        f"rows name arms the trial does not have: {names}. Add them to the "
-                        "trial (--add-arms), or fix the channel and creative names"
-                    )
-                added = self._add_arms(conn, trial, plan.unknown_arms)
+                _refuse_unknown_arms(new_arms, add_arms)
+                added = self._add_arms(conn, trial, new_arms)
                 trial = self.trials.load(conn, trial.id)
                 plan = self._plan_results(conn, trial, rows, removals, digest, source)
-            changed = plan.of("changed")
-            if changed and not replace:
-                first = changed[0]
-                raise OverlapError(
-                    f"{len(changed)} rows would change numbers already stored (first: "
-                    f"{first.row.arm_name} on {first.row.day}); confirm to replace them "
-                    "(--replace), or import only new days",
-                    plan,
-                )
+            _refuse_changes(plan, replace)
             if not plan.writes:
                 return ImportOutcome(batch=None, counts=plan.counts())
             counts = plan.counts()
@@ -125,30 +111,31 @@ class ImportRepository:
                 row_count=counts["new"] + counts["changed"],
                 details={**counts, "added_arm_ids": added},
             )
-            keys = {arm_key(a.spec.channel, a.spec.creative): a.id for a in trial.arms}
-            stale = [
-                (c.old.arm_id, c.old.day) for c in plan.changes if c.kind in ("changed", "removed")
-            ]
-            self._set_aside_results(conn, trial.id, stale, source, batch_id)
-            fresh = [c.row for c in plan.changes if c.kind in ("new", "changed")]
-            if fresh:
-                try:
-                    conn.execute(
-                        insert(t.daily_results),
-                        [
-                            result_row_values(trial.id, keys[r.key], batch_id, r, source)
-                            for r in fresh
-                        ],
-                    )
-                except IntegrityError as e:  # e.g. clicks above impressions
-                    raise UserError(
-                        f"the database refused a row ({e.orig}); nothing was written"
-                    ) from e
+            self._write_results(conn, trial, plan, source, batch_id)
             return ImportOutcome(
                 batch=batch_by_id(conn, batch_id),
                 counts=counts,
                 added_arms=tuple(f"{c} · {k}" for c, k in new_arms),
             )
+
+    def _write_results(self, conn, trial: Trial, plan: ResultsPlan, source, batch_id) -> None:
+        """Set aside the stored rows the plan changes or removes, and insert its new and
+        changed rows under ``batch_id``."""
+        keys = {arm_key(a.spec.channel, a.spec.creative): a.id for a in trial.arms}
+        stale = [
+            (c.old.arm_id, c.old.day) for c in plan.changes if c.kind in ("changed", "removed")
+        ]
+        self._set_aside_results(conn, trial.id, stale, source, batch_id)
+        fresh = [c.row for c in plan.changes if c.kind in ("new", "changed")]
+        if not fresh:
+            return
+        try:
+            conn.execute(
+                insert(t.daily_results),
+                [result_row_values(trial.id, keys[r.key], batch_id, r, source) for r in fresh],
+            )
+        except IntegrityError as e:  # e.g. clicks above impressions
+            raise UserError(f"the database refused a row ({e.orig}); nothing was written") from e
 
     def _plan_results(self, conn, trial, rows, removals, digest, source) -> ResultsPlan:
         arms = {arm_key(a.spec.channel, a.spec.creative): a for a in trial.arms}
@@ -232,7 +219,7 @@ class ImportRepository:
             )
         return ids
 
-    # -- orders --------------------------------------------------------------------------
+    # -- undo ----------------------------------------------------------------------------
 
     def undo_batch(self, trial_id: int, batch_id: int):
         """Take back one import: its rows go, the rows it replaced come back.
@@ -250,43 +237,12 @@ class ImportRepository:
                 raise UserError(f"no import {batch_id} in trial '{trial.name}'")
             if row.status == "undone":
                 raise UserError(f"import {batch_id} was undone already ({row.undone_by})")
-            later = set(
-                conn.scalars(
-                    select(t.replaced_results.c.replaced_by_batch_id).where(
-                        t.replaced_results.c.import_batch_id == batch_id
-                    )
-                )
-            ) | set(
-                conn.scalars(
-                    select(t.replaced_orders.c.replaced_by_batch_id).where(
-                        t.replaced_orders.c.import_batch_id == batch_id
-                    )
-                )
-            )
-            if later:
-                first = min(later)
-                raise UserError(
-                    f"import {first} replaced rows of import {batch_id} since; undo "
-                    f"import {first} first"
-                )
+            _refuse_replaced_since(conn, batch_id)
             conn.execute(
                 delete(t.daily_results).where(t.daily_results.c.import_batch_id == batch_id)
             )
             conn.execute(delete(t.orders).where(t.orders.c.import_batch_id == batch_id))
-            for kept, live in (
-                (t.replaced_results, t.daily_results),
-                (t.replaced_orders, t.orders),
-            ):
-                for old in conn.execute(
-                    select(kept).where(kept.c.replaced_by_batch_id == batch_id)
-                ).all():
-                    values = {
-                        k: v
-                        for k, v in old._mapping.items()
-                        if k not in ("id", "replaced_by_batch_id")
-                    }
-                    conn.execute(insert(live).values(**values))
-                conn.execute(delete(kept).where(kept.c.replaced_by_batch_id == batch_id))
+            _restore_replaced(conn, batch_id)
             self._remove_empty_arms(conn, (row.details or {}).get("added_arm_ids", []))
             conn.execute(
                 update(t.import_batches)
@@ -302,3 +258,62 @@ class ImportRepository:
             ) + conn.scalar(select(func.count()).where(t.replaced_results.c.arm_id == arm_id))
             if not used:
                 conn.execute(delete(t.arms).where(t.arms.c.id == arm_id))
+
+
+def _refuse_unknown_arms(unknown: Sequence[tuple[str, str]], add_arms: bool) -> None:
+    """Rows naming arms the trial lacks need ``add_arms`` (UserError otherwise)."""
+    if not add_arms:
+        names = ", ".join(f"{c} · {k}" for c, k in unknown)
+        raise UserError(
+            f"rows name arms the trial does not have: {names}. Add them to the "
+            "trial (--add-arms), or fix the channel and creative names"
+        )
+
+
+def _refuse_changes(plan: ResultsPlan, replace: bool) -> None:
+    """Rows that would change stored numbers need ``replace`` (OverlapError otherwise)."""
+    changed = plan.of("changed")
+    if changed and not replace:
+        first = changed[0]
+        raise OverlapError(
+            f"{len(changed)} rows would change numbers already stored (first: "
+            f"{first.row.arm_name} on {first.row.day}); confirm to replace them "
+            "(--replace), or import only new days",
+            plan,
+        )
+
+
+def _refuse_replaced_since(conn, batch_id: int) -> None:
+    """UserError when a later import replaced rows or orders of ``batch_id``."""
+    later = set(
+        conn.scalars(
+            select(t.replaced_results.c.replaced_by_batch_id).where(
+                t.replaced_results.c.import_batch_id == batch_id
+            )
+        )
+    ) | set(
+        conn.scalars(
+            select(t.replaced_orders.c.replaced_by_batch_id).where(
+                t.replaced_orders.c.import_batch_id == batch_id
+            )
+        )
+    )
+    if later:
+        first = min(later)
+        raise UserError(
+            f"import {first} replaced rows of import {batch_id} since; undo import {first} first"
+        )
+
+
+def _restore_replaced(conn, batch_id: int) -> None:
+    """Put back the results and orders ``batch_id`` replaced, as they were."""
+    for kept, live in (
+        (t.replaced_results, t.daily_results),
+        (t.replaced_orders, t.orders),
+    ):
+        for old in conn.execute(select(kept).where(kept.c.replaced_by_batch_id == batch_id)).all():
+            values = {
+                k: v for k, v in old._mapping.items() if k not in ("id", "replaced_by_batch_id")
+            }
+            conn.execute(insert(live).values(**values))
+        conn.execute(delete(kept).where(kept.c.replaced_by_batch_id == batch_id))
