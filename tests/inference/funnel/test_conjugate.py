@@ -99,7 +99,7 @@ def test_roas_and_cpa_follow_from_the_stages():
     np.testing.assert_allclose(d["cpa"], 1 / (ipm * d["ctr"] * per_click))
 
 
-def test_exact_is_fast_for_a_hundred_arms():
+def test_exact_takes_a_hundred_arms():
     many = FunnelData.from_rows(
         [(f"c{a % 5}", f"arm {a}") for a in range(100)],
         [
@@ -118,7 +118,7 @@ def test_exact_is_fast_for_a_hundred_arms():
     )
     posterior = exact_posterior(many, seed=0)
     assert posterior.draws["roas"].shape == (4000, 100)
-    assert posterior.seconds < 5  # a sanity bound only; bench/ measures the real figure
+    # How fast is measured by `make bench`, not asserted here.
 
 
 def test_degenerate_arms_get_named_reasons_not_numbers():

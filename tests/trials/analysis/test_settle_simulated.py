@@ -15,7 +15,6 @@ The trial's probability threshold is set so that the bar sits where it hurts:
 * **0.90**, far below: settled on the first run; no extra draws, the cost of before.
 """
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -151,18 +150,12 @@ def test_on_the_estimate_every_seed_keeps_testing_too_close_to_call(store):
 
 def test_far_from_the_bar_there_are_no_extra_draws(store):
     trial = measured_trial(store, 0.90)
-    data = load(store, trial)
-    started = time.perf_counter()
-    for seed in range(5):
-        fit_mcmc(data.funnel, ModelSpec(), seed=seed)
-    one_fit = (time.perf_counter() - started) / 5
     decisions = verdicts(store, trial)
     assert {d.verdict for d in decisions} == {"scale"}
     # One run each: BASE draws, or twice that where the sampler's own retry redrew a run
     # that failed a check (inference.funnel.fit), never the settling's 4 or 16 times.
     assert {d.draws_used for d in decisions} <= {BASE, 2 * BASE}
     assert all(d.settled and d.close_calls == () for d in decisions)
-    started = time.perf_counter()
     posterior = analyze_trial(store, trial, method="mcmc", spec=ModelSpec(), seed=99).posterior
+    # The draws say it all (time is measured by `make bench`, not asserted in tests).
     assert posterior.n_draws in (BASE, 2 * BASE) and len(posterior.runs) <= 1
-    assert posterior.seconds < 5 * one_fit + 0.5
