@@ -3,7 +3,7 @@ round's budget split, and how returns change with spend."""
 
 import streamlit as st
 
-from ui.fits import analysis_for, data_digest, mcmc_fit
+from ui.fits import analysis_for, fit_with_progress
 from ui.recommendations import (
     record_decision,
     show_allocation,
@@ -22,10 +22,7 @@ st.title(f"Recommendations · {md(trial.name)}")
 show_flash()
 require_data(summary)
 
-digest = data_digest(trial)
-bar = st.progress(0.0, text="Fitting the full model")
-outcome = mcmc_fit(trial.id, digest, _progress=lambda f, m: bar.progress(f, text=m))
-bar.empty()
+outcome = fit_with_progress(trial, "Fitting the full model")
 if outcome.error:
     st.error(f"The model could not be fitted: {md(outcome.error)}")
     st.stop()

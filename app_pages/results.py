@@ -5,7 +5,7 @@ report); the full model's analysis replaces it when its fit is done."""
 
 import streamlit as st
 
-from ui.fits import analysis_for, data_digest, exact_fit, mcmc_fit
+from ui.fits import analysis_for, data_digest, exact_fit, fit_with_progress
 from ui.results import report_downloads, show_results
 from ui.session import show_flash, store
 from ui.text import md
@@ -25,9 +25,9 @@ with shown.container():
     st.info("The full model is being fitted; until it is done, a preview is shown…")
     show_results(analysis_for(trial, preview), preview=True)
 
-bar = st.progress(0.0, text="Fitting the full model (partial pooling, day-to-day variation)")
-outcome = mcmc_fit(trial.id, digest, _progress=lambda f, m: bar.progress(f, text=m))
-bar.empty()
+outcome = fit_with_progress(
+    trial, "Fitting the full model (partial pooling, day-to-day variation)", digest
+)
 if outcome.error:
     st.error(f"The full model could not be fitted ({md(outcome.error)}); showing the preview.")
 else:

@@ -3,20 +3,19 @@ one checked, undoable edit (checked by the same reader as an uploaded file)."""
 
 from __future__ import annotations
 
-import io
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
+from trials.analysis.importing import RowsRefused, save_edited_rows
 from trials.domain import Trial, UserError
-from trials.ingest.daily import ImportOptions, RowProblem, outcome_line, read_daily_file
+from trials.domain.imports import ImportOutcome
+from trials.ingest.daily import outcome_line
 from trials.storage.store import TrialStore
 from ui.import_reading import problems_table
 from ui.session import flash
 from ui.text import md
 
-__all__ = ["GridProblems", "daily_grid", "save_grid"]
+__all__ = ["daily_grid", "save_grid"]
 
 
 def daily_grid(trials: TrialStore, trial: Trial) -> None:
@@ -37,7 +36,7 @@ def daily_grid(trials: TrialStore, trial: Trial) -> None:
         return
     try:
         outcome = save_grid(trials, trial, edited)
-    except GridProblems as e:
+    except RowsRefused as e:
         st.error(f"{len(e.problems)} problems; nothing was saved.")
         st.dataframe(problems_table(e.problems), hide_index=True)
         return
@@ -78,44 +77,20 @@ def _grid_columns(trial: Trial, arm_names: list[str]) -> dict:
     }
 
 
-class GridProblems(UserError):
-    def __init__(self, problems: list[RowProblem]):
-        super().__init__(f"{len(problems)} problems")
-        self.problems = problems
+# The grid's columns and the field each one holds.
+_FIELDS = {
+    "Arm": "arm",
+    "Day": "day",
+    "Impressions": "impressions",
+    "Clicks": "clicks",
+    "Conversions": "conversions",
+    "Spend": "spend",
+    "Revenue": "revenue",
+}
 
 
-def save_grid(trials: TrialStore, trial: Trial, edited: pd.DataFrame):
-    """Check the grid through the import reader and save it as one manual batch."""
-    by_name = {a.name: a for a in trial.arms}
-    table = pd.DataFrame(
-        {
-            "date": [d.isoformat() if isinstance(d, date) else d for d in edited["Day"]],
-            "channel": [by_name[n].spec.channel if n in by_name else "" for n in edited["Arm"]],
-            "creative": [by_name[n].spec.creative if n in by_name else "" for n in edited["Arm"]],
-            "impressions": edited["Impressions"],
-            "clicks": edited["Clicks"],
-            "conversions": edited["Conversions"],
-            "spend": edited["Spend"],
-            "revenue": edited["Revenue"],
-        }
-    )
-    buffer = io.StringIO()
-    table.to_csv(buffer, index=False)
-    reading = read_daily_file(
-        buffer.getvalue().encode(), "grid", trial, ImportOptions(preset="generic", decimal=".")
-    )
-    if reading.errors:
-        # CSV line n is grid row n - 1 (the header is line 1).
-        raise GridProblems(
-            [
-                RowProblem("the grid", max(p.row - 1, 0), p.column.capitalize(), p.message)
-                for p in reading.errors
-            ]
-        )
-    kept = {(by_name[r.arm_name].id, r.day) for r in reading.rows if r.arm_name in by_name}
-    removals = [
-        (r.arm_id, r.day) for r in trials.daily_results(trial.id) if (r.arm_id, r.day) not in kept
-    ]
-    return trials.commit_results(
-        trial.id, reading.rows, kind="manual", replace=True, removals=removals
-    )
+def save_grid(trials: TrialStore, trial: Trial, edited: pd.DataFrame) -> ImportOutcome:
+    """The edited grid as rows (blank cells as None), checked and saved by the analysis."""
+    frame = edited.rename(columns=_FIELDS)[list(_FIELDS.values())].astype(object)
+    rows = frame.where(pd.notna(frame), None).to_dict("records")
+    return save_edited_rows(trials, trial, rows)

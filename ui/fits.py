@@ -28,6 +28,7 @@ __all__ = [
     "clear_fits",
     "data_digest",
     "exact_fit",
+    "fit_with_progress",
     "mcmc_fit",
 ]
 
@@ -112,6 +113,16 @@ def mcmc_fit(
         return FitOutcome(posterior)
 
     return _fits().get((trial_id, digest, seed, ModelSpec()), compute)
+
+
+def fit_with_progress(trial: Trial, text: str, digest: str | None = None) -> FitOutcome:
+    """The full model's fit (``mcmc_fit``) under a progress bar that goes when it is done."""
+    bar = st.progress(0.0, text=text)
+    outcome = mcmc_fit(
+        trial.id, digest or data_digest(trial), _progress=lambda f, m: bar.progress(f, text=m)
+    )
+    bar.empty()
+    return outcome
 
 
 @st.cache_resource(show_spinner=False)

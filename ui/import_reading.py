@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from trials.ingest.columns import PRESETS
-from trials.ingest.daily import RowProblem
+from trials.ingest.reading import RowProblem
 from ui.text import md
 
 __all__ = [

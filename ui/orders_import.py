@@ -11,8 +11,9 @@ from trials.analysis.importing import commit_orders, preview_orders
 from trials.domain import AttributionRule, ResultsChoice, Trial, UserError
 from trials.domain.imports import OverlapError
 from trials.ingest.columns import ORDER_FIELDS
-from trials.ingest.daily import ImportOptions, outcome_line
+from trials.ingest.daily import outcome_line
 from trials.ingest.orders import REQUIRED as ORDER_REQUIRED
+from trials.ingest.reading import ImportOptions
 from trials.storage.store import TrialStore
 from ui.import_reading import (
     clear_uploader,

@@ -10,7 +10,8 @@ from trials.analysis.importing import commit_import, preview_import
 from trials.domain import Trial, UserError
 from trials.domain.imports import OverlapError
 from trials.ingest.columns import DAILY_FIELDS
-from trials.ingest.daily import ImportOptions, outcome_line
+from trials.ingest.daily import outcome_line
+from trials.ingest.reading import ImportOptions
 from trials.storage.store import TrialStore
 from ui.import_reading import (
     clear_uploader,

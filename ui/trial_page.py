@@ -11,7 +11,7 @@ import streamlit as st
 from trials.domain import Trial, TrialSummary
 from trials.domain.amendments import amendment_lines
 from trials.storage.store import TrialStore
-from ui.fits import analysis_for, data_digest, mcmc_fit
+from ui.fits import analysis_for, fit_with_progress
 from ui.import_history import batches_table
 from ui.results import show_verdict
 from ui.session import show_flash
@@ -56,9 +56,7 @@ def trial_verdict(trials: TrialStore, summary: TrialSummary) -> dict:
         return totals
     # The verdict, the source and the totals the rule counts: the same analysis the
     # Results and Recommendations pages show.
-    bar = st.progress(0.0, text="Fitting the model for the verdict")
-    outcome = mcmc_fit(trial.id, data_digest(trial), _progress=lambda f, m: bar.progress(f, text=m))
-    bar.empty()
+    outcome = fit_with_progress(trial, "Fitting the model for the verdict")
     if outcome.error:
         st.error(f"The model could not be fitted: {md(outcome.error)}")
         return totals

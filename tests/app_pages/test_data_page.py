@@ -8,7 +8,8 @@ import pytest
 
 from tests.app_pages.conftest import open_app, texts, widget
 from tests.conftest import ROOT, make_spec
-from ui.daily_grid import GridProblems, save_grid
+from trials.analysis.importing import RowsRefused
+from ui.daily_grid import save_grid
 
 FILES = ROOT / "tests" / "trials" / "files"
 
@@ -189,7 +190,7 @@ def test_grid_saves_as_one_checked_undoable_edit(app_store, trial):
         ),
     )
     assert first.counts["new"] == 2
-    with pytest.raises(GridProblems) as e:
+    with pytest.raises(RowsRefused) as e:
         save_grid(app_store, trial, grid([[a, date(2026, 9, 1), 10, 20, 1, 5.0, None]]))
     assert {(p.row, p.column) for p in e.value.problems} == {(1, "Revenue")}
     edit = save_grid(app_store, trial, grid([[a, date(2026, 9, 1), 100, 12, 1, 5.0, 20.0]]))

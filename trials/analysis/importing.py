@@ -5,17 +5,31 @@ batch, all or nothing.
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 
 from trials.analysis.sources import orders_effect
 from trials.domain import Trial, UserError
 from trials.domain.imports import ImportOutcome
-from trials.ingest.daily import ImportOptions, ImportPreview, RowProblem, read_daily_file
+from trials.ingest.daily import ImportPreview, read_daily_file
 from trials.ingest.orders import OrdersPreview, read_orders_file
+from trials.ingest.reading import ImportOptions, RowProblem
 from trials.ingest.tables import ImportLimits
 from trials.storage.store import TrialStore
 
-__all__ = ["commit_import", "commit_orders", "preview_import", "preview_orders"]
+__all__ = [
+    "EDITED_FIELDS",
+    "RowsRefused",
+    "commit_import",
+    "commit_orders",
+    "preview_import",
+    "preview_orders",
+    "save_edited_rows",
+]
 
 
 def preview_import(
@@ -114,3 +128,64 @@ def commit_orders(
         digest=reading.digest,
         replace=replace,
     )
+
+
+class RowsRefused(UserError):
+    """Rows edited by hand that do not read as a file would; ``problems`` name each one."""
+
+    def __init__(self, problems: list[RowProblem]):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+EDITED_FIELDS = ("day", "arm", "impressions", "clicks", "conversions", "spend", "revenue")
+
+
+def save_edited_rows(
+    store: TrialStore, trial: Trial, rows: Sequence[Mapping[str, object]]
+) -> ImportOutcome:
+    """A trial's daily rows as edited by hand (``EDITED_FIELDS``; ``arm`` by name, blank
+    as None), checked by the same reader as an uploaded file and saved as one undoable
+    manual import: the rows replace the stored ones, and stored days left out are removed.
+    Refuses (``RowsRefused``, row numbers counted from 1) with every problem; nothing is
+    written then."""
+    by_name = {a.name: a for a in trial.arms}
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(["date", "channel", "creative", *EDITED_FIELDS[2:]])
+    for row in rows:
+        arm = by_name.get(str(row.get("arm") or ""))
+        day = row.get("day")
+        out.writerow(
+            [
+                day.isoformat() if isinstance(day, date) else _text(day),
+                arm.spec.channel if arm else "",
+                arm.spec.creative if arm else "",
+                *(_text(row.get(name)) for name in EDITED_FIELDS[2:]),
+            ]
+        )
+    reading = read_daily_file(
+        buffer.getvalue().encode(), "grid", trial, ImportOptions(preset="generic", decimal=".")
+    )
+    if reading.errors:
+        # CSV line n is edited row n - 1 (the header is line 1).
+        raise RowsRefused(
+            [
+                RowProblem("the grid", max(p.row - 1, 0), p.column.capitalize(), p.message)
+                for p in reading.errors
+            ]
+        )
+    kept = {(by_name[r.arm_name].id, r.day) for r in reading.rows if r.arm_name in by_name}
+    removals = [
+        (r.arm_id, r.day) for r in store.daily_results(trial.id) if (r.arm_id, r.day) not in kept
+    ]
+    return store.commit_results(
+        trial.id, reading.rows, kind="manual", replace=True, removals=removals
+    )
+
+
+def _text(value: object) -> str:
+    """A cell as the reader sees it: blank for None or NaN, numbers as Python writes them."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)

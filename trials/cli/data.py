@@ -80,7 +80,7 @@ def _reading_flags(p) -> None:
 
 
 def _options(args):
-    from trials.ingest.daily import ImportOptions
+    from trials.ingest.reading import ImportOptions
 
     mapping = {}
     for item in args.map:

@@ -48,17 +48,7 @@ from trials.ingest.reading import (
 )
 from trials.ingest.tables import ImportLimits, RawTable, read_table
 
-# ImportOptions, RowProblem and digest_of live in ``trials.ingest.reading`` (orders use
-# them too) and are named here as well, where the app has always imported them from.
-__all__ = [
-    "FileReading",
-    "ImportOptions",
-    "ImportPreview",
-    "RowProblem",
-    "digest_of",
-    "outcome_line",
-    "read_daily_file",
-]
+__all__ = ["FileReading", "ImportPreview", "outcome_line", "read_daily_file"]
 
 REQUIRED = ("date", "channel", "creative", "impressions", "clicks", "conversions", "spend")
 COUNTS = ("impressions", "clicks", "conversions")

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.stages import WeakStage
-    from trials.ingest.daily import ImportPreview, RowProblem
+    from trials.ingest.daily import ImportPreview
     from trials.ingest.orders import OrdersPreview
+    from trials.ingest.reading import RowProblem
 
 __all__ = [
     "ANALYSED_METRICS",

@@ -11,7 +11,8 @@ from tests.trials.cli.test_cli import run, write
 from trials.analysis.importing import preview_import
 from trials.domain import ArmSpec, ResultRow, UserError
 from trials.domain.imports import OverlapError
-from trials.ingest.daily import ImportOptions, read_daily_file
+from trials.ingest.daily import read_daily_file
+from trials.ingest.reading import ImportOptions
 
 FILES = ROOT / "tests" / "trials" / "files"
 
