@@ -120,72 +120,23 @@ class TrialSpec:
         (break-even = 1 / margin).
         """
         v = dict(values)
-        problems = [
-            Problem(key, f"unknown field; known fields: {', '.join(sorted(TRIAL_FIELDS))}")
-            for key in sorted(set(v) - TRIAL_FIELDS)
-        ]
-        metric = coerce_choice(
-            v, "primary_metric", PrimaryMetric, problems, "conversion_rate, roas or cpa"
-        )
-        status = coerce_choice(
-            v, "status", TrialStatus, problems, "draft, running, decided or archived"
-        )
-        attribution = coerce_choice(
-            v, "attribution_rule", AttributionRule, problems, "last_touch or split"
-        )
-        results_source = coerce_choice(
-            v, "results_source", ResultsChoice, problems, "auto, channel or orders"
-        )
-        start = coerce_date(v, "start", problems)
-        end = coerce_date(v, "end", problems)
-        budget = coerce_float(v, "budget", problems)
-        margin = coerce_float(v, "gross_margin", problems, required=False)
-        break_even = coerce_float(v, "break_even_roas", problems, required=False)
-        if margin is not None and 0 < margin <= 1:
-            if break_even is None:
-                break_even = 1 / margin
-            elif not math.isclose(break_even, 1 / margin, rel_tol=1e-3):
-                problems.append(
-                    Problem(
-                        "break_even_roas",
-                        f"disagrees with gross margin {margin:g} (break-even = 1 / margin = "
-                        f"{1 / margin:.3g}); give one of the two",
-                    )
-                )
+        problems = _unknown_fields(v)
+        choices = _coerce_choices(v, problems)
+        plan = _coerce_dates_and_amounts(v, problems)
         arms = _coerce_arms(v.get("arms"), problems)
         rule = coerce_rule(v.get("decision_rule"), problems)
-        already = {p.field for p in problems}
-        problems.extend(
-            p
-            for p in spec_problems(
-                name=v.get("name"),
-                currency=v.get("currency"),
-                break_even_roas=break_even,
-                gross_margin=margin,
-                budget=budget,
-                start=start,
-                end=end,
-            )
-            if p.field not in already
-        )
+        problems.extend(_field_problems_not_yet_reported(v, plan, problems))
         if problems:
             raise TrialValidationError(problems)
         return cls(
             name=str(v.get("name") or ""),
             hypothesis=str(v.get("hypothesis") or ""),
-            primary_metric=metric,
-            break_even_roas=break_even,
-            gross_margin=margin,
             currency=str(v.get("currency") or ""),
-            start=start,
-            end=end,
-            budget=budget,
             arms=tuple(arms),
-            status=status,
             decision_rule=rule,
             is_demo=bool(v.get("is_demo", False)),
-            attribution_rule=attribution,
-            results_source=results_source,
+            **choices,
+            **plan,
         )
 
     def problems(self) -> list[Problem]:
@@ -208,6 +159,70 @@ class TrialSpec:
 
     def with_changes(self, **changes: Any) -> TrialSpec:
         return replace(self, **changes)
+
+
+# -- the steps of TrialSpec.build, in the order their problems are reported -------------
+
+# Each choice: its field, its type, and the values it allows in plain words.
+_CHOICES = (
+    ("primary_metric", PrimaryMetric, "conversion_rate, roas or cpa"),
+    ("status", TrialStatus, "draft, running, decided or archived"),
+    ("attribution_rule", AttributionRule, "last_touch or split"),
+    ("results_source", ResultsChoice, "auto, channel or orders"),
+)
+
+
+def _unknown_fields(v: dict[str, Any]) -> list[Problem]:
+    return [
+        Problem(key, f"unknown field; known fields: {', '.join(sorted(TRIAL_FIELDS))}")
+        for key in sorted(set(v) - TRIAL_FIELDS)
+    ]
+
+
+def _coerce_choices(v: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """The metric, status, attribution rule and results source (blank: the default)."""
+    return {key: coerce_choice(v, key, enum, problems, allowed) for key, enum, allowed in _CHOICES}
+
+
+def _coerce_dates_and_amounts(v: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """Start, end, budget, gross margin and break-even ROAS, named as TrialSpec's fields."""
+    plan = {
+        "start": coerce_date(v, "start", problems),
+        "end": coerce_date(v, "end", problems),
+        "budget": coerce_float(v, "budget", problems),
+        "gross_margin": coerce_float(v, "gross_margin", problems, required=False),
+    }
+    break_even = coerce_float(v, "break_even_roas", problems, required=False)
+    plan["break_even_roas"] = _break_even(break_even, plan["gross_margin"], problems)
+    return plan
+
+
+def _break_even(
+    break_even: float | None, margin: float | None, problems: list[Problem]
+) -> float | None:
+    """A gross margin stands in for the break-even ROAS (break-even = 1 / margin); given
+    both, they must agree."""
+    if margin is not None and 0 < margin <= 1:
+        if break_even is None:
+            return 1 / margin
+        if not math.isclose(break_even, 1 / margin, rel_tol=1e-3):
+            problems.append(
+                Problem(
+                    "break_even_roas",
+                    f"disagrees with gross margin {margin:g} (break-even = 1 / margin = "
+                    f"{1 / margin:.3g}); give one of the two",
+                )
+            )
+    return break_even
+
+
+def _field_problems_not_yet_reported(
+    v: dict[str, Any], plan: dict[str, Any], problems: list[Problem]
+) -> list[Problem]:
+    """The checks on the trial's own fields, leaving out fields already reported."""
+    already = {p.field for p in problems}
+    checked = spec_problems(name=v.get("name"), currency=v.get("currency"), **plan)
+    return [p for p in checked if p.field not in already]
 
 
 def _coerce_arms(raw: Any, problems: list[Problem]) -> list[ArmSpec]:
