@@ -130,11 +130,7 @@ def attribute(
             unattributed[latest.utm].append(latest.amount)
             continue
         arm_ids = tuple(dict.fromkeys(a for _, a in claimed))
-        if rule == AttributionRule.SPLIT or len(arm_ids) == 1:
-            winners = arm_ids
-        else:
-            last_time = max(o.ordered_at for o, _ in claimed)
-            winners = tuple(dict.fromkeys(a for o, a in claimed if o.ordered_at == last_time))
+        winners = _winners(claimed, arm_ids, rule)
         share = 1 / len(winners)
         for arm_id in winners:
             credits[arm_id, day] += share
@@ -152,6 +148,17 @@ def attribute(
         ),
         outside_dates=(len(outside), round(sum(outside), 6)),
     )
+
+
+def _winners(
+    claimed: list[tuple[OrderRow, int]], arm_ids: tuple[int, ...], rule: AttributionRule
+) -> tuple[int, ...]:
+    """The arms an order is credited to: every claiming arm with ``split`` (or when one arm
+    claims it), else the arm of the latest touch (a tie splits between the tied arms)."""
+    if rule == AttributionRule.SPLIT or len(arm_ids) == 1:
+        return arm_ids
+    last_time = max(o.ordered_at for o, _ in claimed)
+    return tuple(dict.fromkeys(a for o, a in claimed if o.ordered_at == last_time))
 
 
 def _whole_conversions(credits, revenue) -> tuple[DailyResult, ...]:

@@ -17,7 +17,7 @@ from trials.domain.enums import ResultsChoice, ResultSource
 from trials.domain.imports import UtmRule
 from trials.domain.orders import OrderRow
 from trials.domain.results import ArmTotals
-from trials.domain.trial import Trial
+from trials.domain.trial import Arm, Trial
 
 __all__ = [
     "ArmEffect",
@@ -238,50 +238,58 @@ def orders_effect(
     before = summarize_source(trial, channel, before_credit)
     after = summarize_source(trial, channel, after_credit)
     used_before, used_after = before.used(trial), after.used(trial)
-    switched = before.source != after.source
     total_before = sum(t.conversions for t in used_before.values())
     total_after = sum(t.conversions for t in used_after.values())
-    arms = []
-    for arm in trial.arms:
-        b, a = used_before[arm.id], used_after[arm.id]
-        change = abs(a.conversions - b.conversions)
-        flagged = (b.conversions > 0 and change > 0.5 * b.conversions) or (
-            b.conversions == 0 and a.conversions > 0 and switched and total_before > 0
-        )
-        arms.append(
-            ArmEffect(
-                arm_id=arm.id,
-                arm=arm.name,
-                conversions_before=b.conversions,
-                conversions_after=a.conversions,
-                revenue_before=b.revenue,
-                revenue_after=a.revenue,
-                flagged=flagged,
-            )
-        )
+    switch_adds = before.source != after.source and total_before > 0
+    arms = tuple(
+        _arm_effect(arm, used_before[arm.id], used_after[arm.id], switch_adds) for arm in trial.arms
+    )
     leaves_none = total_before > 0 and total_after == 0
-    warning = ""
-    flagged_arms = [a for a in arms if a.flagged]
-    if flagged_arms or leaves_none:
-        what = (
-            f"the source changes from {_SOURCE_WORDS[before.source]} to "
-            f"{_SOURCE_WORDS[after.source]}"
-            if switched
-            else f"the source stays {_SOURCE_WORDS[after.source]}"
-        )
-        listed = ", ".join(
-            f"{a.arm} {a.conversions_before:,} → {a.conversions_after:,}" for a in flagged_arms
-        )
-        warning = f"This import changes the conversions the results use: {what}"
-        if listed:
-            warning += f"; conversions {listed}"
-        if leaves_none:
-            warning += "; the trial would be left with no conversions at all"
-        warning += "."
     return OrdersEffect(
         source_before=before.source,
         source_after=after.source,
-        arms=tuple(arms),
+        arms=arms,
         leaves_no_conversions=leaves_none,
-        warning=warning,
+        warning=_effect_warning(before.source, after.source, arms, leaves_none),
     )
+
+
+def _arm_effect(arm: Arm, b: ArmTotals, a: ArmTotals, switch_adds: bool) -> ArmEffect:
+    """One arm before (``b``) and after (``a``) the import; ``switch_adds``: the source
+    switches while the trial had conversions, so an arm going from none to some is flagged."""
+    change = abs(a.conversions - b.conversions)
+    flagged = (b.conversions > 0 and change > 0.5 * b.conversions) or (
+        b.conversions == 0 and a.conversions > 0 and switch_adds
+    )
+    return ArmEffect(
+        arm_id=arm.id,
+        arm=arm.name,
+        conversions_before=b.conversions,
+        conversions_after=a.conversions,
+        revenue_before=b.revenue,
+        revenue_after=a.revenue,
+        flagged=flagged,
+    )
+
+
+def _effect_warning(
+    before: ResultSource, after: ResultSource, arms: Sequence[ArmEffect], leaves_none: bool
+) -> str:
+    """The warning in plain words; empty when the change needs no confirmation."""
+    flagged_arms = [a for a in arms if a.flagged]
+    if not (flagged_arms or leaves_none):
+        return ""
+    what = (
+        f"the source changes from {_SOURCE_WORDS[before]} to {_SOURCE_WORDS[after]}"
+        if before != after
+        else f"the source stays {_SOURCE_WORDS[after]}"
+    )
+    listed = ", ".join(
+        f"{a.arm} {a.conversions_before:,} → {a.conversions_after:,}" for a in flagged_arms
+    )
+    warning = f"This import changes the conversions the results use: {what}"
+    if listed:
+        warning += f"; conversions {listed}"
+    if leaves_none:
+        warning += "; the trial would be left with no conversions at all"
+    return warning + "."
