@@ -70,7 +70,8 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
     once they give a conversion within the trial's dates).
     """
     from inference.funnel.data import FunnelData
-    from trials.domain.attribution import attribute, summarize_source
+    from trials.domain.attribution import attribute
+    from trials.domain.sources import summarize_source
 
     daily = tuple(store.daily_results(trial.id, ResultSource.CHANNEL))
     index = {arm.id: i for i, arm in enumerate(trial.arms)}

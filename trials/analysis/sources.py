@@ -9,17 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from trials.domain import ArmTotals, OrderRow, ResultSource, Trial
-from trials.domain.attribution import (
-    Attribution,
-    OrdersEffect,
-    Reconciliation,
-    SourceSummary,
-    attribute,
-    source_of,
-    summarize_source,
-)
-from trials.domain.attribution import orders_effect as _orders_effect
-from trials.domain.attribution import reconcile as _reconcile
+from trials.domain.attribution import Attribution, attribute
+from trials.domain.reconciliation import Reconciliation
+from trials.domain.reconciliation import reconcile as _reconcile
+from trials.domain.sources import OrdersEffect, SourceSummary, source_of, summarize_source
+from trials.domain.sources import orders_effect as _orders_effect
 from trials.storage.store import TrialStore
 
 __all__ = ["order_totals", "orders_effect", "reconcile", "source_for", "source_summary"]

@@ -17,7 +17,6 @@ from trials.domain import ArmTotals, PrimaryMetric, Trial, UserError
 __all__ = [
     "ACTIONS",
     "LABELS",
-    "RECOMMENDATIONS",
     "VERDICT_LABELS",
     "DecisionEntry",
     "DecisionRecord",
@@ -26,7 +25,6 @@ __all__ = [
     "raw_estimate",
 ]
 
-RECOMMENDATIONS = ("scale", "keep_testing", "equal", "stop", "fix_creative", "fix_landing")
 LABELS = {
     "scale": "Scale",
     "keep_testing": "Keep testing",

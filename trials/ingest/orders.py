@@ -16,8 +16,8 @@ from trials.domain import (
     OrderRow,
     OrderStatus,
 )
-from trials.domain.attribution import OrdersEffect
 from trials.domain.imports import OrdersPlan
+from trials.domain.sources import OrdersEffect
 from trials.ingest.cells import (
     Cell,
     CellError,

@@ -15,15 +15,9 @@ from typing import TYPE_CHECKING, Any
 from trials import APP_VERSION
 from trials.domain import ArmTotals, ResultSource, Trial, TrialSummary, UserError
 from trials.domain.amendments import Amendment, amendment_lines
-from trials.domain.attribution import (
-    ArmEffect,
-    ArmReconciliation,
-    OrdersEffect,
-    Reconciliation,
-    SourceSummary,
-    sums,
-)
 from trials.domain.imports import ImportBatch, UtmRule
+from trials.domain.reconciliation import ArmReconciliation, Reconciliation
+from trials.domain.sources import ArmEffect, OrdersEffect, SourceSummary, sums
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
 if TYPE_CHECKING:

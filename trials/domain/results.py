@@ -1,0 +1,93 @@
+"""An arm's daily numbers: as they arrive, as stored, and summed over the trial."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from trials.domain.enums import ResultSource
+from trials.domain.errors import Problem, TrialValidationError
+from trials.domain.validation import clean_text, is_int, is_number
+
+__all__ = ["ArmTotals", "DailyResult", "ResultRow", "arm_key"]
+
+
+@dataclass(frozen=True)
+class DailyResult:
+    """One arm's numbers for one day from one source."""
+
+    arm_id: int
+    day: date
+    impressions: int
+    clicks: int
+    conversions: int
+    spend: float
+    revenue: float
+    source: ResultSource = ResultSource.CHANNEL
+    import_batch_id: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise TrialValidationError(problems)
+
+    def problems(self) -> list[Problem]:
+        out = []
+        for name in ("impressions", "clicks", "conversions"):
+            value = getattr(self, name)
+            if not is_int(value) or value < 0:
+                out.append(Problem(name, "must be a whole number, 0 or more"))
+        for name in ("spend", "revenue"):
+            value = getattr(self, name)
+            if not is_number(value) or value < 0:
+                out.append(Problem(name, "must be a finite amount, 0 or more"))
+        if not out and self.clicks > self.impressions:
+            out.append(Problem("clicks", "are more than impressions"))
+        return out
+
+
+def arm_key(channel: str, creative: str) -> tuple[str, str]:
+    """How rows find their arm: channel and creative, ignoring case and extra spaces."""
+    return (clean_text(channel).casefold(), clean_text(creative).casefold())
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One arm-day as it arrives (from a file or the editing grid), before it is stored.
+
+    The arm is named, not yet resolved to an id, so a file may name arms the trial does
+    not have yet. ``row`` is where it came from (file row number; 0 for none).
+    """
+
+    channel: str
+    creative: str
+    day: date
+    impressions: int
+    clicks: int
+    conversions: int
+    spend: float
+    revenue: float
+    row: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return arm_key(self.channel, self.creative)
+
+    @property
+    def arm_name(self) -> str:
+        return f"{clean_text(self.channel)} · {clean_text(self.creative)}"
+
+
+@dataclass(frozen=True)
+class ArmTotals:
+    """Sums over an arm's daily results; zeros when there is no data yet."""
+
+    impressions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+    spend: float = 0.0
+    revenue: float = 0.0
+    days: int = 0
+
+    def as_dict(self) -> dict[str, int | float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
