@@ -41,7 +41,7 @@ class TrialData:
     trial: Trial
     funnel: Any  # inference.funnel.data.FunnelData, arms in trial order
     daily: tuple[DailyResult, ...]  # the channels' daily rows (volume, health checks)
-    summary: Any  # trials.domain.attribution.SourceSummary: which source, both sources' totals
+    summary: Any  # trials.domain.sources.SourceSummary: which source, both sources' totals
     amendments: tuple = ()  # trials.domain.amendments.Amendment, oldest first
 
     @property
@@ -66,7 +66,7 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
     """Read the trial's data once: channel rows, own orders credited to arms, the source.
 
     Impressions, clicks and spend always come from the channels' reports. Conversions and
-    revenue come from the trial's source (``trials.domain.attribution``: with ``auto``, own orders
+    revenue come from the trial's source (``trials.domain.sources``: with ``auto``, own orders
     once they give a conversion within the trial's dates).
     """
     from inference.funnel.data import FunnelData

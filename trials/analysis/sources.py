@@ -1,7 +1,8 @@
 """Own orders and the channels' reports, as the store holds them now: the trial's results
 source, the totals own orders credit, the effect of an orders import, the reconciliation.
 
-Loads from the store and hands over to the pure rules in ``trials.domain.attribution``.
+Loads from the store and hands over to the pure rules in ``trials.domain`` (attribution,
+sources, reconciliation).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def source_summary(store: TrialStore, trial: Trial) -> SourceSummary:
 
 def orders_effect(store: TrialStore, trial: Trial, incoming: Sequence[OrderRow]) -> OrdersEffect:
     """What committing ``incoming`` would do to the conversions and revenue the models read
-    (see ``trials.domain.attribution.orders_effect``)."""
+    (see ``trials.domain.sources.orders_effect``)."""
     return _orders_effect(
         trial,
         store.arm_totals(trial.id),

@@ -3,7 +3,8 @@
 One row per order, or per order and touch when more than one arm claims it: order id,
 date or time, amount, status (paid, cancelled, refunded, in English or Chinese) and UTM
 values or arm columns. Orders are stored as imported; how they are credited to arms, and
-how that compares with the channels' reports, is ``trials.domain.attribution``.
+how that compares with the channels' reports, is ``trials.domain.attribution``,
+``trials.domain.sources`` and ``trials.domain.reconciliation``.
 """
 
 from __future__ import annotations
