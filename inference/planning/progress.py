@@ -9,7 +9,7 @@ import numpy as np
 
 from inference.planning.assurance import design_effect
 from inference.planning.looks import rule_met
-from inference.rule import Rule
+from inference.rule.bars import Rule
 
 __all__ = ["DecisionProgress", "progress_to_decision"]
 
