@@ -150,10 +150,14 @@ class Allocation:
 RETURNS_ELASTICITY = (0.0, 0.5)  # diminishing returns beyond today's pace: ROAS x m^-e
 
 
-def _outcomes(roas: np.ndarray, budgets: np.ndarray, break_even: float, damp: np.ndarray):
-    revenue = (roas * damp) @ budgets if damp is not None else roas @ budgets
+def _expected(roas: np.ndarray, budgets: np.ndarray, break_even: float, pace, rng):
+    """Per arm the expected revenue of ``budgets``, and per draw the revenue and the profit
+    (revenue / break-even - spend), with diminishing returns beyond ``pace``."""
+    damp = _damping(budgets, pace, roas.shape, rng)
+    returns = roas * damp if damp is not None else roas
+    revenue = returns @ budgets
     profit = revenue / break_even - budgets.sum()
-    return revenue, profit
+    return returns.mean(axis=0) * budgets, revenue, profit
 
 
 def _damping(budgets, pace, shape, rng) -> np.ndarray | None:
@@ -200,6 +204,44 @@ def allocate(
     n_draws, k = roas.shape
     if not np.isfinite(roas).all():
         raise ValueError("every arm needs finite ROAS draws to be allocated")
+    lows, highs = _bounds(k, budget, low, high, spend_less)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(n_draws, max_draws, replace=False) if n_draws > max_draws else slice(None)
+    budgets = _cvar_split(
+        roas[rows], budget, lows, highs, break_even, risk=risk, alpha=alpha, spend_less=spend_less
+    )
+    now = _today(current, budget, k)
+    # The new split's returns draw their elasticities first, then today's (one rng).
+    per_arm, revenue, profit = _expected(roas, budgets, break_even, pace, rng)
+    _, now_revenue, now_profit = _expected(roas, now, break_even, pace, rng)
+    return Allocation(
+        budgets=tuple(float(round(b, 2)) for b in budgets),
+        expected_revenue=tuple(float(v) for v in per_arm),
+        total_expected_revenue=float(revenue.mean()),
+        expected_profit=float(profit.mean()),
+        p_loss=float((profit < 0).mean()) if budgets.sum() > 0 else 0.0,
+        current_budgets=tuple(float(round(b, 2)) for b in now),
+        current_expected_revenue=float(now_revenue.mean()),
+        current_p_loss=float((now_profit < 0).mean()),
+        risk=risk,
+        alpha=alpha,
+        budget=float(budget),
+        current_expected_profit=float(now_profit.mean()),
+        caps=tuple(None if high is None else float(h) for h in highs),
+        floors=tuple(float(x) for x in lows),
+    )
+
+
+def _today(current: Sequence[float] | None, budget: float, k: int) -> np.ndarray:
+    """Today's split scaled to ``budget`` (equal shares when not given)."""
+    if current is None:
+        return np.full(k, budget / k)
+    return np.asarray(current, dtype=float) * budget / max(sum(current), 1e-12)
+
+
+def _bounds(k: int, budget: float, low, high, spend_less: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each arm's least and most budget (``high`` None: the whole budget), checked to hold
+    ``budget`` (or, with ``spend_less``, less of it)."""
     lows = np.broadcast_to(np.asarray(low, dtype=float), (k,)).copy()
     highs = np.broadcast_to(np.asarray(budget if high is None else high, dtype=float), (k,)).copy()
     short = highs.sum() < budget - 1e-9
@@ -208,10 +250,23 @@ def allocate(
             f"the bounds cannot hold a budget of {budget:,.2f}: minimums add up to "
             f"{lows.sum():,.2f}, maximums to {highs.sum():,.2f}"
         )
-    rng = np.random.default_rng(seed)
-    rows = rng.choice(n_draws, max_draws, replace=False) if n_draws > max_draws else slice(None)
-    sample = roas[rows]
-    d = sample.shape[0]
+    return lows, highs
+
+
+def _cvar_split(
+    sample: np.ndarray,
+    budget: float,
+    lows: np.ndarray,
+    highs: np.ndarray,
+    break_even: float,
+    *,
+    risk: float,
+    alpha: float,
+    spend_less: bool,
+) -> np.ndarray:
+    """The linear programme of the module docstring on the ROAS draws ``sample`` (d, k):
+    each arm's budget, within its bounds, rounded to no budget below half a cent."""
+    d, k = sample.shape
     cost = 1.0 - sample / break_even  # loss per unit spent, per draw and arm
     # Variables: s (k), t (1), u (d). Minimise mean(cost) s + risk (t + sum u / ((1-a) d)).
     c = np.concatenate([cost.mean(axis=0), [risk], np.full(d, risk / ((1 - alpha) * d))])
@@ -235,32 +290,4 @@ def allocate(
     if not result.success:  # pragma: no cover - bounds are checked above
         raise ValueError(f"no budget split found: {result.message}")
     budgets = np.clip(result.x[:k], lows, highs)
-    budgets = np.where(budgets < 0.005, 0.0, budgets)  # the optimiser's dust is no budget
-    now = (
-        np.full(k, budget / k)
-        if current is None
-        else np.asarray(current, dtype=float) * budget / max(sum(current), 1e-12)
-    )
-    damp = _damping(budgets, pace, roas.shape, rng)
-    damp_now = _damping(now, pace, roas.shape, rng)
-    revenue, profit = _outcomes(roas, budgets, break_even, damp)
-    now_revenue, now_profit = _outcomes(roas, now, break_even, damp_now)
-    per_arm = (
-        (roas * damp).mean(axis=0) * budgets if damp is not None else roas.mean(axis=0) * budgets
-    )
-    return Allocation(
-        budgets=tuple(float(round(b, 2)) for b in budgets),
-        expected_revenue=tuple(float(v) for v in per_arm),
-        total_expected_revenue=float(revenue.mean()),
-        expected_profit=float(profit.mean()),
-        p_loss=float((profit < 0).mean()) if budgets.sum() > 0 else 0.0,
-        current_budgets=tuple(float(round(b, 2)) for b in now),
-        current_expected_revenue=float(now_revenue.mean()),
-        current_p_loss=float((now_profit < 0).mean()),
-        risk=risk,
-        alpha=alpha,
-        budget=float(budget),
-        current_expected_profit=float(now_profit.mean()),
-        caps=tuple(None if high is None else float(h) for h in highs),
-        floors=tuple(float(x) for x in lows),
-    )
+    return np.where(budgets < 0.005, 0.0, budgets)  # the optimiser's dust is no budget

@@ -31,7 +31,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from inference.montecarlo import error_at
-from inference.rule import SETTLED_ERRORS, VERDICTS, Quantities, Rule, judge, look
+from inference.rule.bars import SETTLED_ERRORS, VERDICTS, Rule
+from inference.rule.batch import judge
+from inference.rule.draws import Quantities
+from inference.rule.single_look import look
 
 __all__ = ["MAX_CLOSE", "CloseCall", "Settling", "settle", "settle_seed"]
 

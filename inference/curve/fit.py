@@ -119,11 +119,16 @@ def fit_saturation(
     if reason:
         return neutral_curve(ladder, reason)
     trace = _sample(ladder, priors or SaturationPriors(), draws, tune, chains, seed)
+    return _read_curve(trace, ladder.current_spend, break_even, chains, hdi_prob)
+
+
+def _read_curve(trace, s0: float, break_even: float, chains: int, hdi_prob: float) -> ResponseCurve:
+    """What a fitted ``trace`` says at today's daily spend ``s0`` and one step up (see
+    :class:`ResponseCurve`), unreliable with its reasons when the fit fails its gates."""
     post = trace.posterior
     stacked = {
         name: post[name].values.reshape(-1) for name in ("m0", "k", "order_value", "elasticity")
     }
-    s0 = ladder.current_spend
     step = s0 * STEP
     now = marginal_roas(s0, stacked["order_value"], stacked["m0"], stacked["k"], s0)
     nxt = marginal_roas(step, stacked["order_value"], stacked["m0"], stacked["k"], s0)

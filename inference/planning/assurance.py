@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inference.planning.looks import rule_met
-from inference.rule import VERDICTS
+from inference.rule.bars import VERDICTS
 
 if TYPE_CHECKING:
     from inference.planning.plan import PlanInputs

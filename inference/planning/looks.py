@@ -10,7 +10,8 @@ from dataclasses import replace
 import numpy as np
 from scipy import special
 
-from inference.rule import Batch, Rule, judge
+from inference.rule.bars import Rule
+from inference.rule.batch import Batch, judge
 
 __all__ = ["GRID", "decision_metrics", "rule_met"]
 

@@ -17,7 +17,7 @@ from inference.planning.assurance import (
     evaluate,
     simulate,
 )
-from inference.rule import Rule
+from inference.rule.bars import Rule
 
 __all__ = [
     "Advice",

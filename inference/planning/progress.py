@@ -9,7 +9,7 @@ import numpy as np
 
 from inference.planning.assurance import design_effect
 from inference.planning.looks import rule_met
-from inference.rule import Rule
+from inference.rule.bars import Rule
 
 __all__ = ["DecisionProgress", "progress_to_decision"]
 
@@ -63,27 +63,66 @@ def progress_to_decision(
         return DecisionProgress(False, (), None, None, "a decision needs at least two arms")
     effect = np.array([design_effect(n, concentration) for n in per_day])
     n, k = trials / effect, successes / effect
-    now = (1 + k)[None, None], (1 + n - k)[None, None]
-
     rule = replace(rule, planned_days=planned_days)
-
-    def share(days):
-        return 1.0 if not planned_days else np.asarray(days, float) / planned_days
-
-    met_now, _, _ = rule_met(
-        *now, conversions[None, None], np.asarray(days_so_far), rule, share(days_so_far)
-    )
-    if bool(met_now[0, 0]):
+    if _met_today(n, k, conversions, days_so_far, rule):
         return DecisionProgress(True, (), 0, 0)
     if not (per_day > 0).all():
         return DecisionProgress(
             False, (), None, None, "some arms had no traffic lately, so no date can be given"
         )
-    rng = np.random.default_rng(seed)
-    rates = rng.beta(1 + k, 1 + n - k, size=(simulations, len(trials)))
     n_day = np.maximum(np.round(per_day / effect), 1).astype(np.int64)
+    by_day = _met_by_day(
+        n,
+        k,
+        n_day,
+        conversions,
+        per_day,
+        days_so_far,
+        rule,
+        conversions_per_trial,
+        horizon=horizon,
+        simulations=simulations,
+        seed=seed,
+    )
+    return DecisionProgress(
+        False, tuple(float(p) for p in by_day), _first(by_day, 0.5), _first(by_day, 0.8)
+    )
+
+
+def _met_today(n, k, conversions, days_so_far: int, rule: Rule) -> bool:
+    """The rule is met on today's posteriors Beta(1 + k, 1 + n - k) (effective counts)."""
+    now = (1 + k)[None, None], (1 + n - k)[None, None]
+    share = _share(days_so_far, rule.planned_days)
+    met, _, _ = rule_met(*now, conversions[None, None], np.asarray(days_so_far), rule, share)
+    return bool(met[0, 0])
+
+
+def _share(days, planned_days: int | None):
+    """The share of the planned days passed by ``days`` (1 without a plan)."""
+    return 1.0 if not planned_days else np.asarray(days, float) / planned_days
+
+
+def _met_by_day(
+    n: np.ndarray,
+    k: np.ndarray,
+    n_day: np.ndarray,
+    conversions: np.ndarray,
+    per_day: np.ndarray,
+    days_so_far: int,
+    rule: Rule,
+    conversions_per_trial: float,
+    *,
+    horizon: int,
+    simulations: int,
+    seed: int,
+) -> np.ndarray:
+    """The chance the rule is met by each of 1 .. ``horizon`` more days, from true rates
+    drawn from today's Beta(1 + k, 1 + n - k) (effective counts ``n``, ``k``) and future
+    days of ``n_day`` effective trials per arm."""
+    rng = np.random.default_rng(seed)
+    rates = rng.beta(1 + k, 1 + n - k, size=(simulations, len(n)))
     daily = rng.binomial(
-        np.broadcast_to(n_day, (simulations, horizon, len(trials))), rates[:, None, :]
+        np.broadcast_to(n_day, (simulations, horizon, len(n))), rates[:, None, :]
     ).astype(np.float64)
     future = np.cumsum(daily, axis=1)
     extra = np.arange(1, horizon + 1, dtype=np.float64)
@@ -91,13 +130,12 @@ def progress_to_decision(
     k_then = k + future
     conv = conversions + future * (per_day / n_day) * conversions_per_trial
     then = days_so_far + extra[None, :]
-    met, _, _ = rule_met(
-        1 + k_then, 1 + n_then - k_then, conv, then, rule, share(then), until_met=True
-    )
-    by_day = np.maximum.accumulate(met, axis=1).mean(axis=0)
+    share = _share(then, rule.planned_days)
+    met, _, _ = rule_met(1 + k_then, 1 + n_then - k_then, conv, then, rule, share, until_met=True)
+    return np.maximum.accumulate(met, axis=1).mean(axis=0)
 
-    def first(level: float) -> int | None:
-        hits = np.nonzero(by_day >= level)[0]
-        return int(hits[0] + 1) if len(hits) else None
 
-    return DecisionProgress(False, tuple(float(p) for p in by_day), first(0.5), first(0.8))
+def _first(by_day: np.ndarray, level: float) -> int | None:
+    """The first extra day by which the chance reaches ``level`` (None: not in the horizon)."""
+    hits = np.nonzero(by_day >= level)[0]
+    return int(hits[0] + 1) if len(hits) else None
