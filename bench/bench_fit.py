@@ -227,6 +227,47 @@ def table(arm_counts: list[int], engine: str) -> None:
         )
 
 
+def other_timings() -> list[tuple[str, float]]:
+    """Figures the tests used to assert by the clock (tests check what, this measures how
+    fast): the exact preview's ROAS comparison on 10 arms, a response curve's fit, and a
+    single-price 60-arm trial against the same trial with varied order values."""
+    import numpy as np
+
+    from inference.curve.fit import fit_saturation
+    from inference.funnel.conjugate import exact_comparison
+    from inference.funnel.fit import fit_mcmc
+    from tests.inference.messy import Features, messy_trial, sixty_arms
+    from tests.inference.simulate_curves import CurveTruth, simulate_ladder
+
+    out = []
+    data = simulated(10, 30)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        exact_comparison(data, metric="roas", control=0, break_even=2.0)
+        times.append(time.perf_counter() - t0)
+    out.append(("exact ROAS comparison, 10 arms (best of 3)", min(times)))
+    near = CurveTruth(elasticity=0.5, average_roas=4.0, level=20.0)  # near break-even
+    rng = np.random.default_rng(11)
+    fit_saturation(simulate_ladder(rng, near)[0], 2.0, seed=1)  # loads the kernel
+    times = []
+    for days in (5, 9, 14):
+        ladder = simulate_ladder(rng, near, days_per_level=days)[0]
+        t0 = time.perf_counter()
+        fit_saturation(ladder, 2.0, seed=days)
+        times.append(time.perf_counter() - t0)
+    out.append(("response curve fit, 3 levels (median of 3)", sorted(times)[1]))
+    arms = sixty_arms(60)
+    for name, features in (("varied order values", None), ("single price 49", 49.0)):
+        trial = messy_trial(
+            60, arms, days=30, **({"features": Features(single_price=features)} if features else {})
+        )
+        t0 = time.perf_counter()
+        fit_mcmc(trial.data, seed=1)
+        out.append((f"60 arms x 30 days, {name}", time.perf_counter() - t0))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--arms", type=int, nargs="*", default=[2, 10, 100])
@@ -245,6 +286,9 @@ def main() -> None:
     if args.pymc:
         print("\nEngine pymc: the PyMC model compiled by nutpie per trial shape")
         table(args.arms, "pymc")
+    print("\nOther timings (seconds)")
+    for what, seconds in other_timings():
+        print(f"{what:<48} {seconds:>8.3f}")
     print()
     print(f"{'quantity':<24} {'arm':<7} {'ours':>8}  other")
     for quantity, arm, ours, other in agreement():

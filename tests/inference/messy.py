@@ -239,3 +239,17 @@ def messy_trial(
         roas=exp_revenue / total_spend,
     )
     return MessyTrial(data, truth, rows, vt_days, norev_days)
+
+
+def sixty_arms(seed: int) -> list[ArmTruth]:
+    """60 arms, 10 channels of 6, around CTR 2 % and CVR 3 % (a wide trial)."""
+    rng = np.random.default_rng(seed)
+    return [
+        ArmTruth(
+            f"channel {a // 6}",
+            ctr=float(0.02 * np.exp(rng.normal(0, 0.3))),
+            cvr=float(0.03 * np.exp(rng.normal(0, 0.3))),
+            daily_spend=60.0,
+        )
+        for a in range(60)
+    ]

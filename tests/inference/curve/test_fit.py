@@ -3,7 +3,6 @@ grid posterior, and (slow) recovery of known curves' marginal ROAS and advice on
 budget ladders. The kernel against the PyMC model: ``test_kernel.py``."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -96,7 +95,7 @@ def test_priors_centre_on_the_arms_own_level_and_order_value():
     assert big_values["log_level"] == pytest.approx(values["log_level"] + math.log(10))
 
 
-def test_fitting_a_curve_compiles_nothing_and_is_fast():
+def test_fitting_a_curve_compiles_nothing():
     from numba.core import event
 
     class Compiles(event.Listener):
@@ -111,17 +110,13 @@ def test_fitting_a_curve_compiles_nothing_and_is_fast():
     rng = np.random.default_rng(11)
     fit_saturation(simulate_ladder(rng, NEAR)[0], 2.0, seed=1)  # loads the kernel
     compiles = Compiles()
-    times = []
     with event.install_listener("numba:compile", compiles):
         # Ladders of other lengths: no compile per number of days.
         for days in (5, 9, 14):
             ladder = simulate_ladder(rng, NEAR, days_per_level=days)[0]
-            start = time.perf_counter()
             curve = fit_saturation(ladder, 2.0, seed=days)
-            times.append(time.perf_counter() - start)
             assert curve.reliable, curve.reasons
-    assert compiles.count == 0
-    assert np.median(times) < 1.0, times  # about 0.15 s on a laptop
+    assert compiles.count == 0  # how fast: `make bench`, not asserted here
 
 
 def test_the_same_seed_gives_the_same_curve():

@@ -2,7 +2,6 @@
 to 1e-6, ROAS/CPA/revenue against closed-form moments, a finer grid and many draws."""
 
 import math
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -197,7 +196,7 @@ def test_the_old_four_thousand_draws_missed_by_more_than_the_requirement():
     assert exact_posterior(MESSY).interval("roas", 1).mean == pytest.approx(mean, rel=1e-12)
 
 
-def test_the_preview_answers_for_ten_arms_in_well_under_a_second():
+def test_the_preview_answers_for_ten_arms():
     rng = np.random.default_rng(0)
     rows = []
     for arm in range(10):
@@ -217,9 +216,6 @@ def test_the_preview_answers_for_ten_arms_in_well_under_a_second():
                 )
             )
     data = FunnelData.from_rows([(f"c{a % 3}", f"arm {a}") for a in range(10)], rows)
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        exact_comparison(data, metric="roas", control=0, break_even=2.0)
-        times.append(time.perf_counter() - started)
-    assert min(times) < 0.5  # about 0.1 s on an idle 2-core machine
+    _, comparison = exact_comparison(data, metric="roas", control=0, break_even=2.0)
+    # How fast: `make bench` ("exact ROAS comparison, 10 arms"), not asserted here.
+    assert sum(comparison.p_best) == pytest.approx(1.0, abs=1e-4)  # ROAS on fine grids

@@ -16,7 +16,7 @@ from inference import FunnelData
 from inference.funnel.fit import fit_mcmc
 from inference.rule import Rule, quantities_from_draws, verdict
 from inference.summary import hdi
-from tests.inference.messy import ArmTruth, Features, messy_trial
+from tests.inference.messy import ArmTruth, Features, messy_trial, sixty_arms
 from tests.inference.operating import rate_error
 from tests.inference.reference import reference_draws
 
@@ -254,24 +254,10 @@ def test_one_day_per_arm_is_nearly_the_binomial_answer(channels):
 # --- f. single-price product ----------------------------------------------------------
 
 
-def sixty_arms(seed: int) -> list[ArmTruth]:
-    rng = np.random.default_rng(seed)
-    return [
-        ArmTruth(
-            f"channel {a // 6}",
-            ctr=float(0.02 * np.exp(rng.normal(0, 0.3))),
-            cvr=float(0.03 * np.exp(rng.normal(0, 0.3))),
-            daily_spend=60.0,
-        )
-        for a in range(60)
-    ]
-
-
-def test_single_price_product_fits_cleanly_and_about_as_fast():
+def test_single_price_product_fits_cleanly():
     """60 arms (10 channels of 6) over 30 days, revenue = conversions x 49: the fit is
-    reliable and takes less than 3 times the same trial's with varied order values, and
-    under 60 s (one fit each; wall-clock on a shared 2-core machine varies by perhaps
-    20 %)."""
+    reliable at the first run, without divergences (it used to hang for minutes; the time
+    beside the varied trial is `make bench`'s)."""
     arms = sixty_arms(60)
     varied = messy_trial(60, arms, days=30)
     single = messy_trial(60, arms, days=30, features=Features(single_price=49.0))
@@ -291,8 +277,9 @@ def test_single_price_product_fits_cleanly_and_about_as_fast():
     d = posteriors["single price"].diagnostics
     assert d.reliable, d.reasons
     assert not any("sampled twice" in note for note in posteriors["single price"].notes)
-    assert seconds["single price"] < 3 * seconds["varied"]
-    assert seconds["single price"] < 60
+    # How fast, against the varied trial: `make bench` ("60 arms x 30 days"). What the
+    # test holds is that the constant price is learned without a struggle:
+    assert posteriors["single price"].diagnostics.divergences == 0
 
 
 # --- g. A/A on messy data -------------------------------------------------------------
