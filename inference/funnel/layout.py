@@ -128,20 +128,39 @@ class Layout:
         return out
 
 
-def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
-    """The parameter layout of ``spec``'s model for ``data`` (as ``build_funnel_model``)."""
-    p = spec.priors
-    channel_level, arm_level = structure(data)
-    centred_arms = arm_level_centred(data, spec)
-    ints = np.full(N_INTS, -1, dtype=np.int64)
-    floats = np.zeros(N_FLOATS)
-    blocks: list[tuple[str, int]] = []
+class _Blocks:
+    """The parameter vector's blocks in order, each added at the next free offset."""
 
-    def add(name: str, size: int) -> int:
-        start = sum(s for _, s in blocks)
-        blocks.append((name, size))
+    def __init__(self) -> None:
+        self.blocks: list[tuple[str, int]] = []
+
+    def add(self, name: str, size: int) -> int:
+        start = sum(s for _, s in self.blocks)
+        self.blocks.append((name, size))
         return start
 
+
+def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
+    """The parameter layout of ``spec``'s model for ``data`` (as ``build_funnel_model``)."""
+    ints = np.full(N_INTS, -1, dtype=np.int64)
+    floats = np.zeros(N_FLOATS)
+    blocks = _Blocks()
+    _level_floats(data, spec.priors, floats)
+    for q, name in enumerate(QUANTITIES):
+        _level_blocks(data, spec, q, name, ints, blocks)
+    slots = kappa_slots(data)
+    _global_blocks(spec, slots, ints, floats, blocks)
+    return Layout(
+        blocks=tuple(blocks.blocks),
+        ints=ints,
+        floats=floats,
+        kappa_centre=np.ascontiguousarray(kappa_centres(data, spec)),
+        kappa_slot=np.ascontiguousarray(slots),
+    )
+
+
+def _level_floats(data: FunnelData, p, floats: np.ndarray) -> None:
+    """Each quantity's prior constants: centre, its sd, the two spreads, their sd, Beta."""
     centers = {
         "ctr": (math.log(p.ctr_mean / (1 - p.ctr_mean)), p.rate_logit_sd),
         "cvr": (math.log(p.cvr_mean / (1 - p.cvr_mean)), p.rate_logit_sd),
@@ -153,56 +172,63 @@ def layout_for(data: FunnelData, spec: ModelSpec) -> Layout:
         "log_order_value": (p.revenue_channel_spread, p.revenue_arm_spread),
     }
     for q, name in enumerate(QUANTITIES):
-        i, center = q * STRIDE, centers[name]
+        i = q * STRIDE
         floats[i : i + len(LEVEL_FLOATS)] = (
-            *center,
+            *centers[name],
             math.log(spreads[name][0]),
             math.log(spreads[name][1]),
             p.spread_sd,
             p.beta_a,
             p.beta_b,
         )
-        if spec.pooling == "none":
-            ints[i + LevelInt.MODE] = 1
-            values = "log_order_value" if q == 2 else f"{name}_rate_logodds__"
-            ints[i + LevelInt.MU] = add(values, data.n_arms)
-            continue
-        ints[i + LevelInt.MODE] = 0
-        if channel_level:
-            centred = spec.parameterization != "non_centred"
-            ints[i + LevelInt.MU] = add(f"{name}_mu", 1)
-            ints[i + LevelInt.CH_SD] = add(f"{name}_sd_channel_log__", 1)
-            suffix = "" if centred else "_z"
-            ints[i + LevelInt.CH_VAL] = add(f"{name}_channel{suffix}", data.n_channels)
-            ints[i + LevelInt.CH_CENTRED] = int(centred)
-        else:
-            ints[i + LevelInt.CH_VAL] = add(f"{name}_channel", data.n_channels)
-        if arm_level:
-            centred = centred_arms[name]
-            ints[i + LevelInt.ARM_SD] = add(f"{name}_sd_arm_log__", 1)
-            arms = f"{name}_arm" if centred else f"{name}_arm_z"
-            ints[i + LevelInt.ARM_VAL] = add(arms, data.n_arms)
-            ints[i + LevelInt.ARM_CENTRED] = int(centred)
-    slots = kappa_slots(data)
+
+
+def _level_blocks(
+    data: FunnelData, spec: ModelSpec, q: int, name: str, ints: np.ndarray, blocks: _Blocks
+) -> None:
+    """One quantity's blocks: per-arm values unpooled; else channel and arm levels."""
+    i = q * STRIDE
+    if spec.pooling == "none":
+        ints[i + LevelInt.MODE] = 1
+        values = "log_order_value" if q == 2 else f"{name}_rate_logodds__"
+        ints[i + LevelInt.MU] = blocks.add(values, data.n_arms)
+        return
+    channel_level, arm_level = structure(data)
+    ints[i + LevelInt.MODE] = 0
+    if channel_level:
+        centred = spec.parameterization != "non_centred"
+        ints[i + LevelInt.MU] = blocks.add(f"{name}_mu", 1)
+        ints[i + LevelInt.CH_SD] = blocks.add(f"{name}_sd_channel_log__", 1)
+        suffix = "" if centred else "_z"
+        ints[i + LevelInt.CH_VAL] = blocks.add(f"{name}_channel{suffix}", data.n_channels)
+        ints[i + LevelInt.CH_CENTRED] = int(centred)
+    else:
+        ints[i + LevelInt.CH_VAL] = blocks.add(f"{name}_channel", data.n_channels)
+    if arm_level:
+        centred = arm_level_centred(data, spec)[name]
+        ints[i + LevelInt.ARM_SD] = blocks.add(f"{name}_sd_arm_log__", 1)
+        arms = f"{name}_arm" if centred else f"{name}_arm_z"
+        ints[i + LevelInt.ARM_VAL] = blocks.add(arms, data.n_arms)
+        ints[i + LevelInt.ARM_CENTRED] = int(centred)
+
+
+def _global_blocks(
+    spec: ModelSpec, slots: np.ndarray, ints: np.ndarray, floats: np.ndarray, blocks: _Blocks
+) -> None:
+    """The learned day-to-day concentrations (per arm with enough days) and order-value CV."""
+    p = spec.priors
     ints[GlobalInt.OVERDISPERSED] = int(spec.overdispersion)
     if spec.overdispersion:
         for column, (at, name) in enumerate(
             ((GlobalInt.KAPPA_CTR, "ctr"), (GlobalInt.KAPPA_CVR, "cvr"))
         ):
             learned = int((slots[:, column] >= 0).sum())
-            ints[at] = add(f"{name}_concentration_log__", learned) if learned else 0
-    ints[GlobalInt.CV] = add("order_value_cv_log__", 1)
+            ints[at] = blocks.add(f"{name}_concentration_log__", learned) if learned else 0
+    ints[GlobalInt.CV] = blocks.add("order_value_cv_log__", 1)
     floats[GlobalFloat.CV] = math.log(p.order_value_cv)
     floats[GlobalFloat.CV_SD] = p.order_value_cv_log_sd
     floats[GlobalFloat.CV_FLOOR] = p.order_value_cv_floor
     floats[GlobalFloat.KAPPA_SD] = concentration_log_sd(spec)
-    return Layout(
-        blocks=tuple(blocks),
-        ints=ints,
-        floats=floats,
-        kappa_centre=np.ascontiguousarray(kappa_centres(data, spec)),
-        kappa_slot=np.ascontiguousarray(slots),
-    )
 
 
 def pack(data: FunnelData, layout: Layout) -> KernelData:

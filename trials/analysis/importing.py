@@ -47,8 +47,7 @@ def preview_import(
     try:
         plan = store.plan_results(trial.id, reading.rows, digest=reading.digest)
     except UserError as e:
-        problem = RowProblem(file_name, 0, "", str(e))
-        return ImportPreview(replace(reading, errors=(*reading.errors, problem)), None)
+        return ImportPreview(_with_error(reading, e), None)
     return ImportPreview(reading, plan)
 
 
@@ -62,10 +61,7 @@ def commit_import(
 ) -> ImportOutcome:
     """Write a previewed file's rows as one import batch (nothing if it has errors)."""
     reading = preview.reading
-    if not reading.ok:
-        raise UserError(
-            f"{reading.file_name} has {len(reading.errors)} problems; nothing was written"
-        )
+    _refuse_unreadable(reading)
     return store.commit_results(
         trial.id,
         reading.rows,
@@ -108,8 +104,7 @@ def preview_orders(
     try:
         plan = store.plan_orders(trial.id, reading.orders, digest=reading.digest)
     except UserError as e:
-        problem = RowProblem(reading.file_name, 0, "", str(e))
-        return OrdersPreview(replace(reading, errors=(*reading.errors, problem)), None)
+        return OrdersPreview(_with_error(reading, e), None)
     return OrdersPreview(reading, plan, orders_effect(store, trial, reading.orders))
 
 
@@ -117,10 +112,7 @@ def commit_orders(
     store: TrialStore, trial: Trial, preview: OrdersPreview, *, replace: bool = False
 ):
     reading = preview.reading
-    if not reading.ok:
-        raise UserError(
-            f"{reading.file_name} has {len(reading.errors)} problems; nothing was written"
-        )
+    _refuse_unreadable(reading)
     return store.commit_orders(
         trial.id,
         reading.orders,
@@ -128,6 +120,19 @@ def commit_orders(
         digest=reading.digest,
         replace=replace,
     )
+
+
+def _with_error(reading, error: UserError):
+    """The reading with the store's refusal added as a problem of the whole file."""
+    problem = RowProblem(reading.file_name, 0, "", str(error))
+    return replace(reading, errors=(*reading.errors, problem))
+
+
+def _refuse_unreadable(reading) -> None:
+    if not reading.ok:
+        raise UserError(
+            f"{reading.file_name} has {len(reading.errors)} problems; nothing was written"
+        )
 
 
 class RowsRefused(UserError):
