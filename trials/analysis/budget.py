@@ -4,13 +4,25 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from inference.decisions import Allocation, allocate
 from trials.domain import Trial, UserError
 
-__all__ = ["LEARNING_FLOOR", "MAX_MULTIPLE", "ROUND_DAYS", "budget_split", "split_notes"]
+if TYPE_CHECKING:
+    from trials.analysis.decisions import TrialDecision
+
+__all__ = [
+    "LEARNING_FLOOR",
+    "MAX_MULTIPLE",
+    "ROUND_DAYS",
+    "budget_split",
+    "split_notes",
+    "with_split",
+]
 
 ROUND_DAYS = 7  # the next round's length, for the budget split's caps and floors
 MAX_MULTIPLE = 2.0  # the most an arm may take, as a multiple of its spend at today's pace
@@ -166,3 +178,36 @@ def split_notes(trial: Trial, allocation: Allocation, arm_ids: tuple[int, ...]) 
         elif floor > 0 and budget <= floor + 0.01:
             out.append(f"{name}: kept at {floor:,.2f} {cur} so its test can still conclude.")
     return out
+
+
+def with_split(
+    decision: TrialDecision,
+    trial: Trial,
+    posterior,
+    totals,
+    budget: float,
+    *,
+    low: float = 0.0,
+    high: float | None = None,
+    risk: float = 0.5,
+    seed: int = 0,
+    curves: dict | None = None,
+) -> TrialDecision:
+    """``decision`` with the next round's split of ``budget`` by its recommendations: the
+    allocation, the arms it covers and what bounded it in words. The one route to a
+    split (the CLI's ``--budget``, the pages, the reports); raises ValueError on bounds
+    that cannot hold the budget."""
+    allocation, arms = budget_split(
+        trial,
+        posterior,
+        totals,
+        budget,
+        low,
+        high,
+        risk,
+        seed,
+        recommendations={d.arm_id: d.recommendation for d in decision.arms},
+        curves=curves,
+    )
+    notes = tuple(split_notes(trial, allocation, arms)) if allocation is not None else ()
+    return replace(decision, allocation=allocation, allocated_arms=arms, allocation_notes=notes)

@@ -29,11 +29,10 @@ from inference.montecarlo import probability
 from inference.planning.progress import DecisionProgress
 from inference.rule import Quantities, Rule, Verdict, quantities_from_draws, verdict
 from inference.settling import CloseCall, Settling, settle
-from trials.analysis.budget import budget_split, split_notes
 from trials.analysis.gates import Gate, arm_gates, cpc_jumps, delivery_gaps, trial_gates
 from trials.analysis.stages import WeakStage, weakest_stages
-from trials.analysis.verdict_text import Texts, recommend
-from trials.domain import ArmTotals, DailyResult, DecisionRule, PrimaryMetric, Trial
+from trials.analysis.verdict_text import Texts, expected_loss, numbers_sentence, recommend
+from trials.domain import ArmTotals, DailyResult, DecisionRule, Trial
 from trials.domain.verdicts import higher_is_better, metric_name
 
 __all__ = [
@@ -124,14 +123,11 @@ def decide(
     daily: list[DailyResult],
     progress: DecisionProgress | None = None,
     *,
-    budget: float | None = None,
-    low: float = 0.0,
-    high: float | None = None,
-    risk: float = 0.5,
     seed: int = 0,
     progress_text: str = "",
 ) -> TrialDecision:
-    """The trial's verdict and a recommendation per arm; with ``budget``, also the split.
+    """The trial's verdict and a recommendation per arm (the next round's split is added
+    by ``trials.analysis.budget.with_split``).
 
     ``totals`` are per arm from the source the models read (their conversions and days
     are what the rule counts); ``daily`` the channels' daily rows (health checks);
@@ -150,18 +146,12 @@ def decide(
         _arm_decision(trial, posterior, i, drawn, v, health, weak, text, totals)
         for i in range(len(trial.arms))
     )
-    allocation, allocated, notes = _allocation(
-        trial, posterior, totals, decisions, budget, low, high, risk, seed
-    )
     return TrialDecision(
         metric=trial.spec.primary_metric.value,
         arms=decisions,
         gates=health.gates,
         leader=trial.arms[v.leader].id if v.leader is not None else None,
         rule_met=health.code != "keep_testing",
-        allocation=allocation,
-        allocated_arms=allocated,
-        allocation_notes=notes,
         verdict=health.code,
         reason=text.verdict(health.code, health.messages),
         rule=trial.spec.decision_rule,
@@ -367,9 +357,9 @@ def _arm_decision(
         return ArmDecision(
             arm.id, arm.name, None, None, "", p_profit, "keep_testing", why, gates, weak.get(i)
         )
-    loss, unit = _loss(spec.primary_metric, comp)
+    loss, unit = expected_loss(spec.primary_metric, comp)
     unit = unit.format(currency=spec.currency)
-    sentence = _numbers_sentence(trial, posterior, i, comp, p_profit, loss, unit)
+    sentence = numbers_sentence(trial, posterior, i, comp, p_profit, loss, unit, _control(trial))
     recommendation, why = recommend(health.code, i, v, weak.get(i), text, gates, health.messages)
     return ArmDecision(
         arm.id,
@@ -383,86 +373,3 @@ def _arm_decision(
         gates,
         weak.get(i),
     )
-
-
-def _numbers_sentence(
-    trial: Trial,
-    posterior,
-    i: int,
-    comp: ArmComparison,
-    p_profit: float | None,
-    loss: float,
-    unit: str,
-) -> str:
-    """Arm ``i``'s numbers in one sentence: its estimate, its chance against the control (or
-    of being the best), of returning above break-even, and its expected loss."""
-    spec = trial.spec
-    arm = trial.arms[i]
-    interval = posterior.interval(metric_name(spec.primary_metric), i)
-    sentence = _headline(
-        spec.primary_metric, arm.name, interval, posterior.spec.hdi_prob, spec.currency
-    )
-    if comp.p_beat_control is not None:
-        sentence += (
-            f"; {comp.p_beat_control:.0%} chance it beats {trial.arms[_control(trial)].name}"
-        )
-    else:
-        sentence += f"; {comp.p_best:.0%} chance it is the best arm"
-    if p_profit is not None:
-        sentence += f"; {p_profit:.0%} chance it returns above break-even {spec.break_even_roas:g}"
-    return sentence + f"; expected loss if chosen {loss:,.2f} {unit}."
-
-
-def _loss(metric: PrimaryMetric, comparison: ArmComparison) -> tuple[float, str]:
-    """The expected loss of choosing an arm, E[best - arm] (``inference.decisions``), in a
-    marketer's unit; the rule's threshold reads the same loss over the leader's mean."""
-    if metric is PrimaryMetric.ROAS:
-        return comparison.expected_loss * 1000, "revenue per 1,000 spent"
-    if metric is PrimaryMetric.CPA:
-        return comparison.expected_loss, "{currency} per conversion"
-    return comparison.expected_loss * 1000, "conversions per 1,000 clicks"
-
-
-def _headline(metric: PrimaryMetric, name: str, interval, width: float, cur: str) -> str:
-    mean, low, high = interval.mean, interval.low, interval.high
-    hdi = f"{width:.0%} HDI"
-    if metric is PrimaryMetric.ROAS:
-        return f"{name} returns {mean:.2f} per 1 spent ({hdi} {low:.2f}–{high:.2f})"
-    if metric is PrimaryMetric.CPA:
-        return f"{name} costs {mean:,.2f} {cur} per conversion ({hdi} {low:,.2f}–{high:,.2f})"
-    return f"{name} converts {mean:.2%} of clicks ({hdi} {low:.2%}–{high:.2%})"
-
-
-# -- the next round's budget split ---------------------------------------------------------
-
-
-def _allocation(
-    trial: Trial,
-    posterior,
-    totals: dict[int, ArmTotals],
-    decisions: tuple[ArmDecision, ...],
-    budget: float | None,
-    low: float,
-    high: float | None,
-    risk: float,
-    seed: int,
-) -> tuple[Allocation | None, tuple[int, ...], tuple[str, ...]]:
-    """The split of ``budget`` given the arms' recommendations, the ids of the arms it
-    covers, and what bounded it in words (``trials.analysis.budget``); none without a
-    budget."""
-    if budget is None:
-        return None, (), ()
-    allocation, allocated = budget_split(
-        trial,
-        posterior,
-        totals,
-        budget,
-        low,
-        high,
-        risk,
-        seed,
-        recommendations={d.arm_id: d.recommendation for d in decisions},
-    )
-    if allocation is None:
-        return None, allocated, ()
-    return allocation, allocated, tuple(split_notes(trial, allocation, allocated))

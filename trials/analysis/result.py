@@ -187,32 +187,23 @@ class TrialAnalysis:
     ) -> TrialAnalysis:
         """The same analysis with the next round's budget split (raises ValueError on
         bounds that cannot hold the budget; UserError on the exact preview)."""
-        from trials.analysis.budget import budget_split, split_notes
+        from trials.analysis.budget import with_split
         from trials.analysis.preview import refuse_preview
 
         refuse_preview(self.posterior, "a budget split")
-
-        allocation, arms = budget_split(
+        decision = with_split(
+            self.decision,
             self.trial,
             self.posterior,
             self.totals,
             budget,
-            low,
-            high,
-            risk,
-            self.seed,
-            recommendations={d.arm_id: d.recommendation for d in self.decision.arms},
+            low=low,
+            high=high,
+            risk=risk,
+            seed=self.seed,
             curves=self.curves,
         )
-        return replace(
-            self,
-            decision=replace(
-                self.decision,
-                allocation=allocation,
-                allocated_arms=arms,
-                allocation_notes=tuple(split_notes(self.trial, allocation, arms)),
-            ),
-        )
+        return replace(self, decision=decision)
 
 
 def analyze_trial(

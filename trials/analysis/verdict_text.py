@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from inference.decisions import ArmComparison
 from inference.rule import SETTLED_ERRORS, Rule
 from trials.analysis.gates import trial_gates
-from trials.domain import Trial
+from trials.domain import PrimaryMetric, Trial
+from trials.domain.verdicts import metric_name
 
-__all__ = ["Texts", "recommend"]
+__all__ = [
+    "Texts",
+    "expected_loss",
+    "headline",
+    "numbers_sentence",
+    "recommend",
+]
 
 PROFIT_CONFIDENCE = Rule().profit_confidence  # P(ROAS > break-even) a scale needs
 
@@ -201,3 +209,54 @@ def recommend(code, i, v, weak, text: Texts, gates, health) -> tuple[str, str]:
         if leader_name
         else "Keep testing." + extra
     )
+
+
+# -- an arm's numbers in words -------------------------------------------------------------
+
+
+def numbers_sentence(
+    trial: Trial,
+    posterior,
+    i: int,
+    comp: ArmComparison,
+    p_profit: float | None,
+    loss: float,
+    unit: str,
+    control: int | None,
+) -> str:
+    """Arm ``i``'s numbers in one sentence: its estimate, its chance against the control (or
+    of being the best), of returning above break-even, and its expected loss."""
+    spec = trial.spec
+    arm = trial.arms[i]
+    interval = posterior.interval(metric_name(spec.primary_metric), i)
+    sentence = headline(
+        spec.primary_metric, arm.name, interval, posterior.spec.hdi_prob, spec.currency
+    )
+    if comp.p_beat_control is not None:
+        sentence += f"; {comp.p_beat_control:.0%} chance it beats {trial.arms[control].name}"
+    else:
+        sentence += f"; {comp.p_best:.0%} chance it is the best arm"
+    if p_profit is not None:
+        sentence += f"; {p_profit:.0%} chance it returns above break-even {spec.break_even_roas:g}"
+    return sentence + f"; expected loss if chosen {loss:,.2f} {unit}."
+
+
+def expected_loss(metric: PrimaryMetric, comparison: ArmComparison) -> tuple[float, str]:
+    """The expected loss of choosing an arm, E[best - arm] (``inference.decisions``), in a
+    marketer's unit; the rule's threshold reads the same loss over the leader's mean."""
+    if metric is PrimaryMetric.ROAS:
+        return comparison.expected_loss * 1000, "revenue per 1,000 spent"
+    if metric is PrimaryMetric.CPA:
+        return comparison.expected_loss, "{currency} per conversion"
+    return comparison.expected_loss * 1000, "conversions per 1,000 clicks"
+
+
+def headline(metric: PrimaryMetric, name: str, interval, width: float, cur: str) -> str:
+    """An arm's primary metric and its interval, in a marketer's words."""
+    mean, low, high = interval.mean, interval.low, interval.high
+    hdi = f"{width:.0%} HDI"
+    if metric is PrimaryMetric.ROAS:
+        return f"{name} returns {mean:.2f} per 1 spent ({hdi} {low:.2f}–{high:.2f})"
+    if metric is PrimaryMetric.CPA:
+        return f"{name} costs {mean:,.2f} {cur} per conversion ({hdi} {low:,.2f}–{high:,.2f})"
+    return f"{name} converts {mean:.2%} of clicks ({hdi} {low:.2%}–{high:.2%})"

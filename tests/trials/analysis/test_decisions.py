@@ -12,6 +12,7 @@ from inference.rule import winner_threshold
 from inference.summary import Diagnostics, Posterior
 from tests.trials.cli.test_cli import run
 from tests.trials.ingest.test_imports import FILES, create
+from trials.analysis.budget import with_split
 from trials.analysis.decisions import cpc_jumps, decide, delivery_gaps
 from trials.domain import (
     Arm,
@@ -48,6 +49,11 @@ def make_trial(metric=PrimaryMetric.ROAS, arms=2, control=True, rule=None):
 
     now = datetime(2026, 9, 1, tzinfo=UTC)
     return Trial(1, spec, tuple(Arm(i + 1, s) for i, s in enumerate(specs)), now, "t", now, "t")
+
+
+def decided_with_split(trial, post, sums, budget):
+    """The decision, then the next round's split of ``budget`` (the one route to a split)."""
+    return with_split(decide(trial, post, sums, steady_days(trial)), trial, post, sums, budget)
 
 
 def planted(ctr, cvr, value, cpc, sd=0.02, reliable=True, seed=0):
@@ -205,7 +211,9 @@ def test_arms_without_an_estimate_keep_testing_with_a_neutral_answer():
     post = planted(ctr=[0.02] * 3, cvr=[0.05] * 3, value=[100] * 3, cpc=[2.0] * 3)
     post.draws["roas"][:, 2] = np.nan
     post.undefined["roas"] = {2: "no spend yet"}
-    d = decide(trial, post, totals(trial), steady_days(trial), budget=1000)
+    d = with_split(
+        decide(trial, post, totals(trial), steady_days(trial)), trial, post, totals(trial), 1000
+    )
     assert d.arms[2].comparison is None and "no spend yet" in d.arms[2].reason
     out = decision_dict(trial, d)
     assert out["arms"][3]["p_best"] is None and out["arms"][3]["recommendation"] == "keep_testing"
@@ -215,7 +223,12 @@ def test_arms_without_an_estimate_keep_testing_with_a_neutral_answer():
 def test_decision_dict_fields():
     trial = make_trial()
     post = planted(ctr=[0.02, 0.02], cvr=[0.06, 0.03], value=[100, 100], cpc=[2.0, 2.0])
-    out = decision_dict(trial, decide(trial, post, totals(trial), steady_days(trial), budget=2000))
+    out = decision_dict(
+        trial,
+        with_split(
+            decide(trial, post, totals(trial), steady_days(trial)), trial, post, totals(trial), 2000
+        ),
+    )
     control, other = out["arms"][1], out["arms"][2]
     assert control["p_beat_control"] is None and control["lift_vs_control"] is None
     assert set(other["lift_vs_control"]) == {"mean", "hdi_low", "hdi_high"}
@@ -392,7 +405,7 @@ def test_the_split_never_extrapolates_beyond_twice_the_pace_and_keeps_learning_f
     trial = make_trial(arms=3, control=False)
     post = planted(ctr=[0.02] * 3, cvr=[0.06, 0.05, 0.03], value=[100] * 3, cpc=[2.0] * 3, sd=0.15)
     sums = totals(trial, spend=[70.0, 1000.0, 1000.0])  # A spent 70 in 14 days: 35 a week
-    d = decide(trial, post, sums, steady_days(trial), budget=5000)
+    d = decided_with_split(trial, post, sums, 5000)
     a = d.allocation.budgets[0]
     assert a <= 70.0 + 0.01  # 2x its pace, however good its ROAS looks
     assert d.allocation.unspent > 0 and sum(d.allocation.budgets) <= 5000 + 0.01
@@ -405,7 +418,9 @@ def test_the_split_never_extrapolates_beyond_twice_the_pace_and_keeps_learning_f
 def test_when_every_arm_likely_loses_money_the_split_spends_nothing():
     trial = make_trial()
     post = planted(ctr=[0.02, 0.02], cvr=[0.03, 0.025], value=[100, 100], cpc=[2.0, 2.0])
-    d = decide(trial, post, totals(trial), steady_days(trial), budget=5000)
+    d = with_split(
+        decide(trial, post, totals(trial), steady_days(trial)), trial, post, totals(trial), 5000
+    )
     assert d.verdict == "stop_all"
     assert d.allocation.budgets == (0.0, 0.0) and d.allocation.unspent == 5000
     assert d.allocation.p_loss == 0.0  # nothing spent, nothing lost
