@@ -288,7 +288,6 @@ def parse_date(value: Cell, order: DateOrder | None = None, date_format: str | N
     return parse_timestamp(value, order, date_format).date()
 
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def _combine(text: str, y: int, mo: int, d: int, rest: str | None) -> datetime:
