@@ -288,8 +288,6 @@ def parse_date(value: Cell, order: DateOrder | None = None, date_format: str | N
     return parse_timestamp(value, order, date_format).date()
 
 
-
-
 def _combine(text: str, y: int, mo: int, d: int, rest: str | None) -> datetime:
     try:
         day = datetime(y, mo, d)
