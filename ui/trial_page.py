@@ -43,7 +43,9 @@ def show_header(summary: TrialSummary) -> None:
         help=f"Of the budget cap, {money(spec.budget, spec.currency)}.",
     )
     c3.metric("Days with data", summary.days_with_data)
-    c4.metric("Last data", str(summary.last_data_date or "none yet"))
+    last = summary.last_data_date
+    # "28 Nov 2026" fits the metric's width; the ISO date was cut to "2026-11…".
+    c4.metric("Last data", f"{last.day} {last:%b %Y}" if last else "none yet")
     c5.metric("Break-even ROAS", f"{spec.break_even_roas:.2f}")
 
 

@@ -12,6 +12,8 @@ def test_shows_the_trial_named_in_the_address(demo):
     assert at.title[0].value.replace("\\", "") == "Search ads headline test"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Days with data"] == "21"
+    last = next(x for x in demo.list_trials() if x.trial.id == trial.id).last_data_date
+    assert metrics["Last data"] == f"{last.day} {last:%b %Y}"  # e.g. "28 Nov 2026", whole
     arms = at.dataframe[0].value
     assert list(arms["Creative"]) == [a.spec.creative for a in trial.arms]
     totals = demo.arm_totals(trial.id)
