@@ -520,8 +520,8 @@ def orders_preview_dict(preview: OrdersPreview) -> dict[str, Any]:
         "mapping": r.columns.as_dict(),
         "orders": len(r.orders),
         "skipped": [{"row": n, "reason": why} for n, why in r.skipped],
-        "errors": [{"row": p.row, "column": p.column, "message": p.message} for p in r.errors],
-        "warnings": [{"row": p.row, "column": p.column, "message": p.message} for p in r.warnings],
+        "errors": [_problem_dict(p) for p in r.errors],
+        "warnings": [_problem_dict(p) for p in r.warnings],
     }
     if preview.plan is not None:
         out["changes"] = preview.plan.counts()
