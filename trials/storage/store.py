@@ -102,6 +102,12 @@ class TrialStore:
         """Whether the actor may create, import, amend, decide, change and delete here."""
         return self.trials.role.allows(Action.WRITE)
 
+    def require_write(self, refused: str) -> None:
+        """PermissionDenied now, before slow work (a fit, reading a file), for a role that
+        could not write its result anyway; ``refused`` says what, e.g. "record decisions".
+        Every write checks again by itself."""
+        self.trials.require(Action.WRITE, refused)
+
     def is_empty(self) -> bool:
         return self.trials.is_empty()
 

@@ -67,6 +67,8 @@ WRITES = {
     "undo_batch": "undo imports",
     "record_decision": "record decisions",
 }
+# Checks that write nothing and refuse a viewer (asked before slow work).
+CHECKS = {"require_write"}
 TRIAL_PARAMS = ("trial_id", "ref")
 
 
@@ -187,8 +189,8 @@ def world(engine) -> World:
 
 
 def test_every_method_is_declared():
-    assert set(public_methods()) == READS | set(WRITES)
-    assert not READS & set(WRITES)
+    assert set(public_methods()) == READS | set(WRITES) | CHECKS
+    assert not READS & set(WRITES) and not CHECKS & (READS | set(WRITES))
 
 
 def test_another_workspaces_trial_is_not_found_by_id_or_name_and_nothing_changes(world):
@@ -282,6 +284,9 @@ def test_a_viewer_can_read_everything_and_write_nothing(world):
         ), name
     with pytest.raises(PermissionDenied, match="cannot amend trials;"):
         viewer.update_trial(trial.id, trial.spec, [a.id for a in trial.arms], reason="why")
+    with pytest.raises(PermissionDenied, match="vic is a viewer in workspace 'Default' and "):
+        viewer.require_write("record decisions")
+    world.mine.require_write("record decisions")  # an editor passes
     assert dump(world.engine) == before
     for name in sorted(READS):
         signature = public_methods()[name]
