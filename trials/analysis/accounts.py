@@ -90,6 +90,7 @@ __all__ = [
     "add_user",
     "add_workspace",
     "authenticate",
+    "default_actor",
     "default_workspace",
     "disable_user",
     "enable_user",
@@ -186,6 +187,15 @@ def user_for_identity(engine: Engine, email: str | None, email_verified: object)
 
 
 # -- who is acting, and where --------------------------------------------------------------
+
+
+def default_actor() -> tuple[str, str]:
+    """Who acts when a command does not say (``--as``): ``TRIALS_USER``, else the
+    operating-system user; with where the name came from, for messages."""
+    name = os.environ.get("TRIALS_USER", "").strip()
+    if name:
+        return name, "from TRIALS_USER"
+    return current_actor(), "the operating-system user"
 
 
 def has_accounts(engine: Engine) -> bool:
