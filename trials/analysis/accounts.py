@@ -59,6 +59,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from trials.domain.accounts import (
     MAX_NAME_LENGTH,
@@ -169,9 +170,12 @@ def authenticate(engine: Engine, name: str, password: str) -> User | None:
         return None
     assert user is not None and stored is not None
     if _HASHER.check_needs_rehash(stored):
-        AccountRepository(engine, actor=user.name).set_password_hash(
-            user.id, _HASHER.hash(password), rehash=True
-        )
+        # Renewing the hash is a courtesy: a database that cannot be written to now (read
+        # only, busy) must not stop a correct sign-in; the next one tries again.
+        with contextlib.suppress(SQLAlchemyError):
+            AccountRepository(engine, actor=user.name).set_password_hash(
+                user.id, _HASHER.hash(password), rehash=True
+            )
     return user
 
 

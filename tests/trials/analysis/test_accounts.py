@@ -6,6 +6,7 @@ import stat
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_spec
 from trials.analysis import accounts as acc
@@ -92,6 +93,18 @@ def test_a_hash_made_with_older_settings_is_renewed_at_sign_in(engine, root):
     assert acc.authenticate(engine, "root", PASSWORD) == root
     assert len(AccountRepository(engine).events()) == events  # not a change by anyone
     assert _users(engine)["root"].updated_by == "tester"  # who made it, unchanged
+
+
+def test_a_hash_that_cannot_be_renewed_now_does_not_stop_a_sign_in(engine, root, monkeypatch):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    AccountRepository(engine, actor="root").set_password_hash(root.id, weak, rehash=True)
+
+    def read_only(*args, **kwargs):
+        raise OperationalError("UPDATE users", {}, Exception("attempt to write a readonly db"))
+
+    monkeypatch.setattr(AccountRepository, "set_password_hash", read_only)
+    assert acc.authenticate(engine, "root", PASSWORD) == root
+    assert _users(engine)["root"].password_hash == weak
 
 
 def test_set_password_is_ones_own_or_a_site_administrators(engine, root):
