@@ -1,4 +1,5 @@
-"""Shared fixtures: every test gets its own database and a known user.
+"""Shared fixtures: every test gets its own database and a known user (``tester``, an
+administrator; ``add_account`` adds others).
 
 Store tests run on SQLite always and, when ``TEST_DATABASE_URL`` points at a PostgreSQL
 database, on PostgreSQL too (that database is wiped before each test).
@@ -7,6 +8,7 @@ database, on PostgreSQL too (that database is wiped before each test).
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,18 +17,58 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 
 from trials.domain import ArmSpec, DailyResult, PrimaryMetric, TrialSpec
-from trials.storage.engine import connect
+from trials.domain.accounts import Role
+from trials.storage.accounts import AccountRepository
+from trials.storage.engine import connect, database_url
+from trials.storage.schema import DEFAULT_WORKSPACE_ID
 from trials.storage.store import TrialStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def accounts_template(tmp_path_factory) -> Path:
+    """An SQLite database, migrated, whose one account is ``tester``: a site administrator
+    and admin of the Default workspace. Built once; each test gets a copy (see below)."""
+    path = tmp_path_factory.mktemp("template") / "trials.sqlite3"
+    engine = connect(f"sqlite:///{path}")
+    AccountRepository(engine, actor="tester").add_user(
+        "tester", is_admin=True, first=True, workspace_role=(DEFAULT_WORKSPACE_ID, Role.ADMIN)
+    )
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path, monkeypatch):
+def _isolated_env(tmp_path, monkeypatch, accounts_template):
+    # The CLI and the app act as an account: TRIALS_DB starts as a copy of the template,
+    # so TRIALS_USER=tester names an administrator of the Default workspace.
+    shutil.copyfile(accounts_template, tmp_path / "trials.sqlite3")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("TRIALS_DB", str(tmp_path / "trials.sqlite3"))
     monkeypatch.setenv("TRIALS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TRIALS_USER", "tester")
+
+
+@pytest.fixture
+def add_account():
+    """``add_account(name, role="editor", workspace="Default")``: an account in TRIALS_DB
+    with that role (added by tester, as a site administrator would); ``role=None``: none."""
+    from trials.analysis.accounts import add_user, grant
+
+    def add(name: str, role: str | None = "editor", workspace: str = "Default", **kwargs):
+        engine = connect(database_url())
+        try:
+            user = add_user(engine, "tester", name, **kwargs)
+            if role is not None:
+                grant(engine, "tester", workspace, name, role)
+            return user
+        finally:
+            engine.dispose()
+
+    return add
 
 
 def _worker_database(url: str, worker_id: str) -> str:

@@ -85,7 +85,8 @@ def _installed() -> bool:
 
 
 @pytest.mark.skipif(not _installed(), reason="the checkout is not installed (make app does it)")
-def test_the_console_script_and_python_m_work_from_any_folder(tmp_path):
+def test_the_console_script_and_python_m_work_from_any_folder(tmp_path, accounts_template):
+    shutil.copyfile(accounts_template, tmp_path / "t.sqlite3")  # acts as tester
     env = os.environ | {"TRIALS_DB": str(tmp_path / "t.sqlite3"), "PYTHONPATH": ""}
     script = shutil.which("channel-trials", path=str(Path(sys.executable).parent))
     for argv in ([script, "list", "--json"], [sys.executable, "-m", "trials", "list", "--json"]):

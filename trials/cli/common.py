@@ -1,24 +1,36 @@
-"""What every command shares: the store, errors, JSON and table output, reading arms,
-shares and trial files. Commands, flags and JSON field names are a product interface:
-add, never rename."""
+"""What every command shares: who it acts as and the store it opens (``--as``,
+``--workspace``), errors, JSON and table output, reading arms, shares and trial files.
+Commands, flags and JSON field names are a product interface: add, never rename."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trials.domain import UserError, arm_key
 
 __all__ = [
+    "ACCOUNT",
     "EXIT_ERROR",
     "EXIT_OK",
     "EXIT_USAGE",
+    "OWN",
+    "WORKSPACE",
     "CliError",
+    "Invocation",
+    "acting_name",
+    "acting_user",
     "find_arm",
     "fraction",
+    "invocation",
+    "open_engine",
     "open_store",
     "print_json",
     "print_table",
@@ -26,18 +38,100 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+# What a command needs before it runs (``set_defaults(identity=…)``; main checks it):
+# WORKSPACE (the default): an account that is a member of the workspace; ACCOUNT: an
+# enabled account; OWN: nothing, the command checks for itself.
+WORKSPACE, ACCOUNT, OWN = "workspace", "account", "own"
 
 
 class CliError(UserError):
     pass
 
 
-def open_store():
-    """The workspace's store (``DATABASE_URL``, else ``TRIALS_DB``, else the data folder)."""
-    from trials.storage.engine import connect
-    from trials.storage.store import TrialStore
+@dataclass
+class Invocation:
+    """Who this command acts as and where: ``--as`` (None: not given), ``--workspace``.
+    Set by ``main`` for the length of one command; the engine and store open once."""
 
-    return TrialStore(connect())
+    as_user: str | None = None
+    workspace: str | None = None
+    engine: Any = None
+    store: Any = None
+
+
+_INVOCATION: ContextVar[Invocation | None] = ContextVar("trials_cli_invocation", default=None)
+
+
+@contextmanager
+def invocation(args: argparse.Namespace) -> Iterator[Invocation]:
+    """Run one command as ``args.as_user`` in ``args.workspace``."""
+    current = Invocation(
+        as_user=_blank_to_none(getattr(args, "as_user", None)),
+        workspace=_blank_to_none(getattr(args, "workspace", None)),
+    )
+    token = _INVOCATION.set(current)
+    try:
+        yield current
+    finally:
+        _INVOCATION.reset(token)
+        if current.engine is not None:
+            current.engine.dispose()
+
+
+def _blank_to_none(text: str | None) -> str | None:
+    return text if text is not None and text.strip() else None
+
+
+def _current() -> Invocation:
+    current = _INVOCATION.get()
+    if current is None:  # called outside main(), e.g. from a script: the environment only
+        current = Invocation()
+        _INVOCATION.set(current)
+    return current
+
+
+def open_engine():
+    """The database (``DATABASE_URL``, else ``TRIALS_DB``, else the data folder), migrated."""
+    current = _current()
+    if current.engine is None:
+        from trials.storage.engine import connect
+
+        current.engine = connect()
+    return current.engine
+
+
+def acting_name(default: str | None = None) -> tuple[str, str]:
+    """Who the command acts as, and where that name came from: ``--as``, else ``default``
+    (a command's own, e.g. ``user passwd NAME``), else ``TRIALS_USER``, else the
+    operating-system user."""
+    from trials.analysis.accounts import default_actor
+
+    current = _current()
+    if current.as_user is not None:
+        return current.as_user.strip(), "from --as"
+    if default is not None:
+        return default, "the command's own default"
+    return default_actor()
+
+
+def acting_user(default: str | None = None):
+    """The enabled account the command acts as (UserError otherwise, with how to fix it)."""
+    from trials.analysis.accounts import acting_user as checked
+
+    name, source = acting_name(default)
+    return checked(open_engine(), name, named_by=source)
+
+
+def open_store(default_user: str | None = None):
+    """The store of the workspace (``--workspace``, else the user's default) for the
+    account the command acts as, with its role there; opened once per command."""
+    current = _current()
+    if current.store is None:
+        from trials.analysis.accounts import open_workspace
+
+        user = acting_user(default_user)
+        current.store = open_workspace(open_engine(), user.name, current.workspace)
+    return current.store
 
 
 def print_json(value: Any) -> None:

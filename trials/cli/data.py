@@ -135,6 +135,8 @@ def _import(args) -> int:
 
     store = open_store()
     trial = store.get_trial(args.trial)
+    if not args.dry_run:
+        store.require_write("import data")  # before reading the file (a preview may read)
     preview = preview_import(store, trial, _read(args.file), Path(args.file).name, _options(args))
     out = import_preview_dict(preview)
     reading = preview.reading
@@ -198,6 +200,8 @@ def _orders(args) -> int:
 
     store = open_store()
     trial = store.get_trial(args.trial)
+    if not args.dry_run:
+        store.require_write("import orders")
     preview = preview_orders(store, trial, _read(args.file), Path(args.file).name, _options(args))
     out = orders_preview_dict(preview)
     reading = preview.reading

@@ -99,6 +99,7 @@ def _decide(args) -> int:
         )
     store = open_store()
     trial = store.get_trial(args.trial)
+    store.require_write("record decisions")  # before the fit, not after
     record = DecisionRecord(
         scale=_arm_names(trial, args.scale),
         stop=_arm_names(trial, args.stop),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
 from trials.cli.common import (
     EXIT_OK,
+    OWN,
     CliError,
+    open_engine,
     open_store,
     print_json,
     print_table,
@@ -20,13 +23,25 @@ __all__ = ["add_housekeeping_commands", "add_migrate_command", "add_registry_com
 
 def add_registry_commands(sub) -> None:
     """demo, list, create and show."""
-    p = sub.add_parser("demo", help="load the demo trials (skips any already loaded)")
+    p = sub.add_parser(
+        "demo",
+        help="load the demo trials (skips any already loaded); with no account yet, first "
+        "make a local demo administrator and say how to sign in",
+        description="For trying the app on this computer (make app runs it). With no "
+        "account yet it creates the site administrator 'demo' with a random password, "
+        "kept in first-sign-in.txt (readable by you only) in the data folder, and prints "
+        "how to sign in; later runs print it again while that password still works. "
+        "Change the password before anyone else can reach the app.",
+    )
     p.add_argument("--today", type=date.fromisoformat, help="date the demo as if today were this")
     p.add_argument(
-        "--if-empty", action="store_true", help="load only if the workspace has no trials at all"
+        "--if-empty",
+        action="store_true",
+        help="load only if the workspace has no trials at all (and only note it, without "
+        "failing, when there is no account to load them as)",
     )
     p.add_argument("--json", action="store_true", help="print what was loaded as JSON")
-    p.set_defaults(run=_demo)
+    p.set_defaults(run=_demo, identity=OWN)
 
     p = sub.add_parser("list", help="list the workspace's trials")
     p.add_argument(
@@ -65,15 +80,30 @@ def add_housekeeping_commands(sub) -> None:
 
 def add_migrate_command(sub) -> None:
     p = sub.add_parser("migrate", help="bring the database schema up to date and say where it is")
-    p.set_defaults(run=_migrate)
+    p.set_defaults(run=_migrate, identity=OWN)
 
 
 def _demo(args) -> int:
+    from trials.analysis.accounts import DEMO_USER, ensure_demo_admin
     from trials.analysis.demo import load_demo
+    from trials.domain import UserError
+    from trials.storage.engine import data_dir, database_url, describe
 
-    store = open_store()
-    if args.if_empty and not store.is_empty():
-        print("the workspace has trials already; no demo data loaded")
+    sign_in = ensure_demo_admin(open_engine(), data_dir(), describe(database_url()))
+    if sign_in is not None:
+        _print_sign_in(sign_in, sys.stderr if args.json else sys.stdout)
+    try:
+        # While the demo sign-in works, the demo is loaded as demo (unless --as says).
+        store = open_store(DEMO_USER if sign_in is not None else None)
+        if args.if_empty and not store.is_empty():
+            print("the workspace has trials already; no demo data loaded")
+            return EXIT_OK
+        store.require_write("load demo trials")
+    except UserError as e:
+        if not args.if_empty:
+            raise
+        # `make app` runs this on every start: say why, but let the app start.
+        print(f"note: no demo trials loaded: {e}", file=sys.stderr)
         return EXIT_OK
     report = load_demo(store, today=args.today)
     if args.json:
@@ -84,6 +114,19 @@ def _demo(args) -> int:
     for name in report.skipped:
         print(f"already there, left as it is: {name}")
     return EXIT_OK
+
+
+def _print_sign_in(sign_in, out) -> None:
+    print(sign_in.hint, file=out)
+    if sign_in.created and sign_in.path is not None:
+        print(
+            f"(the password is kept in {sign_in.path}, readable by you only. The demo "
+            "administrator is for trying the app on this computer: before anyone else can "
+            "reach it, change the password or add real accounts and disable demo.)",
+            file=out,
+        )
+    elif sign_in.created:
+        print("(it could not be saved in the data folder: note it now)", file=out)
 
 
 def _list(args) -> int:

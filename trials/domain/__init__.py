@@ -17,8 +17,8 @@ lives in a module by concept:
 * ``results``: daily numbers (:class:`DailyResult`, :class:`ResultRow`, :class:`ArmTotals`);
 * ``orders``: the shop's own orders (:class:`OrderRow`, :class:`OrderStatus`).
 
-Amendments, imports, verdicts and the crediting of own orders have their own modules
-(``trials.domain.amendments`` and so on), imported by name.
+Amendments, imports, verdicts, the crediting of own orders and accounts (users,
+workspaces, roles: ``trials.domain.accounts``) have their own modules, imported by name.
 """
 
 from trials.domain.enums import (

@@ -10,10 +10,12 @@ for the type checker only, so this module imports nothing above the domain.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from trials import APP_VERSION
 from trials.domain import ArmTotals, ResultSource, Trial, TrialSummary, UserError
+from trials.domain.accounts import AccountEvent, Membership, Role, User, Workspace
 from trials.domain.amendments import Amendment, amendment_lines
 from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.reconciliation import ArmReconciliation, Reconciliation
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSED_METRICS",
+    "account_event_dict",
     "amendment_dict",
     "analysis_dict",
     "arm_effect_dict",
@@ -40,6 +43,7 @@ __all__ = [
     "entry_dict",
     "evidence_snapshot",
     "import_preview_dict",
+    "member_dict",
     "orders_effect_dict",
     "orders_preview_dict",
     "plan_dict",
@@ -48,7 +52,9 @@ __all__ = [
     "stage_dict",
     "summary_dict",
     "trial_dict",
+    "user_dict",
     "utm_rule_dict",
+    "workspace_dict",
 ]
 
 ANALYSED_METRICS = ("ctr", "cvr", "revenue_per_conversion", "roas", "cpa")
@@ -657,4 +663,57 @@ def amendment_dict(amendment: Amendment) -> dict[str, Any]:
         "reason": amendment.reason,
         "before": dict(amendment.before),
         "after": dict(amendment.after),
+    }
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+def user_dict(user: User, memberships: Sequence[Membership] = ()) -> dict[str, Any]:
+    """An account (never its password or hash) with the workspaces it holds a role in."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "site_admin": user.is_admin,
+        "has_password": user.has_password,
+        "disabled": user.disabled,
+        "created_at": user.created_at.isoformat() if user.created_at else None,
+        "created_by": user.created_by,
+        "workspaces": [
+            {"id": m.workspace.id, "name": m.workspace.name, "role": m.role.value}
+            for m in memberships
+        ],
+    }
+
+
+def workspace_dict(workspace: Workspace, role: Role | None) -> dict[str, Any]:
+    """A workspace and the acting user's role there (None: a site administrator's view of
+    a workspace they hold no role in)."""
+    return {
+        "id": workspace.id,
+        "name": workspace.name,
+        "role": role.value if role is not None else None,
+    }
+
+
+def member_dict(membership: Membership) -> dict[str, Any]:
+    """One member of a workspace."""
+    return {
+        "user": membership.user.name,
+        "role": membership.role.value,
+        "disabled": membership.user.disabled,
+    }
+
+
+def account_event_dict(event: AccountEvent) -> dict[str, Any]:
+    """One entry of the account log (ISO 8601 timestamp)."""
+    return {
+        "id": event.id,
+        "created_at": event.created_at.isoformat(),
+        "created_by": event.created_by,
+        "action": event.action,
+        "user": event.user,
+        "workspace": event.workspace,
+        "details": dict(event.details),
     }

@@ -29,7 +29,7 @@ class DecisionRepository:
         self, trial_id: int, record: DecisionRecord, snapshot: dict[str, Any]
     ) -> DecisionEntry:
         """Append a decision with its frozen evidence; optionally mark the trial decided."""
-        with self.trials.writer.begin() as conn:
+        with self.trials.write("record decisions") as conn:
             trial = self.trials.load(conn, trial_id)
             summary = record.summary(trial)
             d = t.decisions.c
@@ -70,9 +70,9 @@ class DecisionRepository:
         """The trial's decision log, oldest first, each with the entries correcting it."""
         d = t.decisions.c
         with self.trials.engine.connect() as conn:
-            self.trials.load(conn, trial_id)
+            trial = self.trials.load(conn, trial_id)
             rows = conn.execute(
-                select(t.decisions).where(d.trial_id == trial_id).order_by(d.id)
+                select(t.decisions).where(d.trial_id == trial.id).order_by(d.id)
             ).all()
         corrected: dict[int, list[int]] = {}
         for row in rows:

@@ -87,7 +87,7 @@ class ImportRepository:
         (manual edits). Raises :class:`OverlapError` or :class:`UserError` and writes
         nothing when a condition is not met.
         """
-        with self.trials.writer.begin() as conn:
+        with self.trials.write("import data") as conn:
             trial = self.trials.load(conn, trial_id)
             plan = self._plan_results(conn, trial, rows, removals, digest, source)
             added: list[int] = []
@@ -228,7 +228,7 @@ class ImportRepository:
         (undo that one first), so the restored state is always one that existed.
         """
         b = t.import_batches.c
-        with self.trials.writer.begin() as conn:
+        with self.trials.write("undo imports") as conn:
             trial = self.trials.load(conn, trial_id)
             row = conn.execute(
                 select(t.import_batches).where(b.id == batch_id, b.trial_id == trial.id)

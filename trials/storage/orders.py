@@ -28,9 +28,9 @@ class OrderRepository:
         """Every stored order touch of the trial, oldest first."""
         o = t.orders.c
         with self.trials.engine.connect() as conn:
-            self.trials.load(conn, trial_id)
+            trial = self.trials.load(conn, trial_id)
             rows = conn.execute(
-                select(t.orders).where(o.trial_id == trial_id).order_by(o.ordered_at, o.id)
+                select(t.orders).where(o.trial_id == trial.id).order_by(o.ordered_at, o.id)
             ).all()
         return [order_from_row(row) for row in rows]
 
@@ -51,7 +51,7 @@ class OrderRepository:
         replace: bool = False,
     ) -> ImportOutcome:
         """Store own orders as one batch; same rules as :meth:`commit_results`."""
-        with self.trials.writer.begin() as conn:
+        with self.trials.write("import orders") as conn:
             trial = self.trials.load(conn, trial_id)
             plan = self._plan_orders(conn, trial, orders, digest)
             changed = plan.of("changed")
@@ -124,9 +124,9 @@ class OrderRepository:
     def utm_rules(self, trial_id: int) -> list[UtmRule]:
         u = t.utm_rules.c
         with self.trials.engine.connect() as conn:
-            self.trials.load(conn, trial_id)
+            trial = self.trials.load(conn, trial_id)
             rows = conn.execute(
-                select(t.utm_rules).where(u.trial_id == trial_id).order_by(u.id)
+                select(t.utm_rules).where(u.trial_id == trial.id).order_by(u.id)
             ).all()
         return [
             UtmRule(r.utm_source, r.utm_medium, r.utm_campaign, r.utm_content, r.arm_id)
@@ -136,7 +136,7 @@ class OrderRepository:
     def save_utm_rules(self, trial_id: int, rules: Sequence[UtmRule]) -> None:
         """Add or change rules (same UTM values → the arm is updated)."""
         u = t.utm_rules.c
-        with self.trials.writer.begin() as conn:
+        with self.trials.write("change UTM rules") as conn:
             trial = self.trials.load(conn, trial_id)
             arm_ids = {a.id for a in trial.arms}
             for rule in rules:
@@ -170,11 +170,11 @@ class OrderRepository:
 
     def delete_utm_rule(self, trial_id: int, rule: UtmRule) -> None:
         u = t.utm_rules.c
-        with self.trials.writer.begin() as conn:
-            self.trials.load(conn, trial_id)
+        with self.trials.write("change UTM rules") as conn:
+            trial = self.trials.load(conn, trial_id)
             conn.execute(
                 delete(t.utm_rules).where(
-                    u.trial_id == trial_id,
+                    u.trial_id == trial.id,
                     u.utm_source == rule.utm_source,
                     u.utm_medium == rule.utm_medium,
                     u.utm_campaign == rule.utm_campaign,

@@ -4,7 +4,8 @@ Ids are never reused (AUTOINCREMENT on SQLite), so a decision or an import that 
 arm or a trial cannot later point at a different one. Money is stored as integer
 micro-units (1 CNY = 1,000,000), as ad platforms' APIs do, so sums are exact on SQLite and
 PostgreSQL alike. Every table that users write to records who wrote it and when; every
-trial belongs to a workspace so team use can fence data later.
+trial belongs to a workspace, and users are members of workspaces with a role
+(``users``, ``memberships``; the account log ``account_events`` records who changed them).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -30,16 +32,19 @@ from sqlalchemy import (
 __all__ = [
     "DEFAULT_WORKSPACE_ID",
     "MICROS",
+    "account_events",
     "amendments",
     "arms",
     "daily_results",
     "decisions",
     "import_batches",
+    "memberships",
     "metadata",
     "orders",
     "replaced_orders",
     "replaced_results",
     "trials",
+    "users",
     "utm_rules",
     "workspaces",
 ]
@@ -63,7 +68,73 @@ workspaces = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(120), nullable=False, unique=True),
+    # The name folded for comparison (trials.domain.accounts.name_key): unique, so two
+    # workspaces never differ only in case.
+    Column("name_key", String(240), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Null for the Default workspace, which the schema itself creates.
+    Column("created_by", String(120), nullable=True),
+    sqlite_autoincrement=True,
+)
+# A unique index (not a constraint): migration 0005 adds it to an existing table.
+Index("ix_workspaces_name_key", workspaces.c.name_key, unique=True)
+
+# Accounts. ``name`` is what writes record as their author (never reused: accounts are
+# disabled, not deleted). ``password_hash`` is an Argon2id string (argon2-cffi), null for
+# an account that signs in only through the identity provider (by ``email``).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("name_key", String(240), nullable=False, unique=True),
+    Column("email", String(254), nullable=True, unique=True),  # lower case
+    Column("password_hash", String(255), nullable=True),
+    Column("is_admin", Boolean, nullable=False, default=False),  # a site administrator
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_by", String(120), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# A user's role in a workspace: viewer, editor or admin (trials.domain.accounts.Role).
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="RESTRICT"),
+        nullable=False,
+    ),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+    ),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    UniqueConstraint("workspace_id", "user_id", name="uq_memberships_workspace_user"),
+    CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="known_role"),
+    sqlite_autoincrement=True,
+)
+
+# The account log: every change to accounts, workspaces and memberships, append-only.
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("user_name", String(120), nullable=True),
+    Column("workspace_name", String(120), nullable=True),
+    Column("details", JSON, nullable=False),
     sqlite_autoincrement=True,
 )
 

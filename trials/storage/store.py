@@ -3,8 +3,16 @@
 ``TrialStore`` is what the application layer holds. Each job has a repository of its own
 (``trials.storage.trials``: trials, arms, daily results; ``imports``: import batches, own
 orders, UTM rules, undo; ``decisions``: the append-only decision log; ``amendments``:
-changes to pre-registered plans), all sharing one engine and one actor; the facade only
-hands each call to the repository that does it.
+changes to pre-registered plans), all sharing one engine, one workspace, one actor and
+the actor's role; the facade only hands each call to the repository that does it.
+
+Who may do what is checked here, for every caller: reads and writes of a trial id or
+name are confined to the store's workspace (another workspace's trial raises
+``TrialNotFound`` with the same words as a missing one), and every write is refused
+with ``PermissionDenied`` before anything changes when the role is viewer. Pages and the
+CLI open a store for a signed-in user with ``trials.analysis.accounts.open_workspace``,
+which reads the role from the user's membership; constructing a store directly (tests,
+scripts) trusts the ``role`` given (default editor).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from trials.domain import (
     TrialStatus,
     TrialSummary,
 )
+from trials.domain.accounts import Action, Membership, Role
 from trials.domain.amendments import Amendment
 from trials.domain.imports import ImportBatch, ImportOutcome, OrdersPlan, ResultsPlan, UtmRule
 from trials.domain.verdicts import DecisionEntry, DecisionRecord
@@ -48,8 +57,20 @@ class TrialStore:
         *,
         workspace_id: int = t.DEFAULT_WORKSPACE_ID,
         actor: str | None = None,
+        role: Role = Role.EDITOR,
+        user_id: int | None = None,
+        workspace_name: str | None = None,
     ):
-        self.trials = TrialRepository(engine, workspace_id=workspace_id, actor=actor)
+        self.trials = TrialRepository(
+            engine,
+            workspace_id=workspace_id,
+            actor=actor,
+            role=role,
+            user_id=user_id,
+            workspace_name=workspace_name,
+        )
+        # The user's membership, when opened by trials.analysis.accounts.open_workspace.
+        self.membership: Membership | None = None
         self.imports = ImportRepository(self.trials)
         self.orders_log = OrderRepository(self.trials)
         self.decision_log = DecisionRepository(self.trials)
@@ -66,6 +87,26 @@ class TrialStore:
     @property
     def workspace_id(self) -> int:
         return self.trials.workspace_id
+
+    @property
+    def workspace_name(self) -> str | None:
+        return self.trials.workspace_name
+
+    @property
+    def role(self) -> Role:
+        """The actor's role in the workspace (viewers may only read)."""
+        return self.trials.role
+
+    @property
+    def can_write(self) -> bool:
+        """Whether the actor may create, import, amend, decide, change and delete here."""
+        return self.trials.role.allows(Action.WRITE)
+
+    def require_write(self, refused: str) -> None:
+        """PermissionDenied now, before slow work (a fit, reading a file), for a role that
+        could not write its result anyway; ``refused`` says what, e.g. "record decisions".
+        Every write checks again by itself."""
+        self.trials.require(Action.WRITE, refused)
 
     def is_empty(self) -> bool:
         return self.trials.is_empty()

@@ -1,15 +1,19 @@
 """The trial registry's storage: every read and write of trials, arms and results.
 
 Pages, the CLI and scripts go through :class:`TrialStore`; nothing else touches the
-database. A store is bound to one workspace and one actor (who is doing this), so every
-write records who did it and no query crosses into another workspace.
+database. A store is bound to one workspace, one actor (who is doing this) and the
+actor's role there, so every write records who did it, no query crosses into another
+workspace (a trial of another workspace is "not found", in the same words as a missing
+one), and a viewer's write is refused (:class:`PermissionDenied`) before anything changes.
+Every write goes through :meth:`TrialRepository.write`, which makes that check.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
@@ -27,6 +31,7 @@ from trials.domain import (
     TrialValidationError,
     UserError,
 )
+from trials.domain.accounts import Action, PermissionDenied, Role
 from trials.domain.imports import ImportBatch
 from trials.storage import schema as t
 from trials.storage.amendments import (
@@ -52,6 +57,12 @@ class TrialNotFound(UserError):
     pass
 
 
+_ASK_FOR_EDITOR = (
+    "A workspace admin can make {user} an editor "
+    "(python -m trials workspace grant '{workspace}' '{user}' --role editor)"
+)
+
+
 def current_actor() -> str:
     """Who is acting: ``TRIALS_USER`` if set, else the operating-system user."""
     name = os.environ.get("TRIALS_USER", "").strip()
@@ -64,7 +75,14 @@ def current_actor() -> str:
 
 
 class TrialRepository:
-    """Trials, their arms and daily results, of one workspace, on behalf of one actor."""
+    """Trials, their arms and daily results, of one workspace, on behalf of one actor.
+
+    ``role`` is the actor's role in the workspace: a viewer may only read. ``user_id``,
+    when the store was opened for an account (``trials.analysis.accounts.open_workspace``),
+    makes every write check again, inside its transaction, that the account is still
+    enabled and still holds a role that may write (so a revoked or disabled user's open
+    session cannot write). ``workspace_name`` is for messages.
+    """
 
     def __init__(
         self,
@@ -72,11 +90,72 @@ class TrialRepository:
         *,
         workspace_id: int = t.DEFAULT_WORKSPACE_ID,
         actor: str | None = None,
+        role: Role = Role.EDITOR,
+        user_id: int | None = None,
+        workspace_name: str | None = None,
     ):
         self.engine = engine
         self.writer = writer(engine)
         self.workspace_id = workspace_id
         self.actor = actor or current_actor()
+        self.role = Role(role)
+        self.user_id = user_id
+        self.workspace_name = workspace_name
+
+    # -- permissions -----------------------------------------------------------------------
+
+    def require(self, action: Action, refused: str) -> None:
+        """PermissionDenied unless the actor's role allows ``action`` (``refused``: what
+        they tried, in words, e.g. "import data")."""
+        if not self.role.allows(action):
+            raise PermissionDenied(
+                self.actor,
+                self.role,
+                refused,
+                workspace=self.workspace_name,
+                hint=_ASK_FOR_EDITOR.format(
+                    user=self.actor, workspace=self.workspace_name or "WORKSPACE"
+                ),
+            )
+
+    @contextmanager
+    def write(self, refused: str) -> Iterator[Connection]:
+        """A write transaction, opened only if the actor may write (see :meth:`require`)."""
+        self.require(Action.WRITE, refused)
+        with self.writer.begin() as conn:
+            if self.user_id is not None:
+                self._recheck_role(conn, refused)
+            yield conn
+
+    def _recheck_role(self, conn: Connection, refused: str) -> None:
+        m, u = t.memberships.c, t.users.c
+        role = conn.scalar(
+            select(m.role)
+            .join(t.users, u.id == m.user_id)
+            .where(
+                m.user_id == self.user_id,
+                m.workspace_id == self.workspace_id,
+                u.disabled_at.is_(None),
+            )
+        )
+        if role is None:
+            raise PermissionDenied(
+                self.actor,
+                None,
+                refused,
+                workspace=self.workspace_name,
+                hint="Their access was removed or their account disabled since they signed in",
+            )
+        if not Role(role).allows(Action.WRITE):
+            raise PermissionDenied(
+                self.actor,
+                Role(role),
+                refused,
+                workspace=self.workspace_name,
+                hint=_ASK_FOR_EDITOR.format(
+                    user=self.actor, workspace=self.workspace_name or "WORKSPACE"
+                ),
+            )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -166,11 +245,13 @@ class TrialRepository:
     ) -> list[DailyResult]:
         """Every stored day of a trial, ordered by day then arm."""
         r = t.daily_results.c
-        query = select(t.daily_results).where(r.trial_id == trial_id)
-        if source is not None:
-            query = query.where(r.source == ResultSource(source).value)
         with self.engine.connect() as conn:
-            self.load(conn, trial_id)
+            # Always by the id of the trial found in this workspace (a name that reads as
+            # a number must not reach another workspace's trial of that id).
+            trial = self.load(conn, trial_id)
+            query = select(t.daily_results).where(r.trial_id == trial.id)
+            if source is not None:
+                query = query.where(r.source == ResultSource(source).value)
             rows = conn.execute(query.order_by(r.day, r.arm_id, r.source)).all()
         return [
             DailyResult(
@@ -190,9 +271,9 @@ class TrialRepository:
     def import_batches(self, trial_id: int) -> list[ImportBatch]:
         b = t.import_batches.c
         with self.engine.connect() as conn:
-            self.load(conn, trial_id)
+            trial = self.load(conn, trial_id)
             rows = conn.execute(
-                select(t.import_batches).where(b.trial_id == trial_id).order_by(b.id)
+                select(t.import_batches).where(b.trial_id == trial.id).order_by(b.id)
             ).all()
         return [batch_from_row(row) for row in rows]
 
@@ -201,7 +282,7 @@ class TrialRepository:
     def create_trial(self, spec: TrialSpec) -> Trial:
         """Register a trial; refuses a name the workspace already uses."""
         now = utc_now()
-        with self.writer.begin() as conn:
+        with self.write("create trials") as conn:
             self._refuse_duplicate_name(conn, spec.name)
             trial_id = conn.execute(
                 insert(t.trials).values(
@@ -239,7 +320,7 @@ class TrialRepository:
         """
         if len(arm_ids) != len(spec.arms):
             raise ValueError("arm_ids must run beside spec.arms")
-        with self.writer.begin() as conn:
+        with self.write("amend trials" if reason else "change trials") as conn:
             trial = self.load(conn, trial_id)
             if spec.name != trial.name:
                 self._refuse_duplicate_name(conn, spec.name)
@@ -276,7 +357,7 @@ class TrialRepository:
             return self.load(conn, trial.id)
 
     def set_status(self, trial_id: int, status: TrialStatus) -> Trial:
-        with self.writer.begin() as conn:
+        with self.write("change a trial's status") as conn:
             trial = self.load(conn, trial_id)
             conn.execute(
                 update(t.trials)
@@ -292,7 +373,7 @@ class TrialRepository:
 
     def delete_trial(self, trial_id: int) -> None:
         """Delete a demo trial, or any trial with no results yet; others are archived instead."""
-        with self.writer.begin() as conn:
+        with self.write("delete trials") as conn:
             trial = self.load(conn, trial_id)
             days = conn.scalar(select(func.count()).where(t.daily_results.c.trial_id == trial.id))
             decisions = conn.scalar(select(func.count()).where(t.decisions.c.trial_id == trial.id))
@@ -304,7 +385,7 @@ class TrialRepository:
             conn.execute(delete(t.trials).where(t.trials.c.id == trial.id))
 
     def delete_demo_trials(self) -> int:
-        with self.writer.begin() as conn:
+        with self.write("delete trials") as conn:
             return conn.execute(
                 delete(t.trials).where(
                     t.trials.c.workspace_id == self.workspace_id, t.trials.c.is_demo.is_(True)
@@ -325,7 +406,7 @@ class TrialRepository:
         A day already stored for the same arm and source is refused, never added twice.
         """
         now = utc_now()
-        with self.writer.begin() as conn:
+        with self.write("import data") as conn:
             trial = self.load(conn, trial_id)
             arm_ids = {a.id for a in trial.arms}
             strangers = sorted({r.arm_id for r in results} - arm_ids)

@@ -207,7 +207,8 @@ def test_database_url_points_the_cli_elsewhere(tmp_path):
     url = f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"
     assert _module("demo", env={"DATABASE_URL": url}).returncode == 0
     assert (tmp_path / "elsewhere.sqlite3").exists()
-    listed = json.loads(_module("list", "--json", env={"DATABASE_URL": url}).stdout)
+    # A new database has no accounts: demo made the local demo administrator.
+    listed = json.loads(_module("list", "--json", "--as", "demo", env={"DATABASE_URL": url}).stdout)
     assert len(listed) >= 3
     assert json.loads(_module("list", "--json").stdout) == []  # TRIALS_DB untouched
 

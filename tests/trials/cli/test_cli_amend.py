@@ -20,7 +20,8 @@ def _show(capsys, trial=TRIAL):
     return json.loads(out)
 
 
-def test_amend_changes_the_rule_and_says_what_changed(capsys, demo, monkeypatch):
+def test_amend_changes_the_rule_and_says_what_changed(capsys, demo, monkeypatch, add_account):
+    add_account("alice", "editor")
     monkeypatch.setenv("TRIALS_USER", "alice")
     code, out, err = run(
         capsys, "amend", TRIAL, "--min-days", "3", "--probability", "80%", "--reason", "low reach"

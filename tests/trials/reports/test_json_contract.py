@@ -2,11 +2,11 @@
 
 The CLI's JSON field names are a product interface: add, never rename. Each command with
 ``--json`` is run once on a small scenario (the demo, a created trial, a channel export,
-own orders, a UTM rule, an amendment, a decision, a plan) and the *shape* of its output —
-every key path, with lists read as the union of their items — is compared with
-``json_contract.json``. A field that goes missing fails here; a new field fails too, until
-the snapshot is regenerated on purpose (``UPDATE_JSON_CONTRACT=1 pytest tests/trials/reports``)
-and the change is reviewed in the diff.
+own orders, a UTM rule, an amendment, a decision, a plan, accounts and workspaces) and
+the *shape* of its output — every key path, with lists read as the union of their items —
+is compared with ``json_contract.json``. A field that goes missing fails here; a new field
+fails too, until the snapshot is regenerated on purpose
+(``UPDATE_JSON_CONTRACT=1 pytest tests/trials/reports``) and the change is reviewed in the diff.
 """
 
 from __future__ import annotations
@@ -115,6 +115,13 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
     outputs["utm"] = _json(capsys, "utm", name, "--json")
     outputs["reconcile"] = _json(capsys, "reconcile", name, "--json")
     outputs["amend"] = _json(capsys, "amend", name, "--min-days", "5", "--reason", "why", "--json")
+    outputs["workspace add"] = _json(capsys, "workspace", "add", "Growth", "--json")
+    outputs["user add"] = _json(capsys, "user", "add", "ann", "--email", "a@example.com", "--json")
+    run(capsys, "workspace", "grant", "Growth", "ann", "--role", "viewer")
+    outputs["user list"] = _json(capsys, "user", "list", "--json")
+    outputs["workspace list"] = _json(capsys, "workspace", "list", "--json")
+    outputs["workspace members"] = _json(capsys, "workspace", "members", "Growth", "--json")
+    outputs["user log"] = _json(capsys, "user", "log", "--json")
     return outputs
 
 

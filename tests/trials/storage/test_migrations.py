@@ -49,7 +49,14 @@ def test_downgrade_to_nothing_and_back(db_url):
 
 def test_every_migration_file_is_in_the_chain():
     script = ScriptDirectory.from_config(_alembic_config(None))
-    files = {p.stem.split("_")[0] for p in (MIGRATIONS / "versions").glob("*.py")}
+    # Each file names its revision ("0003", "0005_accounts", ...) on a `revision =` line.
+    files = {
+        line.split("=", 1)[1].strip().strip("\"'")
+        for p in (MIGRATIONS / "versions").glob("*.py")
+        for line in p.read_text("utf-8").splitlines()
+        if line.startswith("revision =")
+    }
+    assert len(files) == len(list((MIGRATIONS / "versions").glob("*.py")))
     assert files == {rev.revision for rev in script.walk_revisions()}
 
 

@@ -200,7 +200,9 @@ def test_delete_demo_trials_leaves_real_ones(store):
 def test_workspaces_do_not_see_each_other(store, engine):
     with engine.begin() as conn:
         conn.execute(
-            insert(schema.workspaces).values(id=2, name="Other team", created_at=date(2026, 1, 1))
+            insert(schema.workspaces).values(
+                id=2, name="Other team", name_key="other team", created_at=date(2026, 1, 1)
+            )
         )
     mine = store.create_trial(make_spec(name="Shared name"))
     theirs = TrialStore(engine, workspace_id=2, actor="them")
