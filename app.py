@@ -1,12 +1,19 @@
-"""Channel Trials: the Streamlit entry point. Routes to the pages and does app-wide setup."""
+"""Channel Trials: the Streamlit entry point. Signs the user in, routes to the pages and
+does app-wide setup."""
 
 import streamlit as st
 
 from ui.demo_offer import offer_demo
-from ui.session import store
+from ui.session import engine
+from ui.sign_in import signed_in_store
 
 st.set_page_config(page_title="Channel Trials", page_icon=":material/experiment:", layout="wide")
 
+# Nothing of a workspace is drawn before sign-in: the sign-in page is drawn instead.
+trials = signed_in_store(engine())
+
+# The pages are declared on every run, so a deep link (/data?trial=3) survives sign-in;
+# they are hidden and not run until someone is signed in.
 navigation = st.navigation(
     [
         st.Page("app_pages/trials.py", title="Trials", icon=":material/table_view:", default=True),
@@ -18,7 +25,10 @@ navigation = st.navigation(
         ),
         st.Page("app_pages/new_trial.py", title="New trial", icon=":material/add_circle:"),
         st.Page("app_pages/plan.py", title="Plan", icon=":material/calculate:"),
-    ]
+    ],
+    position="sidebar" if trials is not None else "hidden",
 )
-offer_demo(store())
+if trials is None:
+    st.stop()
+offer_demo(trials)
 navigation.run()

@@ -11,6 +11,7 @@ from trials.domain import Trial, UserError
 from trials.domain.imports import ImportOutcome
 from trials.ingest.daily import outcome_line
 from trials.storage.store import TrialStore
+from ui.access import may_change
 from ui.import_reading import problems_table
 from ui.session import flash
 from ui.text import md
@@ -21,6 +22,9 @@ __all__ = ["daily_grid", "save_grid"]
 def daily_grid(trials: TrialStore, trial: Trial) -> None:
     """The stored daily rows in an editable grid, saved as one checked, undoable edit."""
     names = {a.id: a.name for a in trial.arms}
+    if not may_change(trials, "edit daily rows"):
+        st.dataframe(_stored_frame(trials, trial, names), hide_index=True)
+        return
     st.caption(
         "Add, change or delete rows, then save. Rows are checked as an import is; the save is "
         "one import you can undo."

@@ -10,7 +10,7 @@ __all__ = ["offer_demo"]
 
 
 def offer_demo(trials: TrialStore) -> None:
-    if not trials.is_empty():
+    if not trials.is_empty() or not trials.can_write:
         return
     with st.container(border=True):
         st.markdown(

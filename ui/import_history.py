@@ -7,6 +7,7 @@ import streamlit as st
 
 from trials.domain import Trial, UserError
 from trials.storage.store import TrialStore
+from ui.access import may_change
 from ui.session import flash
 from ui.text import md
 
@@ -36,7 +37,7 @@ def import_history(trials: TrialStore, trial: Trial) -> None:
         return
     st.dataframe(batches_table(batches), hide_index=True)
     live = [b for b in reversed(batches) if not b.undone]
-    if not live:
+    if not live or not may_change(trials, "undo imports"):
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = c1.selectbox(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from trials.domain import TrialSpec, TrialValidationError
+from ui.access import may_change
 from ui.form_problems import show_problems
 from ui.planner import PLAN_KEY, PlanSuggestion, planner, suggestion_from
 from ui.rule_check import show_look_rates
@@ -41,6 +42,8 @@ def plan_step() -> PlanSuggestion | None:
 
 def register_step(suggested: PlanSuggestion | None) -> None:
     """The registration form; a valid trial is saved and opened on the Trial page."""
+    if not may_change(store(), "register trials"):
+        return
     submitted, slots = trial_form("new_trial", submit_label="Register trial", suggested=suggested)
     if not submitted:
         return

@@ -15,6 +15,7 @@ from trials.ingest.daily import outcome_line
 from trials.ingest.orders import REQUIRED as ORDER_REQUIRED
 from trials.ingest.reading import ImportOptions
 from trials.storage.store import TrialStore
+from ui.access import may_change
 from ui.import_reading import (
     clear_uploader,
     mapping_editor,
@@ -35,18 +36,24 @@ _SOURCE_WORDS = {"channel": "channel reports", "orders": "own orders"}
 def orders_import(trials: TrialStore, trial: Trial) -> None:
     """Upload the shop's orders, preview, import; then settings, reconciliation, UTM rules."""
     key = f"orders_{trial.id}"
-    upload = uploader(
-        "Own orders (CSV, TSV or XLSX)",
-        key,
-        "One row per order (or per order and touch): order id, date or time, amount, status "
-        "(paid, cancelled, refunded) and utm_source / utm_medium / utm_campaign / "
-        "utm_content, or channel and creative columns.",
+    writable = may_change(trials, "import orders or change how they count")
+    upload = (
+        None
+        if not writable
+        else uploader(
+            "Own orders (CSV, TSV or XLSX)",
+            key,
+            "One row per order (or per order and touch): order id, date or time, amount, status "
+            "(paid, cancelled, refunded) and utm_source / utm_medium / utm_campaign / "
+            "utm_content, or channel and creative columns.",
+        )
     )
     if upload is not None:
         preview = _read_orders(trials, trial, key, upload)
         if preview is not None and preview.plan is not None:
             _confirm_and_import(trials, trial, preview, key)
-    _order_settings(trials, trial)
+    if writable:
+        _order_settings(trials, trial)
     show_reconciliation(trials, trial)
 
 

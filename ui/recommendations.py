@@ -12,6 +12,7 @@ from trials.analysis.result import TrialAnalysis
 from trials.domain import UserError
 from trials.domain.verdicts import LABELS, DecisionRecord
 from trials.reports.contract import analysis_dict, evidence_snapshot
+from ui.access import may_change
 from ui.session import flash, store
 from ui.text import md, money
 
@@ -204,6 +205,9 @@ def record_decision(analysis: TrialAnalysis) -> None:
         return [n for n in names if suggested.get(n) in recommendations]
 
     log = trials.decisions(trial.id)
+    if not may_change(trials, "record decisions"):
+        show_log(log)
+        return
     with st.form(f"decision_{trial.id}"):
         c1, c2 = st.columns(2)
         scale = c1.multiselect("Scale", names, default=picked("scale"))

@@ -93,7 +93,7 @@ def _shared_orders(attribution, trial: Trial) -> None:
 
 def _utm_rules(trials: TrialStore, trial: Trial, result) -> None:
     unmatched = result.attribution.unattributed
-    if not unmatched:
+    if not unmatched or not trials.can_write:
         return
     st.warning(
         f"{plural(sum(n for _, n, _ in unmatched), 'paid order')} matched no arm. Send "

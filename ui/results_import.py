@@ -13,6 +13,7 @@ from trials.ingest.columns import DAILY_FIELDS
 from trials.ingest.daily import outcome_line
 from trials.ingest.reading import ImportOptions
 from trials.storage.store import TrialStore
+from ui.access import may_change
 from ui.import_reading import (
     clear_uploader,
     mapping_editor,
@@ -29,6 +30,8 @@ __all__ = ["results_import"]
 
 def results_import(trials: TrialStore, trial: Trial) -> None:
     """Upload a daily results export, preview it against stored data, and import it."""
+    if not may_change(trials, "import data"):
+        return
     key = f"results_{trial.id}"
     upload = uploader(
         "Daily results export (CSV, TSV or XLSX)",

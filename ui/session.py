@@ -8,7 +8,9 @@ from sqlalchemy import Engine
 from trials.storage.engine import connect, database_url
 from trials.storage.store import TrialStore
 
-__all__ = ["flash", "show_flash", "store"]
+__all__ = ["engine", "flash", "show_flash", "store"]
+
+STORE_KEY = "_workspace_store"  # set on every run by ui.sign_in.signed_in_store
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -18,9 +20,21 @@ def _engine(url: str) -> Engine:
     return connect(url)
 
 
+def engine() -> Engine:
+    """The database engine every session of this server shares."""
+    return _engine(database_url())
+
+
 def store() -> TrialStore:
-    """The trial store for this session's workspace and user."""
-    return TrialStore(_engine(database_url()))
+    """This run's store: the signed-in user's workspace, acting as them with their role.
+
+    ``app.py`` opens it (``ui.sign_in.signed_in_store``) before any page runs; a page is
+    never reached without it.
+    """
+    trials = st.session_state.get(STORE_KEY)
+    if trials is None:
+        raise RuntimeError("no one is signed in: app.py opens the store before any page")
+    return trials
 
 
 def flash(message: str) -> None:

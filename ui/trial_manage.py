@@ -14,6 +14,7 @@ from trials.domain import (
     UserError,
 )
 from trials.storage.store import TrialStore
+from ui.access import may_change
 from ui.form_problems import show_problems
 from ui.rule_check import show_trial_look_rates
 from ui.session import flash
@@ -39,6 +40,8 @@ MOVE_LABELS = {
 def edit_trial(trials: TrialStore, trial: Trial, amendments: list) -> None:
     """The registration form, pre-filled; ``amendments`` are those recorded before this
     run (to say when a save recorded a new one)."""
+    if not may_change(trials, "edit the trial"):
+        return
     if st.toggle("Show how the rule behaves when checked every day", key="look_rates"):
         show_trial_look_rates(trial)
     submitted, slots = trial_form(
@@ -75,6 +78,8 @@ def manage_trial(trials: TrialStore, summary: TrialSummary) -> None:
     results."""
     trial = summary.trial
     st.write(f"Status: **{trial.spec.status.value}**")
+    if not may_change(trials, "change the status or delete the trial"):
+        return
     _status_moves(trials, trial)
     st.divider()
     st.write("**Delete**")

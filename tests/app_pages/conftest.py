@@ -8,6 +8,7 @@ from tests.conftest import ROOT
 from trials.analysis.demo import load_demo
 from trials.storage.engine import connect, database_url
 from trials.storage.store import TrialStore
+from ui.sign_in import SIGNED_IN_KEY
 
 APP = str(ROOT / "app.py")
 DEMO_DAY = date(2026, 11, 22)
@@ -35,10 +36,14 @@ def demo(app_store) -> TrialStore:
     return app_store
 
 
-def open_app(page: str | None = None, **query) -> AppTest:
+def open_app(page: str | None = None, *, signed_in_as: str | None = "tester", **query) -> AppTest:
+    """The app run once, signed in as ``signed_in_as`` (a local account; None: nobody) —
+    the session holds the name exactly as a successful password sign-in leaves it."""
     # The Results and Recommendations pages fit the model: the first fit in a process
     # compiles it (up to a minute on a loaded 2-core machine).
     at = AppTest.from_file(APP, default_timeout=300)
+    if signed_in_as is not None:
+        at.session_state[SIGNED_IN_KEY] = signed_in_as
     for key, value in query.items():
         at.query_params[key] = str(value)
     at.run()
