@@ -4,19 +4,24 @@ the workspace they are in, and signing out.
 ``signed_in_store()`` runs first on every page run (``app.py``). Until someone is signed
 in it draws the sign-in page and returns None, and ``app.py`` stops the run there, so no
 page shows a trial, a number or a form before sign-in (the page asked for stays in the
-address, and opens once signed in). Once signed in it opens the chosen workspace for that user through
-``trials.analysis.accounts.open_workspace`` (every run: a role revoked or an account
+address, and opens once signed in). Once signed in it opens the chosen workspace for that
+user through ``trials.analysis.accounts.open_workspace`` (every run: a role revoked or an account
 disabled takes effect on the next click) and keeps that store for the page.
 
 Identity provider: ``st.login`` when ``[auth]`` is configured in ``.streamlit/secrets.toml``;
 the provider's verified email must belong to an account (``python -m trials user add NAME
---email ADDRESS``). Local accounts: name and password, checked with Argon2 by
-``authenticate``; repeated failures for one name are slowed down (see ``_Throttle``). A
-local sign-in lasts for the browser tab's session: reloading the page asks again.
+--email ADDRESS``); Streamlit keeps that sign-in in its own signed cookie. Local accounts:
+name and password, checked with Argon2 by ``authenticate``; repeated failures for one name
+are slowed down (``_Throttle``). A local sign-in is remembered by this server for the
+browser (``_Sessions``: a random token in a cookie, only its SHA-256 kept here; 12 hours
+idle or 7 days at most; forgotten on sign-out and when the server restarts), so reloading
+a page or opening a link in a new tab does not ask again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -99,6 +104,11 @@ def _signed_in_name(engine: Engine) -> str | None:
     local = st.session_state.get(SIGNED_IN_KEY)
     if local:
         return local
+    remembered = _SESSIONS.user_for(_cookie())
+    if remembered:
+        st.session_state[SIGNED_IN_KEY] = remembered
+        st.session_state[_TOKEN_KEY] = _cookie()
+        return remembered
     if _provider_configured() and st.user.is_logged_in:
         email = st.user.get("email")
         user = user_for_identity(engine, email, st.user.get("email_verified"))
@@ -161,11 +171,14 @@ def _sign_in_page(engine: Engine) -> None:
         return
     _THROTTLE.succeeded(name)
     st.session_state[SIGNED_IN_KEY] = user.name
+    token = _SESSIONS.start(user.name)
+    st.session_state[_TOKEN_KEY] = st.session_state[_NEW_TOKEN_KEY] = token
     st.rerun()
 
 
 def _signed_out_page(message: str, *, sign_out: bool = False) -> None:
     st.session_state.pop(SIGNED_IN_KEY, None)
+    _forget_sign_in()
     st.title("Channel Trials")
     st.warning(md(message), icon=":material/person_off:")
     if sign_out and _provider_configured() and st.user.is_logged_in and st.button("Sign out"):
@@ -201,8 +214,12 @@ def _sidebar(trials: TrialStore, membership: Membership) -> None:
             f"Signed in as **{md(trials.actor)}** · {membership.role.value} in "
             f"{md(membership.workspace.name)}"
         )
+        token = st.session_state.pop(_NEW_TOKEN_KEY, None)
+        if token:  # remember this browser's local sign-in (see _Sessions)
+            st.html(_set_cookie_script(token), unsafe_allow_javascript=True, width="content")
         if st.button("Sign out", icon=":material/logout:", key="_sign_out"):
             via_provider = not st.session_state.pop(SIGNED_IN_KEY, None)
+            _forget_sign_in()
             for key in (WORKSPACE_KEY, STORE_KEY):
                 st.session_state.pop(key, None)
             if via_provider and _provider_configured():
@@ -257,3 +274,83 @@ def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds} seconds"
     return f"{round(seconds / 60)} minutes"
+
+
+# -- remembering a local sign-in -------------------------------------------------------
+
+COOKIE = "channel_trials_session"
+_TOKEN_KEY = "_session_token"  # this session's token (issued here, or from the cookie)
+_NEW_TOKEN_KEY = "_new_session_token"  # issued on this run: the browser must store it
+
+
+def _forget_sign_in() -> None:
+    """The server forgets this browser's local sign-in (the cookie is then worthless)."""
+    _SESSIONS.end(st.session_state.pop(_TOKEN_KEY, None) or "")
+    _SESSIONS.end(_cookie())
+
+
+def _cookie() -> str:
+    try:
+        return str(st.context.cookies.get(COOKIE) or "")
+    except Exception:  # no browser request behind this run (e.g. AppTest)
+        return ""
+
+
+def _set_cookie_script(token: str) -> str:
+    # token_urlsafe: letters, digits, "-" and "_" only, so it cannot break out of the string.
+    assert token.replace("-", "").replace("_", "").isalnum()
+    return (
+        "<script>document.cookie = '"
+        f"{COOKIE}={token}; path=/; max-age={_Sessions.longest_s}; SameSite=Strict'"
+        " + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+    )
+
+
+@dataclass
+class _Sessions:
+    """Local sign-ins this server remembers: SHA-256 of a random token → (account name,
+    started, last seen). A token is good for 12 hours without use and 7 days at most;
+    ``end`` forgets it. Kept in memory: a restart signs everyone out."""
+
+    idle_s: float = 12 * 3600
+    longest_s: int = 7 * 24 * 3600
+    most: int = 10_000
+    _known: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+    def start(self, name: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._lock:
+            if len(self._known) >= self.most:
+                oldest = min(self._known, key=lambda k: self._known[k][2])
+                del self._known[oldest]
+            self._known[self._key(token)] = (name, now, now)
+        return token
+
+    def user_for(self, token: str) -> str | None:
+        if not token or len(token) > 200:
+            return None
+        key, now = self._key(token), time.time()
+        with self._lock:
+            found = self._known.get(key)
+            if found is None:
+                return None
+            name, started, seen = found
+            if now - seen > self.idle_s or now - started > self.longest_s:
+                del self._known[key]
+                return None
+            self._known[key] = (name, started, now)
+            return name
+
+    def end(self, token: str) -> None:
+        if token:
+            with self._lock:
+                self._known.pop(self._key(token), None)
+
+
+_SESSIONS = _Sessions()

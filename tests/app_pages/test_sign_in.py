@@ -129,7 +129,7 @@ def _two_workspaces(engine, app_store):
 
 
 def test_a_user_sees_only_their_workspace_even_by_id_in_the_address(engine, app_store):
-    ours, theirs = _two_workspaces(engine, app_store)
+    ours, _ = _two_workspaces(engine, app_store)
     at = open_app(signed_in_as="eddie")
     assert set(at.dataframe[0].value["Trial"]) == {"Brand secret"}
     for page in ("app_pages/trial.py", "app_pages/data.py"):

@@ -16,9 +16,12 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT
+from trials.analysis.accounts import add_user
+from trials.storage.engine import connect
 
 FILES = ROOT / "tests" / "trials" / "files"
 NAME = "<script>alert(1)</script> launch"
+PASSWORD = "a long browser password"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -48,6 +51,10 @@ def app_url(tmp_path):
     port = _free_port()
     env = os.environ | {"TRIALS_DATA_DIR": str(tmp_path / "data"), "TRIALS_USER": "browser"}
     env.pop("TRIALS_DB", None)
+    # The team's first administrator, as `python -m trials user add` makes them.
+    engine = connect(f"sqlite:///{tmp_path / 'data' / 'trials.sqlite3'}")
+    add_user(engine, None, "browser", password=PASSWORD, is_admin=True)
+    engine.dispose()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -89,6 +96,16 @@ def app_url(tmp_path):
 
 def _ready(page, text: str, timeout_s: float = 60) -> None:
     page.get_by_text(text).first.wait_for(timeout=timeout_s * 1000)
+
+
+def sign_in(page, url: str, name: str, password: str) -> None:
+    """A local account's sign-in, on the page every visitor sees first."""
+    page.goto(url)
+    _ready(page, "Sign in to see your team's trials")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    _ready(page, "Signed in as")
 
 
 def _register(page, url: str) -> None:
@@ -144,6 +161,7 @@ def test_register_upload_results_and_download_the_report(app_url, tmp_path):
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1800}, accept_downloads=True)
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        sign_in(page, app_url, "browser", PASSWORD)
         _register(page, app_url)
         _ready(page, NAME)  # the name shows as typed on the Trial page
 

@@ -214,6 +214,12 @@ def test_sign_in_through_the_identity_provider_opens_only_the_users_workspace(si
     page.goto(url)
     _ready(page, "Default plan")
     page.get_by_role("button", name="Sign out").click()
+    # Streamlit ends the session at the provider too (RP-initiated logout); the provider
+    # asks, then sends the browser back to the app.
+    page.wait_for_url("**/oauth2/end_session**")
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{url}/**")
+    page.goto(url)
     _ready(page, "Sign in to see your team's trials")
     assert "Default plan" not in _body(page)
 
@@ -236,14 +242,26 @@ def test_a_local_viewer_signs_in_reads_and_cannot_change(site, page):
     _sign_in_locally(page, url, "bob", PASSWORD)
     _ready(page, "Brand secret")
     assert "Default plan" not in _body(page)
+    # A new page load (a new session) remembers the sign-in: no second password.
     page.goto(f"{url}/data?trial={site['brand']}")
-    # A page load starts a new session: a local sign-in lasts for the tab's session.
-    _ready(page, "Sign in to see your team's trials")
-    page.get_by_label("Name", exact=True).fill("bob")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
     _ready(page, "you cannot import data")
     assert page.locator("input[type=file]").count() == 0
     page.get_by_role("link", name="Trial", exact=True).click()
     _ready(page, "you cannot change the status or delete the trial")
     assert page.get_by_role("button", name="Delete trial").count() == 0
+
+
+def test_sign_out_ends_a_local_sign_in_for_every_tab(site, page):
+    url = site["url"]
+    _sign_in_locally(page, url, "bob", PASSWORD)
+    _ready(page, "Brand secret")
+    cookie = [c for c in page.context.cookies() if c["name"] == "channel_trials_session"]
+    assert cookie and cookie[0]["sameSite"] == "Strict"
+    other = page.context.new_page()  # another tab of the same browser
+    other.goto(url)
+    _ready(other, "Brand secret")
+    page.get_by_role("button", name="Sign out").click()
+    _ready(page, "Sign in to see your team's trials")
+    other.goto(url)  # the kept cookie is worthless now
+    _ready(other, "Sign in to see your team's trials")
+    assert "Brand secret" not in _body(other)
