@@ -225,7 +225,11 @@ class ImportRepository:
         """Take back one import: its rows go, the rows it replaced come back.
 
         Refused while a later import that replaced this one's rows is still in place
-        (undo that one first), so the restored state is always one that existed.
+        (undo that one first), so the restored state is always one that existed; refused
+        too when the rows it replaced are no longer all kept (undo would not bring them
+        back, so it does nothing rather than report a success). Arms the import added go
+        only when nothing refers to them: no results, no rows kept for an undo and no UTM
+        rule (rules are the user's own mapping, kept with their arm).
         """
         b = t.import_batches.c
         with self.trials.writer.begin() as conn:
@@ -238,6 +242,7 @@ class ImportRepository:
             if row.status == "undone":
                 raise UserError(f"import {batch_id} was undone already ({row.undone_by})")
             _refuse_replaced_since(conn, batch_id)
+            _refuse_lost_set_aside(conn, row)
             conn.execute(
                 delete(t.daily_results).where(t.daily_results.c.import_batch_id == batch_id)
             )
@@ -253,9 +258,10 @@ class ImportRepository:
 
     def _remove_empty_arms(self, conn, arm_ids: Sequence[int]) -> None:
         for arm_id in arm_ids:
-            used = conn.scalar(
-                select(func.count()).where(t.daily_results.c.arm_id == arm_id)
-            ) + conn.scalar(select(func.count()).where(t.replaced_results.c.arm_id == arm_id))
+            used = sum(
+                conn.scalar(select(func.count()).where(table.c.arm_id == arm_id))
+                for table in (t.daily_results, t.replaced_results, t.utm_rules)
+            )
             if not used:
                 conn.execute(delete(t.arms).where(t.arms.c.id == arm_id))
 
@@ -302,6 +308,29 @@ def _refuse_replaced_since(conn, batch_id: int) -> None:
         first = min(later)
         raise UserError(
             f"import {first} replaced rows of import {batch_id} since; undo import {first} first"
+        )
+
+
+def _refuse_lost_set_aside(conn, batch) -> None:
+    """UserError when fewer rows or orders are kept for undoing ``batch`` than it set
+    aside (its details say how many); undoing it then would restore nothing of them.
+
+    The store no longer lets that happen (an arm with kept rows cannot be removed); this
+    guards databases where an older version let it.
+    """
+    details = batch.details or {}
+    if "changed" not in details:
+        return  # e.g. the demo loader's batches, which replace nothing
+    if batch.kind == "orders":
+        expected, kept = details["changed"], t.replaced_orders
+    else:
+        expected, kept = details["changed"] + details.get("removed", 0), t.replaced_results
+    found = conn.scalar(select(func.count()).where(kept.c.replaced_by_batch_id == batch.id))
+    if found < expected:
+        raise UserError(
+            f"import {batch.id} replaced or removed {expected} stored rows, but only {found} "
+            "of them are still kept, so undoing it would not bring the others back; nothing "
+            "was undone"
         )
 
 

@@ -439,3 +439,29 @@ class TrialRepository:
             raise TrialValidationError(
                 [Problem("arms", f"cannot remove arms that have results: {names}")]
             )
+        # Rows an import replaced or a manual edit removed are kept for its undo; removing
+        # their arm would discard them and leave the undo with nothing to bring back.
+        kept = conn.execute(
+            select(
+                t.replaced_results.c.arm_id,
+                func.count(),
+                func.min(t.replaced_results.c.replaced_by_batch_id),
+            )
+            .where(t.replaced_results.c.arm_id.in_(removed))
+            .group_by(t.replaced_results.c.arm_id)
+        ).all()
+        if kept:
+            names = ", ".join(
+                f"'{trial.arm(arm_id).name}' ({n} rows kept to undo import {batch})"
+                for arm_id, n, batch in kept
+            )
+            raise TrialValidationError(
+                [
+                    Problem(
+                        "arms",
+                        f"cannot remove arms that had results: their deleted or replaced "
+                        f"rows are kept so the import can be undone: {names}. Keep the arm "
+                        "(archive the trial when it is over)",
+                    )
+                ]
+            )
