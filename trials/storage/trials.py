@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
@@ -45,11 +46,19 @@ from trials.storage.rows import (
     utc_now,
 )
 
-__all__ = ["TrialNotFound", "TrialRepository", "current_actor"]
+__all__ = ["DemoDeletion", "TrialNotFound", "TrialRepository", "current_actor"]
 
 
 class TrialNotFound(UserError):
     pass
+
+
+@dataclass(frozen=True)
+class DemoDeletion:
+    """What deleting the demo trials did: the trials deleted, and those kept with why."""
+
+    deleted: tuple[str, ...]
+    kept: tuple[tuple[str, str], ...]
 
 
 def current_actor() -> str:
@@ -290,26 +299,44 @@ class TrialRepository:
     def archive(self, trial_id: int) -> Trial:
         return self.set_status(trial_id, TrialStatus.ARCHIVED)
 
+    def why_not_deletable(self, trial_id: int) -> str | None:
+        """Why the trial cannot be deleted (archive it instead), or None when it can."""
+        with self.engine.connect() as conn:
+            trial = self.load(conn, trial_id)
+            return _why_not_deletable(conn, trial)
+
     def delete_trial(self, trial_id: int) -> None:
-        """Delete a demo trial, or any trial with no results yet; others are archived instead."""
+        """Delete a trial that has nothing of record: no results, own orders, decisions or
+        amendments (a demo trial may have demo results and orders). Others are archived
+        instead: UserError, nothing deleted."""
         with self.writer.begin() as conn:
             trial = self.load(conn, trial_id)
-            days = conn.scalar(select(func.count()).where(t.daily_results.c.trial_id == trial.id))
-            decisions = conn.scalar(select(func.count()).where(t.decisions.c.trial_id == trial.id))
-            if not trial.spec.is_demo and (days or decisions):
-                raise UserError(
-                    f"'{trial.name}' has {days} stored result rows and {decisions} decisions; "
-                    "archive it instead of deleting it, so its record is kept"
-                )
+            why = _why_not_deletable(conn, trial)
+            if why:
+                raise UserError(why)
             conn.execute(delete(t.trials).where(t.trials.c.id == trial.id))
 
-    def delete_demo_trials(self) -> int:
+    def delete_demo_trials(self) -> DemoDeletion:
+        """Delete the workspace's demo trials, except those that have a record of their
+        own (a recorded decision or amendment): those are kept, each with why."""
+        deleted: list[str] = []
+        kept: list[tuple[str, str]] = []
         with self.writer.begin() as conn:
-            return conn.execute(
-                delete(t.trials).where(
-                    t.trials.c.workspace_id == self.workspace_id, t.trials.c.is_demo.is_(True)
-                )
-            ).rowcount
+            ids = conn.scalars(
+                self._trials_query()
+                .where(t.trials.c.is_demo.is_(True))
+                .with_only_columns(t.trials.c.id)
+                .order_by(t.trials.c.id)
+            ).all()
+            for trial_id in ids:
+                trial = self.load(conn, trial_id)
+                why = _why_not_deletable(conn, trial)
+                if why:
+                    kept.append((trial.name, why))
+                    continue
+                conn.execute(delete(t.trials).where(t.trials.c.id == trial.id))
+                deleted.append(trial.name)
+        return DemoDeletion(deleted=tuple(deleted), kept=tuple(kept))
 
     def add_results(
         self,
@@ -465,3 +492,31 @@ class TrialRepository:
                     )
                 ]
             )
+
+
+def _why_not_deletable(conn: Connection, trial: Trial) -> str | None:
+    """Why ``trial`` may not be deleted, or None.
+
+    Decisions and amendments are append-only logs (the database refuses to delete them),
+    so a trial with either is never deleted, demo or not. A real trial with results (any
+    source) or own orders is not deleted either: archiving keeps its record. A demo
+    trial's results and orders are the demo loader's and may go.
+    """
+    counted = [
+        ("recorded decision", t.decisions),
+        ("amendment to its plan", t.amendments),
+    ]
+    if not trial.spec.is_demo:
+        counted = [("stored result row", t.daily_results), ("own order", t.orders), *counted]
+    found = []
+    for label, table in counted:
+        n = conn.scalar(select(func.count()).where(table.c.trial_id == trial.id))
+        if n:
+            found.append(f"{n} {label}{'' if n == 1 else 's'}")
+    if not found:
+        return None
+    what = ", ".join(found[:-1]) + (" and " if len(found) > 1 else "") + found[-1]
+    return (
+        f"'{trial.name}' has {what}; archive it instead of deleting it, so its record is "
+        "kept. Nothing was deleted."
+    )

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from tests.conftest import make_spec
-from trials.domain import ArmSpec, ResultRow, TrialValidationError, UserError
+from trials.domain import ArmSpec, DecisionRule, ResultRow, TrialValidationError, UserError
 from trials.domain.imports import UtmRule
 from trials.storage import schema
 
@@ -97,3 +97,78 @@ def test_undo_of_a_replacing_import_counts_what_it_kept(store, engine):
     assert kept == 1
     store.undo_batch(trial.id, second.batch.id)
     assert [r.clicks for r in store.daily_results(trial.id)] == [10]
+
+
+def _order(order_id="A-1"):
+    from datetime import datetime
+
+    from trials.domain import OrderRow
+
+    return OrderRow(order_id, datetime(2026, 9, 2, 10), 88.0, "paid", utm_source="wechat")
+
+
+def _decision(store, trial, note="keep going"):
+    from trials.domain.verdicts import DecisionRecord
+
+    return store.record_decision(trial.id, DecisionRecord(note=note), {"method": "mcmc"})
+
+
+def test_delete_refuses_a_trial_whose_only_data_are_own_orders(store):
+    trial = store.create_trial(make_spec())
+    store.commit_orders(trial.id, [_order()])
+    with pytest.raises(UserError, match=r"has 1 own order; archive it instead.*Nothing was"):
+        store.delete_trial(trial.id)
+    assert [o.order_id for o in store.orders(trial.id)] == ["A-1"]
+
+
+def test_delete_refuses_a_trial_with_a_decision_or_an_amendment_demo_or_not(store):
+    decided = store.create_trial(make_spec(name="Decided"))
+    _decision(store, decided)
+    demo = store.create_trial(make_spec(name="Demo decided", is_demo=True))
+    _decision(store, demo)
+    amended = store.create_trial(make_spec(name="Amended"))
+    store.update_trial(
+        amended.id,
+        amended.spec.with_changes(decision_rule=DecisionRule(min_days=3)),
+        [a.id for a in amended.arms],
+        reason="low volume",
+    )
+    for trial, what in ((decided, "1 recorded decision"), (demo, "1 recorded decision")):
+        with pytest.raises(UserError, match=f"has {what};"):
+            store.delete_trial(trial.id)
+    with pytest.raises(UserError, match="has 1 amendment to its plan;"):
+        store.delete_trial(amended.id)
+    assert len(store.list_trials()) == 3
+
+
+def test_the_refusal_lists_everything_the_trial_has(store):
+    trial = store.create_trial(make_spec(name="Everything"))
+    store.commit_results(trial.id, [row("WeChat", "Video A")], kind="daily")
+    store.commit_orders(trial.id, [_order(), _order("A-2")])
+    _decision(store, trial)
+    assert store.why_not_deletable(trial.id) == (
+        "'Everything' has 1 stored result row, 2 own orders and 1 recorded decision; archive "
+        "it instead of deleting it, so its record is kept. Nothing was deleted."
+    )
+
+
+def test_a_demo_trial_with_only_demo_data_is_deleted(store):
+    demo = store.create_trial(make_spec(name="Demo", is_demo=True))
+    store.commit_results(demo.id, [row("WeChat", "Video A")], kind="demo")
+    store.commit_orders(demo.id, [_order()])
+    assert store.why_not_deletable(demo.id) is None
+    store.delete_trial(demo.id)
+    assert store.list_trials() == []
+
+
+def test_deleting_the_demo_trials_keeps_those_with_decisions_and_names_them(store):
+    store.create_trial(make_spec(name="Real"))
+    store.create_trial(make_spec(name="Demo 1", is_demo=True))
+    decided = store.create_trial(make_spec(name="Demo 2", is_demo=True))
+    entry = _decision(store, decided, note="a real decision on demo data")
+    outcome = store.delete_demo_trials()
+    assert outcome.deleted == ("Demo 1",)
+    assert [name for name, _ in outcome.kept] == ["Demo 2"]
+    assert "1 recorded decision" in outcome.kept[0][1]
+    assert sorted(s.trial.name for s in store.list_trials()) == ["Demo 2", "Real"]
+    assert [e.id for e in store.decisions(decided.id)] == [entry.id]
