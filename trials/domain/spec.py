@@ -33,7 +33,6 @@ TRIAL_FIELDS = frozenset(
         "arms",
         "status",
         "decision_rule",
-        "is_demo",
         "attribution_rule",
         "results_source",
     }
@@ -117,7 +116,8 @@ class TrialSpec:
 
         Converts what can be converted and reports every problem at once, instead of
         failing on the first. A gross margin stands in for the break-even ROAS
-        (break-even = 1 / margin).
+        (break-even = 1 / margin). ``is_demo`` is refused: only the demo loader makes
+        demo trials.
         """
         v = dict(values)
         problems = _unknown_fields(v)
@@ -134,7 +134,6 @@ class TrialSpec:
             currency=str(v.get("currency") or ""),
             arms=tuple(arms),
             decision_rule=rule,
-            is_demo=bool(v.get("is_demo", False)),
             **choices,
             **plan,
         )
@@ -172,9 +171,21 @@ _CHOICES = (
 )
 
 
+# Stored with a trial but never read from what a user supplies.
+_NOT_GIVEN = {
+    "is_demo": "demo trials come only from the demo loader (`python -m trials demo`, or "
+    "'Load demo trials' in the app); a trial you create is never a demo, so its data and "
+    "decisions are never deleted as demo data. Remove this field",
+}
+
+
 def _unknown_fields(v: dict[str, Any]) -> list[Problem]:
     return [
-        Problem(key, f"unknown field; known fields: {', '.join(sorted(TRIAL_FIELDS))}")
+        Problem(
+            key,
+            _NOT_GIVEN.get(key)
+            or f"unknown field; known fields: {', '.join(sorted(TRIAL_FIELDS))}",
+        )
         for key in sorted(set(v) - TRIAL_FIELDS)
     ]
 

@@ -239,7 +239,9 @@ class TrialRepository:
         """Replace a trial's settings and arms.
 
         ``arm_ids`` runs beside ``spec.arms``: the id of the stored arm each entry edits,
-        or None for a new arm. Stored arms left out are removed, unless they have results.
+        or None for a new arm. Stored arms left out are removed, unless they have results
+        (or rows kept for an undo). ``spec.is_demo`` is ignored: a trial stays what it was
+        created as.
 
         Once the trial has data, a change to its decision rule, primary metric, arms or
         planned budget shares is an amendment: refused (``AmendmentNeeded``, nothing saved)
@@ -259,10 +261,12 @@ class TrialRepository:
             removed = known - {i for i in arm_ids if i is not None}
             self._refuse_removing_arms_with_data(conn, trial, removed)
             amendment = locked_changes_to_record(conn, trial, spec, arm_ids, reason)
+            # Whether a trial is a demo is the demo loader's to say, never an edit's.
+            values = trial_values(spec) | {"is_demo": trial.spec.is_demo}
             conn.execute(
                 update(t.trials)
                 .where(t.trials.c.id == trial.id)
-                .values(**trial_values(spec), updated_at=utc_now(), updated_by=self.actor)
+                .values(**values, updated_at=utc_now(), updated_by=self.actor)
             )
             if removed:
                 conn.execute(delete(t.arms).where(t.arms.c.id.in_(removed)))

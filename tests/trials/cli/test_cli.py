@@ -324,3 +324,12 @@ def test_delete_refuses_a_trial_with_own_orders_and_all_demo_names_what_it_keeps
     assert "kept demo trial 'WeChat vs Weibo launch': " in out and "1 recorded decision" in out
     names = {t["name"] for t in json.loads(run(capsys, "list", "--json")[1])}
     assert names == {TRIAL_JSON["name"], "WeChat vs Weibo launch"}
+
+
+def test_create_refuses_is_demo_and_saves_nothing(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "create", "--from-file", write(tmp_path, "t.json", TRIAL_JSON | {"is_demo": True})
+    )
+    assert code == 1
+    assert "  - is_demo: demo trials come only from the demo loader" in err
+    assert json.loads(run(capsys, "list", "--json")[1]) == []

@@ -172,3 +172,16 @@ def test_deleting_the_demo_trials_keeps_those_with_decisions_and_names_them(stor
     assert "1 recorded decision" in outcome.kept[0][1]
     assert sorted(s.trial.name for s in store.list_trials()) == ["Demo 2", "Real"]
     assert [e.id for e in store.decisions(decided.id)] == [entry.id]
+
+
+def test_an_edit_cannot_make_a_trial_a_demo_or_stop_a_demo_being_one(store):
+    real = store.create_trial(make_spec(name="Real"))
+    edited = store.update_trial(
+        real.id, real.spec.with_changes(is_demo=True), [a.id for a in real.arms]
+    )
+    assert edited.spec.is_demo is False
+    demo = store.create_trial(make_spec(name="Demo", is_demo=True))
+    edited = store.update_trial(
+        demo.id, demo.spec.with_changes(is_demo=False, hypothesis="x"), [a.id for a in demo.arms]
+    )
+    assert edited.spec.is_demo is True and edited.spec.hypothesis == "x"
