@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -49,8 +51,12 @@ def test_downgrade_to_nothing_and_back(db_url):
 
 def test_every_migration_file_is_in_the_chain():
     script = ScriptDirectory.from_config(_alembic_config(None))
-    files = {p.stem.split("_")[0] for p in (MIGRATIONS / "versions").glob("*.py")}
-    assert files == {rev.revision for rev in script.walk_revisions()}
+    files = {p.name for p in (MIGRATIONS / "versions").glob("*.py")}
+    chain = list(script.walk_revisions())
+    assert files == {Path(rev.path).name for rev in chain}
+    # Each file is named after its revision (the early ones by their number alone).
+    for rev in chain:
+        assert Path(rev.path).stem.startswith(rev.revision), rev.path
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_long_busy_timeout(tmp_path):
