@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from trials.domain import limits
 from trials.domain.coerce import coerce_choice, coerce_date, coerce_float, coerce_rule
 from trials.domain.enums import AttributionRule, PrimaryMetric, ResultsChoice, TrialStatus
 from trials.domain.errors import Problem, TrialValidationError
@@ -64,12 +65,14 @@ class ArmSpec:
         out = []
         if not self.channel:
             out.append(Problem(f"{prefix}.channel", "is empty: name the channel, e.g. WeChat"))
-        elif len(self.channel) > 80:
-            out.append(Problem(f"{prefix}.channel", "is longer than 80 characters"))
+        elif len(self.channel) > limits.CHANNEL:
+            out.append(Problem(f"{prefix}.channel", f"is longer than {limits.CHANNEL} characters"))
         if not self.creative:
             out.append(Problem(f"{prefix}.creative", "is empty: name the creative, e.g. Video A"))
-        elif len(self.creative) > 120:
-            out.append(Problem(f"{prefix}.creative", "is longer than 120 characters"))
+        elif len(self.creative) > limits.CREATIVE:
+            out.append(
+                Problem(f"{prefix}.creative", f"is longer than {limits.CREATIVE} characters")
+            )
         if self.budget_share is not None and (
             not is_number(self.budget_share) or not 0 <= self.budget_share <= 1
         ):
@@ -233,6 +236,9 @@ def _field_problems_not_yet_reported(
     """The checks on the trial's own fields, leaving out fields already reported."""
     already = {p.field for p in problems}
     checked = spec_problems(name=v.get("name"), currency=v.get("currency"), **plan)
+    too_long = limits.text_problem(str(v.get("hypothesis") or "").strip(), limits.LONG_TEXT)
+    if too_long:
+        checked.append(Problem("hypothesis", too_long))
     return [p for p in checked if p.field not in already]
 
 

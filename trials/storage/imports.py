@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from trials.domain import (
     ArmSpec,
@@ -35,8 +34,12 @@ from trials.storage import schema as t
 from trials.storage.batches import batch_by_id, batch_with_digest, new_batch
 from trials.storage.rows import (
     daily_from_row,
+    refuse_file_name,
+    refuse_rows_out_of_bounds,
+    refuse_totals_over_limits,
     result_row_values,
     same_result,
+    to_micros,
 )
 from trials.storage.trials import TrialRepository
 
@@ -85,8 +88,11 @@ class ImportRepository:
         need ``replace``; arms the trial lacks need ``add_arms`` (they are added at the
         end, in the order first seen). ``removals`` are (arm id, day) pairs to delete
         (manual edits). Raises :class:`OverlapError` or :class:`UserError` and writes
-        nothing when a condition is not met.
+        nothing when a condition is not met, or when a row breaks the domain's limits
+        (``trials.domain.limits``; so do the trial's totals after the import).
         """
+        refuse_rows_out_of_bounds(rows)
+        refuse_file_name(file_name)
         with self.trials.writer.begin() as conn:
             trial = self.trials.load(conn, trial_id)
             plan = self._plan_results(conn, trial, rows, removals, digest, source)
@@ -122,20 +128,16 @@ class ImportRepository:
         """Set aside the stored rows the plan changes or removes, and insert its new and
         changed rows under ``batch_id``."""
         keys = {arm_key(a.spec.channel, a.spec.creative): a.id for a in trial.arms}
-        stale = [
-            (c.old.arm_id, c.old.day) for c in plan.changes if c.kind in ("changed", "removed")
+        old = [c.old for c in plan.changes if c.kind in ("changed", "removed")]
+        fresh = [
+            result_row_values(trial.id, keys[c.row.key], batch_id, c.row, source)
+            for c in plan.changes
+            if c.kind in ("new", "changed")
         ]
-        self._set_aside_results(conn, trial.id, stale, source, batch_id)
-        fresh = [c.row for c in plan.changes if c.kind in ("new", "changed")]
-        if not fresh:
-            return
-        try:
-            conn.execute(
-                insert(t.daily_results),
-                [result_row_values(trial.id, keys[r.key], batch_id, r, source) for r in fresh],
-            )
-        except IntegrityError as e:  # e.g. clicks above impressions
-            raise UserError(f"the database refused a row ({e.orig}); nothing was written") from e
+        refuse_totals_over_limits(conn, trial.id, source, fresh, [_stored(o) for o in old])
+        self._set_aside_results(conn, trial.id, [(o.arm_id, o.day) for o in old], source, batch_id)
+        if fresh:
+            conn.execute(insert(t.daily_results), fresh)
 
     def _plan_results(self, conn, trial, rows, removals, digest, source) -> ResultsPlan:
         arms = {arm_key(a.spec.channel, a.spec.creative): a for a in trial.arms}
@@ -264,6 +266,17 @@ class ImportRepository:
             )
             if not used:
                 conn.execute(delete(t.arms).where(t.arms.c.id == arm_id))
+
+
+def _stored(result) -> dict:
+    """A stored row's summed values, as ``result_row_values`` gives them."""
+    return {
+        "impressions": result.impressions,
+        "clicks": result.clicks,
+        "conversions": result.conversions,
+        "spend_micros": to_micros(result.spend),
+        "revenue_micros": to_micros(result.revenue),
+    }
 
 
 def _refuse_unknown_arms(unknown: Sequence[tuple[str, str]], add_arms: bool) -> None:

@@ -29,6 +29,7 @@ from trials.domain import (
     UserError,
 )
 from trials.domain.imports import ImportBatch
+from trials.domain.limits import LONG_TEXT, text_problem, user_name_problems
 from trials.storage import schema as t
 from trials.storage.amendments import (
     locked_changes_to_record,
@@ -40,6 +41,9 @@ from trials.storage.rows import (
     arm_values,
     batch_from_row,
     from_micros,
+    refuse_file_name,
+    refuse_rows_out_of_bounds,
+    refuse_totals_over_limits,
     result_values,
     trial_from_rows,
     trial_values,
@@ -85,7 +89,10 @@ class TrialRepository:
         self.engine = engine
         self.writer = writer(engine)
         self.workspace_id = workspace_id
-        self.actor = actor or current_actor()
+        self.actor = " ".join((actor or current_actor()).split())
+        for problem in user_name_problems(self.actor):
+            source = "" if actor else " (from TRIALS_USER or the system's user name)"
+            raise UserError(f"the user name{source} {problem.message}")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -260,6 +267,9 @@ class TrialRepository:
                 raise UserError(f"arm ids {unknown} do not belong to trial '{trial.name}'")
             removed = known - {i for i in arm_ids if i is not None}
             self._refuse_removing_arms_with_data(conn, trial, removed)
+            too_long = text_problem((reason or "").strip(), LONG_TEXT)
+            if too_long:
+                raise TrialValidationError([Problem("reason", too_long)])
             amendment = locked_changes_to_record(conn, trial, spec, arm_ids, reason)
             # Whether a trial is a demo is the demo loader's to say, never an edit's.
             values = trial_values(spec) | {"is_demo": trial.spec.is_demo}
@@ -355,6 +365,8 @@ class TrialRepository:
 
         A day already stored for the same arm and source is refused, never added twice.
         """
+        refuse_rows_out_of_bounds(results)
+        refuse_file_name(file_name)
         now = utc_now()
         with self.writer.begin() as conn:
             trial = self.load(conn, trial_id)
@@ -383,11 +395,12 @@ class TrialRepository:
                 )
             ).inserted_primary_key[0]
             if results:
+                values = [result_values(trial.id, batch_id, r) for r in results]
+                for source in {r.source for r in results}:
+                    added = [v for v in values if v["source"] == ResultSource(source).value]
+                    refuse_totals_over_limits(conn, trial.id, source, added, [])
                 try:
-                    conn.execute(
-                        insert(t.daily_results),
-                        [result_values(trial.id, batch_id, r) for r in results],
-                    )
+                    conn.execute(insert(t.daily_results), values)
                 except IntegrityError as e:
                     raise UserError(
                         "some days are already stored for the same arm and source; "

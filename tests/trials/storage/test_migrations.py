@@ -155,3 +155,43 @@ def test_upgrading_from_0002_adds_amendments_and_keeps_the_data(db_url):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM daily_results").scalar() == 1
     engine.dispose()
+
+
+def test_upgrading_to_touch_keys_keeps_orders_recognised_and_downgrading_restores_touches(
+    db_url,
+):
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from trials.domain import OrderRow
+    from trials.storage.rows import order_values
+    from trials.storage.schema import orders
+
+    engine = connect(db_url, migrate_schema=False)
+    migrate(engine, "0004_append_only_log")
+    order = OrderRow("A-1", datetime(2026, 9, 2, 10), 88.0, "paid", utm_source="WeChat")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO trials (id, workspace_id, name, hypothesis, primary_metric, "
+            "break_even_roas, currency, start_date, end_date, budget_micros, status, "
+            "decision_rule, is_demo, created_at, created_by, updated_at, updated_by) VALUES "
+            "(1, 1, 'Old', '', 'roas', 2.0, 'CNY', '2026-09-01', '2026-09-30', 0, 'running', "
+            "'{}', false, '2026-09-01 00:00:00', 'a', '2026-09-01 00:00:00', 'a')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO arms (id, trial_id, position, channel, creative, is_control) VALUES "
+            "(1, 1, 0, 'WeChat', 'A', true), (2, 1, 1, 'Weibo', 'B', false)"
+        )
+        # The orders table is as it was at 0004 but for what ``touch`` holds.
+        conn.execute(insert(orders).values(order_values(1, None, order) | {"touch": order.touch}))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT touch FROM orders").scalar() == order.touch_key
+    store = TrialStore(engine, actor="tester")
+    # The stored order is the same order: importing it again changes nothing.
+    assert store.commit_orders(1, [order]).changed_nothing
+    downgrade(engine, "0004_append_only_log")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT touch FROM orders").scalar() == order.touch
+    engine.dispose()
