@@ -37,6 +37,7 @@ __all__ = [
     "MAX_TOTAL_AMOUNT",
     "MAX_TOTAL_COUNT",
     "MONEY_FIELDS",
+    "NUL_PROBLEM",
     "ORDER_ARM_TEXT",
     "ORDER_ID",
     "TRIAL_NAME",
@@ -76,11 +77,17 @@ COUNT_FIELDS = ("impressions", "clicks", "conversions")
 MONEY_FIELDS = ("spend", "revenue")
 
 
+NUL_PROBLEM = "contains a NUL character (code 0), which no text may hold; remove it"
+
+
 def text_problem(value: str, limit: int) -> str | None:
-    """Why ``value`` is too long (None when it is not)."""
-    if len(value) <= limit:
-        return None
-    return f"is {len(value):,} characters long; at most {limit:,} are accepted"
+    """Why ``value`` cannot be stored: too long, or holding a NUL character (which
+    PostgreSQL refuses in text); None when it can."""
+    if len(value) > limit:
+        return f"is {len(value):,} characters long; at most {limit:,} are accepted"
+    if "\x00" in value:
+        return NUL_PROBLEM
+    return None
 
 
 def count_problem(value: Any, limit: int = MAX_COUNT) -> str | None:

@@ -239,6 +239,8 @@ def _field_problems_not_yet_reported(
     too_long = limits.text_problem(str(v.get("hypothesis") or "").strip(), limits.LONG_TEXT)
     if too_long:
         checked.append(Problem("hypothesis", too_long))
+    if "\x00" in str(v.get("name") or ""):
+        checked.append(Problem("name", limits.NUL_PROBLEM))
     return [p for p in checked if p.field not in already]
 
 
@@ -271,6 +273,9 @@ def _coerce_arms(raw: Any, problems: list[Problem]) -> list[ArmSpec]:
         if not isinstance(control, bool):
             problems.append(Problem(f"arms[{i}].control", "must be true or false"))
             control = False
+        for key in ("channel", "creative"):
+            if "\x00" in str(item.get(key) or ""):
+                problems.append(Problem(f"arms[{i}].{key}", limits.NUL_PROBLEM))
         arms.append(
             ArmSpec(
                 channel=item.get("channel", ""),

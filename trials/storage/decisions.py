@@ -29,8 +29,8 @@ class DecisionRepository:
         self, trial_id: int, record: DecisionRecord, snapshot: dict[str, Any]
     ) -> DecisionEntry:
         """Append a decision with its frozen evidence; optionally mark the trial decided."""
-        with self.trials.writer.begin() as conn:
-            trial = self.trials.load(conn, trial_id)
+        with self.trials.writing() as conn:
+            trial = self.trials.load_for_write(conn, trial_id)
             summary = record.summary(trial)
             d = t.decisions.c
             if record.corrects is not None:

@@ -93,8 +93,8 @@ class ImportRepository:
         """
         refuse_rows_out_of_bounds(rows)
         refuse_file_name(file_name)
-        with self.trials.writer.begin() as conn:
-            trial = self.trials.load(conn, trial_id)
+        with self.trials.writing() as conn:
+            trial = self.trials.load_for_write(conn, trial_id)
             plan = self._plan_results(conn, trial, rows, removals, digest, source)
             added: list[int] = []
             new_arms = plan.unknown_arms
@@ -234,8 +234,8 @@ class ImportRepository:
         rule (rules are the user's own mapping, kept with their arm).
         """
         b = t.import_batches.c
-        with self.trials.writer.begin() as conn:
-            trial = self.trials.load(conn, trial_id)
+        with self.trials.writing() as conn:
+            trial = self.trials.load_for_write(conn, trial_id)
             row = conn.execute(
                 select(t.import_batches).where(b.id == batch_id, b.trial_id == trial.id)
             ).first()

@@ -59,8 +59,8 @@ class OrderRepository:
         """Store own orders as one batch; same rules as :meth:`commit_results`."""
         refuse_orders_out_of_bounds(orders)
         refuse_file_name(file_name)
-        with self.trials.writer.begin() as conn:
-            trial = self.trials.load(conn, trial_id)
+        with self.trials.writing() as conn:
+            trial = self.trials.load_for_write(conn, trial_id)
             plan = self._plan_orders(conn, trial, orders, digest)
             changed = plan.of("changed")
             if changed and not replace:
@@ -144,8 +144,8 @@ class OrderRepository:
     def save_utm_rules(self, trial_id: int, rules: Sequence[UtmRule]) -> None:
         """Add or change rules (same UTM values → the arm is updated)."""
         u = t.utm_rules.c
-        with self.trials.writer.begin() as conn:
-            trial = self.trials.load(conn, trial_id)
+        with self.trials.writing() as conn:
+            trial = self.trials.load_for_write(conn, trial_id)
             arm_ids = {a.id for a in trial.arms}
             for rule in rules:
                 if rule.arm_id not in arm_ids:
@@ -178,8 +178,8 @@ class OrderRepository:
 
     def delete_utm_rule(self, trial_id: int, rule: UtmRule) -> None:
         u = t.utm_rules.c
-        with self.trials.writer.begin() as conn:
-            self.trials.load(conn, trial_id)
+        with self.trials.writing() as conn:
+            self.trials.load_for_write(conn, trial_id)
             conn.execute(
                 delete(t.utm_rules).where(
                     u.trial_id == trial_id,

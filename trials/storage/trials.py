@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from trials.domain import (
     ArmTotals,
@@ -29,7 +30,7 @@ from trials.domain import (
     UserError,
 )
 from trials.domain.imports import ImportBatch
-from trials.domain.limits import LONG_TEXT, text_problem, user_name_problems
+from trials.domain.limits import LONG_TEXT, TRIAL_NAME, text_problem, user_name_problems
 from trials.storage import schema as t
 from trials.storage.amendments import (
     locked_changes_to_record,
@@ -51,6 +52,11 @@ from trials.storage.rows import (
 )
 
 __all__ = ["DemoDeletion", "TrialNotFound", "TrialRepository", "current_actor"]
+
+
+# The kind of PostgreSQL advisory lock that guards a workspace's trial names.
+NAMES_LOCK = 0x7472  # "tr"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers
 
 
 class TrialNotFound(UserError):
@@ -217,7 +223,8 @@ class TrialRepository:
     def create_trial(self, spec: TrialSpec) -> Trial:
         """Register a trial; refuses a name the workspace already uses."""
         now = utc_now()
-        with self.writer.begin() as conn:
+        with self.writing() as conn:
+            self._lock_names(conn)
             self._refuse_duplicate_name(conn, spec.name)
             trial_id = conn.execute(
                 insert(t.trials).values(
@@ -257,8 +264,9 @@ class TrialRepository:
         """
         if len(arm_ids) != len(spec.arms):
             raise ValueError("arm_ids must run beside spec.arms")
-        with self.writer.begin() as conn:
-            trial = self.load(conn, trial_id)
+        with self.writing() as conn:
+            self._lock_names(conn)
+            trial = self.load_for_write(conn, trial_id)
             if spec.name != trial.name:
                 self._refuse_duplicate_name(conn, spec.name)
             known = {a.id for a in trial.arms}
@@ -299,8 +307,8 @@ class TrialRepository:
             return self.load(conn, trial.id)
 
     def set_status(self, trial_id: int, status: TrialStatus) -> Trial:
-        with self.writer.begin() as conn:
-            trial = self.load(conn, trial_id)
+        with self.writing() as conn:
+            trial = self.load_for_write(conn, trial_id)
             conn.execute(
                 update(t.trials)
                 .where(t.trials.c.id == trial.id)
@@ -323,8 +331,8 @@ class TrialRepository:
         """Delete a trial that has nothing of record: no results, own orders, decisions or
         amendments (a demo trial may have demo results and orders). Others are archived
         instead: UserError, nothing deleted."""
-        with self.writer.begin() as conn:
-            trial = self.load(conn, trial_id)
+        with self.writing() as conn:
+            trial = self.load_for_write(conn, trial_id)
             why = _why_not_deletable(conn, trial)
             if why:
                 raise UserError(why)
@@ -335,12 +343,13 @@ class TrialRepository:
         own (a recorded decision or amendment): those are kept, each with why."""
         deleted: list[str] = []
         kept: list[tuple[str, str]] = []
-        with self.writer.begin() as conn:
+        with self.writing() as conn:
             ids = conn.scalars(
                 self._trials_query()
                 .where(t.trials.c.is_demo.is_(True))
                 .with_only_columns(t.trials.c.id)
                 .order_by(t.trials.c.id)
+                .with_for_update()
             ).all()
             for trial_id in ids:
                 trial = self.load(conn, trial_id)
@@ -368,8 +377,8 @@ class TrialRepository:
         refuse_rows_out_of_bounds(results)
         refuse_file_name(file_name)
         now = utc_now()
-        with self.writer.begin() as conn:
-            trial = self.load(conn, trial_id)
+        with self.writing() as conn:
+            trial = self.load_for_write(conn, trial_id)
             arm_ids = {a.id for a in trial.arms}
             strangers = sorted({r.arm_id for r in results} - arm_ids)
             if strangers:
@@ -412,6 +421,59 @@ class TrialRepository:
                 ).one()
             )
 
+    # -- writing safely beside other writers -------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction, all or nothing, that queues behind other writers.
+
+        On SQLite the transaction takes the database's write lock as it begins (BEGIN
+        IMMEDIATE, see ``trials.storage.engine.writer``); on PostgreSQL each write takes
+        its trial's lock first (:meth:`load_for_write`, :meth:`_lock_names`). Should the
+        database still refuse a write (a uniqueness or check it enforces, or a lock it
+        could not get in time), the user gets a plain UserError, never the database's
+        own text, and nothing is written.
+        """
+        try:
+            with self.writer.begin() as conn:
+                yield conn
+        except IntegrityError as e:
+            raise UserError(
+                "the database refused the change: it conflicts with what is stored (most "
+                "likely a change someone made at the same moment); nothing was written. "
+                "Reload and try again"
+            ) from e
+        except OperationalError as e:
+            if not _is_busy(e):
+                raise
+            raise UserError(
+                "the database is busy with other changes and this one waited too long; "
+                "nothing was written. Try again in a moment"
+            ) from e
+
+    def load_for_write(self, conn: Connection, ref: int | str) -> Trial:
+        """A trial read inside a write transaction once that transaction holds the
+        trial's lock: on PostgreSQL its row lock (``SELECT … FOR UPDATE``), so writers of
+        one trial queue instead of colliding, and what is read is what the write builds
+        on. (On SQLite the transaction already holds the database's write lock.)"""
+        row = self._find_row(conn, ref)
+        if row is not None and conn.dialect.name == "postgresql":
+            row = conn.execute(
+                self._trials_query().where(t.trials.c.id == row.id).with_for_update()
+            ).first()
+        if row is None:
+            raise self._not_found(ref)
+        return self.load(conn, row.id)
+
+    def _lock_names(self, conn: Connection) -> None:
+        """On PostgreSQL, the lock on the workspace's trial names (taken before any trial's
+        lock), so two writers cannot both find a name free and both take it."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:kind AS integer), CAST(:id AS integer))"),
+                {"kind": NAMES_LOCK, "id": self.workspace_id},
+            )
+
     # -- internals -------------------------------------------------------------------------
 
     def _trials_query(self):
@@ -421,26 +483,34 @@ class TrialRepository:
         """A trial by id or name, read on ``conn`` (``TrialNotFound`` if there is none)."""
         row = self._find_row(conn, ref)
         if row is None:
-            raise TrialNotFound(
-                f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
-            )
+            raise self._not_found(ref)
         return trial_from_rows(
             row,
             self._arms(conn, [row.id]).get(row.id, []),
             rule_versions(conn, [row.id])[row.id],
         )
 
+    @staticmethod
+    def _not_found(ref: int | str) -> TrialNotFound:
+        return TrialNotFound(
+            f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
+        )
+
     def _find_row(self, conn: Connection, ref: int | str) -> Row | None:
         c = t.trials.c
         if isinstance(ref, int) and not isinstance(ref, bool):
+            if not 0 < ref <= MAX_ID:  # no such id; the database would refuse the number
+                return None
             return conn.execute(self._trials_query().where(c.id == ref)).first()
-        text = str(ref).strip()
-        row = conn.execute(self._trials_query().where(c.name == text)).first()
-        if row is None and text.isdigit():
-            row = conn.execute(self._trials_query().where(c.id == int(text))).first()
+        wanted = str(ref).strip()
+        if "\x00" in wanted or len(wanted) > TRIAL_NAME:  # no name is like that
+            return None
+        row = conn.execute(self._trials_query().where(c.name == wanted)).first()
+        if row is None and wanted.isascii() and wanted.isdigit() and int(wanted) <= MAX_ID:
+            row = conn.execute(self._trials_query().where(c.id == int(wanted))).first()
         if row is None:
             matches = conn.execute(
-                self._trials_query().where(func.lower(c.name) == text.lower())
+                self._trials_query().where(func.lower(c.name) == wanted.lower())
             ).all()
             row = matches[0] if len(matches) == 1 else None
         return row
@@ -536,4 +606,22 @@ def _why_not_deletable(conn: Connection, trial: Trial) -> str | None:
     return (
         f"'{trial.name}' has {what}; archive it instead of deleting it, so its record is "
         "kept. Nothing was deleted."
+    )
+
+
+def _is_busy(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock (SQLite's busy timeout; a lock or
+    statement timeout on PostgreSQL) rather than failing for another reason."""
+    message = str(error.orig).lower()
+    code = getattr(error.orig, "sqlstate", None)
+    return (
+        "database is locked" in message
+        or "database is busy" in message
+        or code
+        in (
+            "55P03",  # lock_not_available
+            "57014",  # query_canceled (statement or lock timeout)
+            "40P01",  # deadlock_detected
+            "40001",  # serialization_failure
+        )
     )

@@ -152,3 +152,33 @@ def test_a_trials_totals_stay_within_what_the_database_sums(store, engine):
     ]
     store.commit_results(trial.id, same_again, kind="daily", replace=True)
     assert store.arm_totals(trial.id)[arm.id].revenue == 25.0
+
+
+@pytest.mark.parametrize("ref", ["9" * 50_000, 10**30, -1, "1\x00", "²", "n" * 500])
+def test_any_trial_reference_is_found_or_not_found_never_a_database_error(store, ref):
+    from trials.storage.store import TrialNotFound
+
+    store.create_trial(make_spec())
+    with pytest.raises(TrialNotFound, match="no trial '"):
+        store.get_trial(ref)
+
+
+def test_a_nul_character_is_refused_alike_on_every_backend(store, engine):
+    trial = store.create_trial(make_spec())
+    order = OrderRow("A\x00-1", datetime(2026, 9, 2), 10.0, "paid", utm_source="wechat")
+    with pytest.raises(UserError, match="order_id: the order id contains a NUL character"):
+        store.commit_orders(trial.id, [order])
+    with pytest.raises(TrialValidationError, match="name: contains a NUL character"):
+        from trials.domain import TrialSpec
+
+        TrialSpec.build(
+            name="bad\x00name",
+            primary_metric="roas",
+            break_even_roas=2,
+            currency="CNY",
+            start="2026-09-01",
+            end="2026-09-02",
+            budget=1,
+            arms=[{"channel": "A", "creative": "x\x00"}, {"channel": "B", "creative": "y"}],
+        )
+    _nothing_stored(store, engine)
