@@ -128,6 +128,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     many processes start at once: they take turns, see :func:`_migration_lock`)."""
     from alembic import command
 
+    if revision == "head" and schema_revision(engine) == head_revision():
+        return  # the usual start: nothing to do, no lock to wait for
     with _migration_lock(engine):
         command.upgrade(_alembic_config(engine), revision)
 
