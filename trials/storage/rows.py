@@ -73,7 +73,7 @@ def refuse_rows_out_of_bounds(rows) -> None:
     for index, r in enumerate(rows):
         problems = (
             r.problems()
-            if hasattr(r, "channel")
+            if isinstance(r, ResultRow)
             else limits.number_problems(
                 {n: getattr(r, n) for n in (*limits.COUNT_FIELDS, *limits.MONEY_FIELDS)}
             )
