@@ -75,7 +75,7 @@ def trial_form(
     if not submitted:
         return None, ErrorSlots(slots)
     arms, arm_ids, arm_rows = _arms_from_frame(arms_df)
-    values |= {"arms": arms, "decision_rule": rule, "is_demo": spec.is_demo if spec else False}
+    values |= {"arms": arms, "decision_rule": rule}
     submission = Submitted(values, arm_ids, arm_rows, reason=(reason or "").strip())
     return submission, ErrorSlots(slots, arm_rows)
 

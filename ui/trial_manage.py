@@ -74,8 +74,8 @@ def edit_trial(trials: TrialStore, trial: Trial, amendments: list) -> None:
 
 
 def manage_trial(trials: TrialStore, summary: TrialSummary) -> None:
-    """The status and the buttons that move it; deleting a demo trial or one without
-    results."""
+    """The status and the buttons that move it; deleting a trial that has nothing of
+    record (see ``TrialStore.why_not_deletable``)."""
     trial = summary.trial
     st.write(f"Status: **{trial.spec.status.value}**")
     if not may_change(trials, "change the status or delete the trial"):
@@ -83,8 +83,9 @@ def manage_trial(trials: TrialStore, summary: TrialSummary) -> None:
     _status_moves(trials, trial)
     st.divider()
     st.write("**Delete**")
-    if not (trial.spec.is_demo or summary.days_with_data == 0):
-        st.caption("This trial has results, so it can be archived but not deleted.")
+    why = trials.why_not_deletable(trial.id)
+    if why:
+        st.caption(f"This trial can be archived but not deleted. {md(why)}")
         return
     _delete(trials, trial)
 

@@ -95,6 +95,19 @@ def test_real_trial_with_results_offers_archive_not_delete(app_store):
     assert "can be archived but not deleted" in texts(at)
 
 
+def test_a_trial_whose_only_data_are_own_orders_offers_archive_not_delete(app_store):
+    from datetime import datetime
+
+    from trials.domain import OrderRow
+
+    trial = app_store.create_trial(make_spec(name="Orders only"))
+    order = OrderRow("A-1", datetime(2026, 9, 2, 10), 88.0, "paid", utm_source="wechat")
+    app_store.commit_orders(trial.id, [order])
+    at = open_app(PAGE, trial=trial.id)
+    assert not [b for b in at.button if b.label == "Delete trial"]
+    assert "can be archived but not deleted" in texts(at) and "1 own order" in texts(at)
+
+
 def test_the_trial_page_shows_the_same_verdict_and_source_as_the_analysis(demo):
     from inference.funnel.spec import ModelSpec
     from trials.analysis.result import analyze_trial

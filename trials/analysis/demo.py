@@ -21,6 +21,7 @@ from trials.domain import (
     ResultSource,
     TrialSpec,
     TrialStatus,
+    TrialValidationError,
 )
 from trials.storage.store import TrialStore
 
@@ -301,7 +302,13 @@ def load_demo(store: TrialStore, *, today: date | None = None, seed: int = DEMO_
         if demo.spec.name.casefold() in existing:
             skipped.append(demo.spec.name)
             continue
-        trial = store.create_trial(demo.spec)
+        try:
+            trial = store.create_trial(demo.spec)
+        except TrialValidationError as e:
+            if not e.for_field("name"):
+                raise
+            skipped.append(demo.spec.name)  # another process loaded it just now
+            continue
         # One stream per trial, so a trial's data does not depend on which others exist.
         rng = np.random.default_rng([seed, index])
         results = simulate_days(demo, [a.id for a in trial.arms], rng)

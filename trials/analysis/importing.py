@@ -15,6 +15,7 @@ from datetime import date
 from trials.analysis.sources import orders_effect
 from trials.domain import Trial, UserError
 from trials.domain.imports import ImportOutcome
+from trials.domain.limits import FILE_NAME, text_problem
 from trials.ingest.daily import ImportPreview, read_daily_file
 from trials.ingest.orders import OrdersPreview, read_orders_file
 from trials.ingest.reading import ImportOptions, RowProblem
@@ -29,6 +30,7 @@ __all__ = [
     "preview_import",
     "preview_orders",
     "save_edited_rows",
+    "within_limits",
 ]
 
 
@@ -41,7 +43,7 @@ def preview_import(
     limits: ImportLimits | None = None,
 ) -> ImportPreview:
     """Read the file and, when it has no errors, what committing it would change."""
-    reading = read_daily_file(data, file_name, trial, options, limits)
+    reading = within_limits(read_daily_file(data, file_name, trial, options, limits))
     if not reading.ok:
         return ImportPreview(reading, None)
     try:
@@ -81,7 +83,7 @@ def preview_orders(
     options: ImportOptions | None = None,
     limits: ImportLimits | None = None,
 ) -> OrdersPreview:
-    reading = read_orders_file(data, file_name, options, limits)
+    reading = within_limits(read_orders_file(data, file_name, options, limits))
     if not reading.ok:
         return OrdersPreview(reading, None)
     outside = [
@@ -120,6 +122,28 @@ def commit_orders(
         digest=reading.digest,
         replace=replace,
     )
+
+
+def within_limits(reading):
+    """The reading (daily results or own orders) with an error for each value that is
+    beyond what the registry stores (``trials.domain.limits``: too long a text, too large
+    a number), at its row and column, so the preview lists them and nothing is written."""
+    items = reading.rows if hasattr(reading, "rows") else reading.orders
+    found = []
+    why = text_problem(reading.file_name, FILE_NAME)
+    if why:
+        found.append(RowProblem(reading.file_name, 0, "", f"the file name {why}; rename the file"))
+    columns = reading.columns.columns if reading.columns else {}
+    for item in items:
+        for problem in item.problems():
+            column = reading.columns.header(problem.field) if problem.field in columns else ""
+            found.append(
+                RowProblem(reading.file_name, item.row, column or problem.field, problem.message)
+            )
+    if not found:
+        return reading
+    errors = sorted((*reading.errors, *found), key=lambda p: p.row)
+    return replace(reading, errors=tuple(errors))
 
 
 def _with_error(reading, error: UserError):
@@ -172,6 +196,7 @@ def save_edited_rows(
     reading = read_daily_file(
         buffer.getvalue().encode(), "grid", trial, ImportOptions(preset="generic", decimal=".")
     )
+    reading = within_limits(reading)
     if reading.errors:
         # CSV line n is edited row n - 1 (the header is line 1).
         raise RowsRefused(

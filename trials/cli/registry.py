@@ -71,7 +71,9 @@ def add_housekeeping_commands(sub) -> None:
     p.set_defaults(run=_archive)
 
     p = sub.add_parser(
-        "delete", help="delete a demo trial, or a trial without results (others: archive)"
+        "delete",
+        help="delete a demo trial, or a trial without results, orders or decisions "
+        "(others: archive)",
     )
     p.add_argument("trial", metavar="TRIAL", nargs="?")
     p.add_argument("--all-demo", action="store_true", help="delete every demo trial")
@@ -228,7 +230,12 @@ def _delete(args) -> int:
     if args.all_demo == bool(args.trial):
         raise CliError("name one TRIAL, or give --all-demo")
     if args.all_demo:
-        print(f"deleted {store.delete_demo_trials()} demo trials")
+        outcome = store.delete_demo_trials()
+        print(f"deleted {len(outcome.deleted)} demo trials")
+        for name in outcome.deleted:
+            print(f"  deleted: {name}")
+        for name, why in outcome.kept:
+            print(f"kept demo trial '{name}': {why}")
         return EXIT_OK
     trial = store.get_trial(args.trial)
     store.delete_trial(trial.id)

@@ -15,7 +15,9 @@ lives in a module by concept:
   with ``coerce`` (loose values to types) and ``validation`` (checks per field);
 * ``trial``: a trial as stored (:class:`Arm`, :class:`Trial`, :class:`TrialSummary`);
 * ``results``: daily numbers (:class:`DailyResult`, :class:`ResultRow`, :class:`ArmTotals`);
-* ``orders``: the shop's own orders (:class:`OrderRow`, :class:`OrderStatus`).
+* ``orders``: the shop's own orders (:class:`OrderRow`, :class:`OrderStatus`);
+* ``limits``: the largest texts and numbers the registry stores, the same on every
+  database, and the checks that apply them.
 
 Amendments, imports, verdicts, the crediting of own orders and accounts (users,
 workspaces, roles: ``trials.domain.accounts``) have their own modules, imported by name.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from trials.domain import DailyResult, OrderRow, ResultRow, UserError
+from trials.domain import DailyResult, OrderRow, Problem, ResultRow, UserError, limits
 
 __all__ = [
     "ImportBatch",
@@ -143,3 +143,15 @@ class UtmRule:
     @property
     def specificity(self) -> int:
         return sum(bool(v) for v in self.values)
+
+    def problems(self) -> list[Problem]:
+        """What keeps this rule from being saved: no value at all, or one too long."""
+        names = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+        out = [
+            Problem(name, why)
+            for name, value in zip(names, self.values, strict=True)
+            if (why := limits.text_problem(" ".join(value.split()), limits.UTM_VALUE))
+        ]
+        if not any(v.strip() for v in self.values):
+            out.append(Problem("utm", "a UTM rule needs at least one UTM value"))
+        return out

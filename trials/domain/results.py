@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
+from trials.domain import limits
 from trials.domain.enums import ResultSource
 from trials.domain.errors import Problem, TrialValidationError
 from trials.domain.validation import clean_text, is_int, is_number
@@ -72,6 +73,29 @@ class ResultRow:
     @property
     def key(self) -> tuple[str, str]:
         return arm_key(self.channel, self.creative)
+
+    def problems(self) -> list[Problem]:
+        """What keeps this row from being stored, each tied to its field (the names of
+        :data:`~trials.domain.limits.COUNT_FIELDS`, ``MONEY_FIELDS``, ``channel``,
+        ``creative``): blank or over-long arm names, numbers out of bounds, more clicks
+        than impressions."""
+        out = []
+        for name, limit in (("channel", limits.CHANNEL), ("creative", limits.CREATIVE)):
+            text = clean_text(getattr(self, name))
+            if not text:
+                out.append(Problem(name, f"the {name} is blank; every row needs one"))
+            elif len(text) > limit:
+                out.append(Problem(name, f"{limits.text_problem(text, limit)} for a {name} name"))
+        fields = (*limits.COUNT_FIELDS, *limits.MONEY_FIELDS)
+        out.extend(limits.number_problems({name: getattr(self, name) for name in fields}))
+        if not out and self.clicks > self.impressions:
+            out.append(
+                Problem(
+                    "clicks",
+                    f"{self.clicks:,} clicks but only {self.impressions:,} impressions",
+                )
+            )
+        return out
 
     @property
     def arm_name(self) -> str:

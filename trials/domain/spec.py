@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from trials.domain import limits
 from trials.domain.coerce import coerce_choice, coerce_date, coerce_float, coerce_rule
 from trials.domain.enums import AttributionRule, PrimaryMetric, ResultsChoice, TrialStatus
 from trials.domain.errors import Problem, TrialValidationError
@@ -33,7 +34,6 @@ TRIAL_FIELDS = frozenset(
         "arms",
         "status",
         "decision_rule",
-        "is_demo",
         "attribution_rule",
         "results_source",
     }
@@ -65,12 +65,14 @@ class ArmSpec:
         out = []
         if not self.channel:
             out.append(Problem(f"{prefix}.channel", "is empty: name the channel, e.g. WeChat"))
-        elif len(self.channel) > 80:
-            out.append(Problem(f"{prefix}.channel", "is longer than 80 characters"))
+        elif len(self.channel) > limits.CHANNEL:
+            out.append(Problem(f"{prefix}.channel", f"is longer than {limits.CHANNEL} characters"))
         if not self.creative:
             out.append(Problem(f"{prefix}.creative", "is empty: name the creative, e.g. Video A"))
-        elif len(self.creative) > 120:
-            out.append(Problem(f"{prefix}.creative", "is longer than 120 characters"))
+        elif len(self.creative) > limits.CREATIVE:
+            out.append(
+                Problem(f"{prefix}.creative", f"is longer than {limits.CREATIVE} characters")
+            )
         if self.budget_share is not None and (
             not is_number(self.budget_share) or not 0 <= self.budget_share <= 1
         ):
@@ -117,7 +119,8 @@ class TrialSpec:
 
         Converts what can be converted and reports every problem at once, instead of
         failing on the first. A gross margin stands in for the break-even ROAS
-        (break-even = 1 / margin).
+        (break-even = 1 / margin). ``is_demo`` is refused: only the demo loader makes
+        demo trials.
         """
         v = dict(values)
         problems = _unknown_fields(v)
@@ -134,7 +137,6 @@ class TrialSpec:
             currency=str(v.get("currency") or ""),
             arms=tuple(arms),
             decision_rule=rule,
-            is_demo=bool(v.get("is_demo", False)),
             **choices,
             **plan,
         )
@@ -172,9 +174,21 @@ _CHOICES = (
 )
 
 
+# Stored with a trial but never read from what a user supplies.
+_NOT_GIVEN = {
+    "is_demo": "demo trials come only from the demo loader (`python -m trials demo`, or "
+    "'Load demo trials' in the app); a trial you create is never a demo, so its data and "
+    "decisions are never deleted as demo data. Remove this field",
+}
+
+
 def _unknown_fields(v: dict[str, Any]) -> list[Problem]:
     return [
-        Problem(key, f"unknown field; known fields: {', '.join(sorted(TRIAL_FIELDS))}")
+        Problem(
+            key,
+            _NOT_GIVEN.get(key)
+            or f"unknown field; known fields: {', '.join(sorted(TRIAL_FIELDS))}",
+        )
         for key in sorted(set(v) - TRIAL_FIELDS)
     ]
 
@@ -222,6 +236,11 @@ def _field_problems_not_yet_reported(
     """The checks on the trial's own fields, leaving out fields already reported."""
     already = {p.field for p in problems}
     checked = spec_problems(name=v.get("name"), currency=v.get("currency"), **plan)
+    too_long = limits.text_problem(str(v.get("hypothesis") or "").strip(), limits.LONG_TEXT)
+    if too_long:
+        checked.append(Problem("hypothesis", too_long))
+    if "\x00" in str(v.get("name") or ""):
+        checked.append(Problem("name", limits.NUL_PROBLEM))
     return [p for p in checked if p.field not in already]
 
 
@@ -254,6 +273,9 @@ def _coerce_arms(raw: Any, problems: list[Problem]) -> list[ArmSpec]:
         if not isinstance(control, bool):
             problems.append(Problem(f"arms[{i}].control", "must be true or false"))
             control = False
+        for key in ("channel", "creative"):
+            if "\x00" in str(item.get(key) or ""):
+                problems.append(Problem(f"arms[{i}].{key}", limits.NUL_PROBLEM))
         arms.append(
             ArmSpec(
                 channel=item.get("channel", ""),

@@ -10,6 +10,7 @@ import math
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from trials.domain import limits
 from trials.domain.errors import Problem
 
 if TYPE_CHECKING:
@@ -56,8 +57,8 @@ def spec_problems(
     name = clean_text(name)
     if not name:
         out.append(Problem("name", "is empty: give the trial a name"))
-    elif len(name) > 120:
-        out.append(Problem("name", "is longer than 120 characters"))
+    elif len(name) > limits.TRIAL_NAME:
+        out.append(Problem("name", f"is longer than {limits.TRIAL_NAME} characters"))
     currency = clean_text(currency)
     if not (currency.isascii() and currency.isalpha() and 3 <= len(currency) <= 4):
         out.append(Problem("currency", "must be a currency code such as CNY, USD or EUR"))
@@ -75,6 +76,14 @@ def spec_problems(
         out.append(Problem("budget", "is missing: give the total budget cap (0 for none)"))
     elif not is_number(budget) or budget < 0:
         out.append(Problem("budget", "must be 0 or more"))
+    elif budget > limits.MAX_TOTAL_AMOUNT:
+        out.append(
+            Problem(
+                "budget",
+                f"{budget:,.2f} is more than the largest accepted "
+                f"({limits.MAX_TOTAL_AMOUNT:,}); check the number",
+            )
+        )
     for key, value in (("start", start), ("end", end)):
         if not isinstance(value, date):
             out.append(Problem(key, "is missing: give a date as YYYY-MM-DD"))

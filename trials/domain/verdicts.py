@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trials.domain import ArmTotals, PrimaryMetric, Trial, UserError
+from trials.domain import ArmTotals, PrimaryMetric, Trial, UserError, limits
 
 __all__ = [
     "ACTIONS",
@@ -98,6 +98,10 @@ class DecisionRecord:
             raise UserError(f"{', '.join(twice)}: an arm can have one action only")
         if not chosen and not self.budget_change.strip() and not self.note.strip():
             raise UserError("an empty decision: choose arms, a budget change or write a note")
+        for name in ("budget_change", "note"):
+            why = limits.text_problem(getattr(self, name).strip(), limits.LONG_TEXT)
+            if why:
+                raise UserError(f"the {name.replace('_', ' ')} {why}; nothing was recorded")
         return {action: list(getattr(self, action)) for action in ACTIONS} | {
             "budget_change": self.budget_change.strip()
         }

@@ -1,7 +1,8 @@
 """Amendments to a trial's pre-registered plan, behind :class:`trials.storage.store.TrialStore`.
 
 Like the decision log, amendments are append-only: the store offers no way to change or
-remove one (they go with their trial when a trial may be deleted).
+remove one, the database refuses to (triggers, migration 0004), and a trial with an
+amendment is archived, never deleted.
 """
 
 from __future__ import annotations

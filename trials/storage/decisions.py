@@ -30,7 +30,7 @@ class DecisionRepository:
     ) -> DecisionEntry:
         """Append a decision with its frozen evidence; optionally mark the trial decided."""
         with self.trials.write("record decisions") as conn:
-            trial = self.trials.load(conn, trial_id)
+            trial = self.trials.load_for_write(conn, trial_id)
             summary = record.summary(trial)
             d = t.decisions.c
             if record.corrects is not None:

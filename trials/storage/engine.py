@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 __all__ = [
@@ -32,6 +34,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option marking a transaction that will write (see ``writer``).
 WRITE_OPTION = "trials_write"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The PostgreSQL advisory lock migrations run under (any fixed number; "trialsmg").
+MIGRATION_LOCK = int.from_bytes(b"trialsmg") >> 1
 
 
 def data_dir() -> Path:
@@ -120,16 +124,43 @@ def _alembic_config(engine: Engine | None):
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (idempotent; safe on every start)."""
+    """Apply migrations up to ``revision`` (idempotent; safe on every start, and when
+    many processes start at once: they take turns, see :func:`_migration_lock`)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+    if revision == "head" and schema_revision(engine) == head_revision():
+        return  # the usual start: nothing to do, no lock to wait for
+    with _migration_lock(engine):
+        command.upgrade(_alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
-    command.downgrade(_alembic_config(engine), revision)
+    with _migration_lock(engine):
+        command.downgrade(_alembic_config(engine), revision)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrating process at a time.
+
+    On PostgreSQL a session advisory lock, held on a connection of its own while the
+    migration runs on another, so processes starting together queue and each finds the
+    schema as the one before it left it (DDL alone would collide on the catalog). On
+    SQLite the migration's transaction takes the write lock as it begins (``writer``).
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
 
 
 def head_revision() -> str:

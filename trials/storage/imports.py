@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from trials.domain import (
     ArmSpec,
@@ -35,8 +34,12 @@ from trials.storage import schema as t
 from trials.storage.batches import batch_by_id, batch_with_digest, new_batch
 from trials.storage.rows import (
     daily_from_row,
+    refuse_file_name,
+    refuse_rows_out_of_bounds,
+    refuse_totals_over_limits,
     result_row_values,
     same_result,
+    to_micros,
 )
 from trials.storage.trials import TrialRepository
 
@@ -85,10 +88,13 @@ class ImportRepository:
         need ``replace``; arms the trial lacks need ``add_arms`` (they are added at the
         end, in the order first seen). ``removals`` are (arm id, day) pairs to delete
         (manual edits). Raises :class:`OverlapError` or :class:`UserError` and writes
-        nothing when a condition is not met.
+        nothing when a condition is not met, or when a row breaks the domain's limits
+        (``trials.domain.limits``; so do the trial's totals after the import).
         """
+        refuse_rows_out_of_bounds(rows)
+        refuse_file_name(file_name)
         with self.trials.write("import data") as conn:
-            trial = self.trials.load(conn, trial_id)
+            trial = self.trials.load_for_write(conn, trial_id)
             plan = self._plan_results(conn, trial, rows, removals, digest, source)
             added: list[int] = []
             new_arms = plan.unknown_arms
@@ -122,20 +128,16 @@ class ImportRepository:
         """Set aside the stored rows the plan changes or removes, and insert its new and
         changed rows under ``batch_id``."""
         keys = {arm_key(a.spec.channel, a.spec.creative): a.id for a in trial.arms}
-        stale = [
-            (c.old.arm_id, c.old.day) for c in plan.changes if c.kind in ("changed", "removed")
+        old = [c.old for c in plan.changes if c.kind in ("changed", "removed")]
+        fresh = [
+            result_row_values(trial.id, keys[c.row.key], batch_id, c.row, source)
+            for c in plan.changes
+            if c.kind in ("new", "changed")
         ]
-        self._set_aside_results(conn, trial.id, stale, source, batch_id)
-        fresh = [c.row for c in plan.changes if c.kind in ("new", "changed")]
-        if not fresh:
-            return
-        try:
-            conn.execute(
-                insert(t.daily_results),
-                [result_row_values(trial.id, keys[r.key], batch_id, r, source) for r in fresh],
-            )
-        except IntegrityError as e:  # e.g. clicks above impressions
-            raise UserError(f"the database refused a row ({e.orig}); nothing was written") from e
+        refuse_totals_over_limits(conn, trial.id, source, fresh, [_stored(o) for o in old])
+        self._set_aside_results(conn, trial.id, [(o.arm_id, o.day) for o in old], source, batch_id)
+        if fresh:
+            conn.execute(insert(t.daily_results), fresh)
 
     def _plan_results(self, conn, trial, rows, removals, digest, source) -> ResultsPlan:
         arms = {arm_key(a.spec.channel, a.spec.creative): a for a in trial.arms}
@@ -225,11 +227,15 @@ class ImportRepository:
         """Take back one import: its rows go, the rows it replaced come back.
 
         Refused while a later import that replaced this one's rows is still in place
-        (undo that one first), so the restored state is always one that existed.
+        (undo that one first), so the restored state is always one that existed; refused
+        too when the rows it replaced are no longer all kept (undo would not bring them
+        back, so it does nothing rather than report a success). Arms the import added go
+        only when nothing refers to them: no results, no rows kept for an undo and no UTM
+        rule (rules are the user's own mapping, kept with their arm).
         """
         b = t.import_batches.c
         with self.trials.write("undo imports") as conn:
-            trial = self.trials.load(conn, trial_id)
+            trial = self.trials.load_for_write(conn, trial_id)
             row = conn.execute(
                 select(t.import_batches).where(b.id == batch_id, b.trial_id == trial.id)
             ).first()
@@ -238,6 +244,7 @@ class ImportRepository:
             if row.status == "undone":
                 raise UserError(f"import {batch_id} was undone already ({row.undone_by})")
             _refuse_replaced_since(conn, batch_id)
+            _refuse_lost_set_aside(conn, row)
             conn.execute(
                 delete(t.daily_results).where(t.daily_results.c.import_batch_id == batch_id)
             )
@@ -253,11 +260,23 @@ class ImportRepository:
 
     def _remove_empty_arms(self, conn, arm_ids: Sequence[int]) -> None:
         for arm_id in arm_ids:
-            used = conn.scalar(
-                select(func.count()).where(t.daily_results.c.arm_id == arm_id)
-            ) + conn.scalar(select(func.count()).where(t.replaced_results.c.arm_id == arm_id))
+            used = sum(
+                conn.scalar(select(func.count()).where(table.c.arm_id == arm_id))
+                for table in (t.daily_results, t.replaced_results, t.utm_rules)
+            )
             if not used:
                 conn.execute(delete(t.arms).where(t.arms.c.id == arm_id))
+
+
+def _stored(result) -> dict:
+    """A stored row's summed values, as ``result_row_values`` gives them."""
+    return {
+        "impressions": result.impressions,
+        "clicks": result.clicks,
+        "conversions": result.conversions,
+        "spend_micros": to_micros(result.spend),
+        "revenue_micros": to_micros(result.revenue),
+    }
 
 
 def _refuse_unknown_arms(unknown: Sequence[tuple[str, str]], add_arms: bool) -> None:
@@ -302,6 +321,29 @@ def _refuse_replaced_since(conn, batch_id: int) -> None:
         first = min(later)
         raise UserError(
             f"import {first} replaced rows of import {batch_id} since; undo import {first} first"
+        )
+
+
+def _refuse_lost_set_aside(conn, batch) -> None:
+    """UserError when fewer rows or orders are kept for undoing ``batch`` than it set
+    aside (its details say how many); undoing it then would restore nothing of them.
+
+    The store no longer lets that happen (an arm with kept rows cannot be removed); this
+    guards databases where an older version let it.
+    """
+    details = batch.details or {}
+    if "changed" not in details:
+        return  # e.g. the demo loader's batches, which replace nothing
+    if batch.kind == "orders":
+        expected, kept = details["changed"], t.replaced_orders
+    else:
+        expected, kept = details["changed"] + details.get("removed", 0), t.replaced_results
+    found = conn.scalar(select(func.count()).where(kept.c.replaced_by_batch_id == batch.id))
+    if found < expected:
+        raise UserError(
+            f"import {batch.id} replaced or removed {expected} stored rows, but only {found} "
+            "of them are still kept, so undoing it would not bring the others back; nothing "
+            "was undone"
         )
 
 

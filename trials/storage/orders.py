@@ -12,7 +12,13 @@ from trials.domain import OrderRow, UserError
 from trials.domain.imports import ImportOutcome, OrderChange, OrdersPlan, OverlapError, UtmRule
 from trials.storage import schema as t
 from trials.storage.batches import batch_by_id, batch_with_digest, new_batch
-from trials.storage.rows import order_from_row, order_values, same_order
+from trials.storage.rows import (
+    order_from_row,
+    order_values,
+    refuse_file_name,
+    refuse_orders_out_of_bounds,
+    same_order,
+)
 from trials.storage.trials import TrialRepository
 
 __all__ = ["OrderRepository"]
@@ -51,8 +57,10 @@ class OrderRepository:
         replace: bool = False,
     ) -> ImportOutcome:
         """Store own orders as one batch; same rules as :meth:`commit_results`."""
+        refuse_orders_out_of_bounds(orders)
+        refuse_file_name(file_name)
         with self.trials.write("import orders") as conn:
-            trial = self.trials.load(conn, trial_id)
+            trial = self.trials.load_for_write(conn, trial_id)
             plan = self._plan_orders(conn, trial, orders, digest)
             changed = plan.of("changed")
             if changed and not replace:
@@ -80,7 +88,7 @@ class OrderRepository:
                 where = (
                     (o.trial_id == trial.id)
                     & (o.order_id == change.order.order_id)
-                    & (o.touch == change.order.touch)
+                    & (o.touch == change.order.touch_key)
                 )
                 old = conn.execute(select(t.orders).where(where)).one()
                 values = {k: v for k, v in old._mapping.items() if k != "id"}
@@ -101,7 +109,7 @@ class OrderRepository:
         seen: dict[tuple[str, str], OrderRow] = {}
         changes = []
         for order in orders:
-            key = (order.order_id, order.touch)
+            key = (order.order_id, order.touch_key)
             if key in seen:
                 raise UserError(
                     f"order {order.order_id} appears twice with the same source (rows "
@@ -137,14 +145,14 @@ class OrderRepository:
         """Add or change rules (same UTM values → the arm is updated)."""
         u = t.utm_rules.c
         with self.trials.write("change UTM rules") as conn:
-            trial = self.trials.load(conn, trial_id)
+            trial = self.trials.load_for_write(conn, trial_id)
             arm_ids = {a.id for a in trial.arms}
             for rule in rules:
                 if rule.arm_id not in arm_ids:
                     raise UserError(f"arm id {rule.arm_id} is not an arm of '{trial.name}'")
-                if not any(rule.values):
-                    raise UserError("a UTM rule needs at least one UTM value")
-                values = [v.strip() for v in rule.values]
+                for problem in rule.problems():
+                    raise UserError(f"UTM rule: {problem}; nothing was saved")
+                values = [" ".join(v.split()) for v in rule.values]
                 where = (
                     (u.trial_id == trial.id)
                     & (u.utm_source == values[0])
@@ -171,7 +179,7 @@ class OrderRepository:
     def delete_utm_rule(self, trial_id: int, rule: UtmRule) -> None:
         u = t.utm_rules.c
         with self.trials.write("change UTM rules") as conn:
-            trial = self.trials.load(conn, trial_id)
+            trial = self.trials.load_for_write(conn, trial_id)
             conn.execute(
                 delete(t.utm_rules).where(
                     u.trial_id == trial.id,

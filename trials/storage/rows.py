@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
 from trials.domain import (
@@ -17,12 +18,15 @@ from trials.domain import (
     OrderRow,
     OrderStatus,
     PrimaryMetric,
+    Problem,
     ResultRow,
     ResultsChoice,
     ResultSource,
     Trial,
     TrialSpec,
     TrialStatus,
+    UserError,
+    limits,
 )
 from trials.domain.imports import ImportBatch
 from trials.storage import schema as t
@@ -35,6 +39,10 @@ __all__ = [
     "from_micros",
     "order_from_row",
     "order_values",
+    "refuse_file_name",
+    "refuse_orders_out_of_bounds",
+    "refuse_rows_out_of_bounds",
+    "refuse_totals_over_limits",
     "result_row_values",
     "result_values",
     "same_order",
@@ -44,6 +52,82 @@ __all__ = [
     "trial_values",
     "utc_now",
 ]
+
+
+def _first_problems(where: list[tuple[str, Problem]], what: str) -> None:
+    """UserError listing up to five (row, problem) pairs, when there are any."""
+    if not where:
+        return
+    listed = "; ".join(f"{row}, {p.field}: {p.message}" for row, p in where[:5])
+    more = f" (and {len(where) - 5} more)" if len(where) > 5 else ""
+    raise UserError(f"{len(where)} {what} cannot be stored: {listed}{more}; nothing was written")
+
+
+def _row_label(number: int, index: int) -> str:
+    return f"row {number}" if number else f"entry {index + 1}"
+
+
+def refuse_rows_out_of_bounds(rows) -> None:
+    """UserError when a result row (ResultRow or DailyResult) breaks the domain's limits."""
+    found = []
+    for index, r in enumerate(rows):
+        problems = (
+            r.problems()
+            if isinstance(r, ResultRow)
+            else limits.number_problems(
+                {n: getattr(r, n) for n in (*limits.COUNT_FIELDS, *limits.MONEY_FIELDS)}
+            )
+        )
+        found.extend((_row_label(getattr(r, "row", 0), index), p) for p in problems)
+    _first_problems(found, "rows")
+
+
+def refuse_orders_out_of_bounds(orders) -> None:
+    found = []
+    for index, o in enumerate(orders):
+        found.extend((_row_label(o.row, index), p) for p in o.problems())
+    _first_problems(found, "orders")
+
+
+def refuse_file_name(file_name: str | None) -> None:
+    why = limits.text_problem(file_name or "", limits.FILE_NAME)
+    if why:
+        raise UserError(
+            f"the file name {why}; rename the file and import it again; nothing was written"
+        )
+
+
+_TOTALLED = {
+    "impressions": "impressions",
+    "clicks": "clicks",
+    "conversions": "conversions",
+    "spend_micros": "spend",
+    "revenue_micros": "revenue",
+}
+
+
+def refuse_totals_over_limits(conn, trial_id: int, source, added: list, removed: list) -> None:
+    """UserError when the trial's totals for ``source`` would pass the domain's limits
+    once ``removed`` rows go and ``added`` ones come (each a dict of stored values); the
+    database sums them, and a 64-bit sum must not overflow."""
+    r = t.daily_results.c
+    stored = conn.execute(
+        select(*(func.coalesce(func.sum(r[c]), 0) for c in _TOTALLED)).where(
+            r.trial_id == trial_id, r.source == ResultSource(source).value
+        )
+    ).one()
+    for (column, name), total in zip(_TOTALLED.items(), stored, strict=True):
+        total = int(total) + sum(v[column] for v in added) - sum(v[column] for v in removed)
+        money = column.endswith("_micros")
+        limit = limits.MAX_TOTAL_AMOUNT * t.MICROS if money else limits.MAX_TOTAL_COUNT
+        if total > limit:
+            shown = f"{total / t.MICROS:,.2f}" if money else f"{total:,}"
+            largest = limits.MAX_TOTAL_AMOUNT if money else limits.MAX_TOTAL_COUNT
+            raise UserError(
+                f"this would bring the trial's total {name} to {shown}, more than the "
+                f"largest total a trial holds ({largest:,}); check the {name} column and "
+                "its decimal mark; nothing was written"
+            )
 
 
 def utc_now() -> datetime:
@@ -240,7 +324,7 @@ def order_values(trial_id: int, batch_id: int, o: OrderRow) -> dict:
     return {
         "trial_id": trial_id,
         "order_id": o.order_id,
-        "touch": o.touch,
+        "touch": o.touch_key,
         "ordered_at": o.ordered_at.replace(microsecond=0, tzinfo=None),
         "amount_micros": to_micros(o.amount),
         "status": o.status.value,

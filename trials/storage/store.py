@@ -43,9 +43,9 @@ from trials.storage.amendments import AmendmentRepository
 from trials.storage.decisions import DecisionRepository
 from trials.storage.imports import ImportRepository
 from trials.storage.orders import OrderRepository
-from trials.storage.trials import TrialNotFound, TrialRepository, current_actor
+from trials.storage.trials import DemoDeletion, TrialNotFound, TrialRepository, current_actor
 
-__all__ = ["TrialNotFound", "TrialStore", "current_actor"]
+__all__ = ["DemoDeletion", "TrialNotFound", "TrialStore", "current_actor"]
 
 
 class TrialStore:
@@ -149,10 +149,13 @@ class TrialStore:
     def archive(self, trial_id: int) -> Trial:
         return self.trials.archive(trial_id)
 
+    def why_not_deletable(self, trial_id: int) -> str | None:
+        return self.trials.why_not_deletable(trial_id)
+
     def delete_trial(self, trial_id: int) -> None:
         return self.trials.delete_trial(trial_id)
 
-    def delete_demo_trials(self) -> int:
+    def delete_demo_trials(self) -> DemoDeletion:
         return self.trials.delete_demo_trials()
 
     def add_results(

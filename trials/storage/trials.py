@@ -14,10 +14,11 @@ import getpass
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from trials.domain import (
     ArmTotals,
@@ -33,6 +34,7 @@ from trials.domain import (
 )
 from trials.domain.accounts import Action, PermissionDenied, Role
 from trials.domain.imports import ImportBatch
+from trials.domain.limits import LONG_TEXT, TRIAL_NAME, text_problem, user_name_problems
 from trials.storage import schema as t
 from trials.storage.amendments import (
     locked_changes_to_record,
@@ -44,13 +46,21 @@ from trials.storage.rows import (
     arm_values,
     batch_from_row,
     from_micros,
+    refuse_file_name,
+    refuse_rows_out_of_bounds,
+    refuse_totals_over_limits,
     result_values,
     trial_from_rows,
     trial_values,
     utc_now,
 )
 
-__all__ = ["TrialNotFound", "TrialRepository", "current_actor"]
+__all__ = ["DemoDeletion", "TrialNotFound", "TrialRepository", "current_actor"]
+
+
+# The kind of PostgreSQL advisory lock that guards a workspace's trial names.
+NAMES_LOCK = 0x7472  # "tr"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers
 
 
 class TrialNotFound(UserError):
@@ -61,6 +71,14 @@ _ASK_FOR_EDITOR = (
     "A workspace admin can make {user} an editor "
     "(python -m trials workspace grant '{workspace}' '{user}' --role editor)"
 )
+
+
+@dataclass(frozen=True)
+class DemoDeletion:
+    """What deleting the demo trials did: the trials deleted, and those kept with why."""
+
+    deleted: tuple[str, ...]
+    kept: tuple[tuple[str, str], ...]
 
 
 def current_actor() -> str:
@@ -97,7 +115,10 @@ class TrialRepository:
         self.engine = engine
         self.writer = writer(engine)
         self.workspace_id = workspace_id
-        self.actor = actor or current_actor()
+        self.actor = " ".join((actor or current_actor()).split())
+        for problem in user_name_problems(self.actor):
+            source = "" if actor else " (from TRIALS_USER or the system's user name)"
+            raise UserError(f"the user name{source} {problem.message}")
         self.role = Role(role)
         self.user_id = user_id
         self.workspace_name = workspace_name
@@ -122,7 +143,7 @@ class TrialRepository:
     def write(self, refused: str) -> Iterator[Connection]:
         """A write transaction, opened only if the actor may write (see :meth:`require`)."""
         self.require(Action.WRITE, refused)
-        with self.writer.begin() as conn:
+        with self.writing() as conn:
             if self.user_id is not None:
                 self._recheck_role(conn, refused)
             yield conn
@@ -283,6 +304,7 @@ class TrialRepository:
         """Register a trial; refuses a name the workspace already uses."""
         now = utc_now()
         with self.write("create trials") as conn:
+            self._lock_names(conn)
             self._refuse_duplicate_name(conn, spec.name)
             trial_id = conn.execute(
                 insert(t.trials).values(
@@ -311,7 +333,9 @@ class TrialRepository:
         """Replace a trial's settings and arms.
 
         ``arm_ids`` runs beside ``spec.arms``: the id of the stored arm each entry edits,
-        or None for a new arm. Stored arms left out are removed, unless they have results.
+        or None for a new arm. Stored arms left out are removed, unless they have results
+        (or rows kept for an undo). ``spec.is_demo`` is ignored: a trial stays what it was
+        created as.
 
         Once the trial has data, a change to its decision rule, primary metric, arms or
         planned budget shares is an amendment: refused (``AmendmentNeeded``, nothing saved)
@@ -321,7 +345,8 @@ class TrialRepository:
         if len(arm_ids) != len(spec.arms):
             raise ValueError("arm_ids must run beside spec.arms")
         with self.write("amend trials" if reason else "change trials") as conn:
-            trial = self.load(conn, trial_id)
+            self._lock_names(conn)
+            trial = self.load_for_write(conn, trial_id)
             if spec.name != trial.name:
                 self._refuse_duplicate_name(conn, spec.name)
             known = {a.id for a in trial.arms}
@@ -330,11 +355,16 @@ class TrialRepository:
                 raise UserError(f"arm ids {unknown} do not belong to trial '{trial.name}'")
             removed = known - {i for i in arm_ids if i is not None}
             self._refuse_removing_arms_with_data(conn, trial, removed)
+            too_long = text_problem((reason or "").strip(), LONG_TEXT)
+            if too_long:
+                raise TrialValidationError([Problem("reason", too_long)])
             amendment = locked_changes_to_record(conn, trial, spec, arm_ids, reason)
+            # Whether a trial is a demo is the demo loader's to say, never an edit's.
+            values = trial_values(spec) | {"is_demo": trial.spec.is_demo}
             conn.execute(
                 update(t.trials)
                 .where(t.trials.c.id == trial.id)
-                .values(**trial_values(spec), updated_at=utc_now(), updated_by=self.actor)
+                .values(**values, updated_at=utc_now(), updated_by=self.actor)
             )
             if removed:
                 conn.execute(delete(t.arms).where(t.arms.c.id.in_(removed)))
@@ -358,7 +388,7 @@ class TrialRepository:
 
     def set_status(self, trial_id: int, status: TrialStatus) -> Trial:
         with self.write("change a trial's status") as conn:
-            trial = self.load(conn, trial_id)
+            trial = self.load_for_write(conn, trial_id)
             conn.execute(
                 update(t.trials)
                 .where(t.trials.c.id == trial.id)
@@ -371,26 +401,45 @@ class TrialRepository:
     def archive(self, trial_id: int) -> Trial:
         return self.set_status(trial_id, TrialStatus.ARCHIVED)
 
-    def delete_trial(self, trial_id: int) -> None:
-        """Delete a demo trial, or any trial with no results yet; others are archived instead."""
-        with self.write("delete trials") as conn:
+    def why_not_deletable(self, trial_id: int) -> str | None:
+        """Why the trial cannot be deleted (archive it instead), or None when it can."""
+        with self.engine.connect() as conn:
             trial = self.load(conn, trial_id)
-            days = conn.scalar(select(func.count()).where(t.daily_results.c.trial_id == trial.id))
-            decisions = conn.scalar(select(func.count()).where(t.decisions.c.trial_id == trial.id))
-            if not trial.spec.is_demo and (days or decisions):
-                raise UserError(
-                    f"'{trial.name}' has {days} stored result rows and {decisions} decisions; "
-                    "archive it instead of deleting it, so its record is kept"
-                )
+            return _why_not_deletable(conn, trial)
+
+    def delete_trial(self, trial_id: int) -> None:
+        """Delete a trial that has nothing of record: no results, own orders, decisions or
+        amendments (a demo trial may have demo results and orders). Others are archived
+        instead: UserError, nothing deleted."""
+        with self.write("delete trials") as conn:
+            trial = self.load_for_write(conn, trial_id)
+            why = _why_not_deletable(conn, trial)
+            if why:
+                raise UserError(why)
             conn.execute(delete(t.trials).where(t.trials.c.id == trial.id))
 
-    def delete_demo_trials(self) -> int:
+    def delete_demo_trials(self) -> DemoDeletion:
+        """Delete the workspace's demo trials, except those that have a record of their
+        own (a recorded decision or amendment): those are kept, each with why."""
+        deleted: list[str] = []
+        kept: list[tuple[str, str]] = []
         with self.write("delete trials") as conn:
-            return conn.execute(
-                delete(t.trials).where(
-                    t.trials.c.workspace_id == self.workspace_id, t.trials.c.is_demo.is_(True)
-                )
-            ).rowcount
+            ids = conn.scalars(
+                self._trials_query()
+                .where(t.trials.c.is_demo.is_(True))
+                .with_only_columns(t.trials.c.id)
+                .order_by(t.trials.c.id)
+                .with_for_update()
+            ).all()
+            for trial_id in ids:
+                trial = self.load(conn, trial_id)
+                why = _why_not_deletable(conn, trial)
+                if why:
+                    kept.append((trial.name, why))
+                    continue
+                conn.execute(delete(t.trials).where(t.trials.c.id == trial.id))
+                deleted.append(trial.name)
+        return DemoDeletion(deleted=tuple(deleted), kept=tuple(kept))
 
     def add_results(
         self,
@@ -405,9 +454,11 @@ class TrialRepository:
 
         A day already stored for the same arm and source is refused, never added twice.
         """
+        refuse_rows_out_of_bounds(results)
+        refuse_file_name(file_name)
         now = utc_now()
         with self.write("import data") as conn:
-            trial = self.load(conn, trial_id)
+            trial = self.load_for_write(conn, trial_id)
             arm_ids = {a.id for a in trial.arms}
             strangers = sorted({r.arm_id for r in results} - arm_ids)
             if strangers:
@@ -433,11 +484,12 @@ class TrialRepository:
                 )
             ).inserted_primary_key[0]
             if results:
+                values = [result_values(trial.id, batch_id, r) for r in results]
+                for source in {r.source for r in results}:
+                    added = [v for v in values if v["source"] == ResultSource(source).value]
+                    refuse_totals_over_limits(conn, trial.id, source, added, [])
                 try:
-                    conn.execute(
-                        insert(t.daily_results),
-                        [result_values(trial.id, batch_id, r) for r in results],
-                    )
+                    conn.execute(insert(t.daily_results), values)
                 except IntegrityError as e:
                     raise UserError(
                         "some days are already stored for the same arm and source; "
@@ -449,6 +501,59 @@ class TrialRepository:
                 ).one()
             )
 
+    # -- writing safely beside other writers -------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction, all or nothing, that queues behind other writers.
+
+        On SQLite the transaction takes the database's write lock as it begins (BEGIN
+        IMMEDIATE, see ``trials.storage.engine.writer``); on PostgreSQL each write takes
+        its trial's lock first (:meth:`load_for_write`, :meth:`_lock_names`). Should the
+        database still refuse a write (a uniqueness or check it enforces, or a lock it
+        could not get in time), the user gets a plain UserError, never the database's
+        own text, and nothing is written.
+        """
+        try:
+            with self.writer.begin() as conn:
+                yield conn
+        except IntegrityError as e:
+            raise UserError(
+                "the database refused the change: it conflicts with what is stored (most "
+                "likely a change someone made at the same moment); nothing was written. "
+                "Reload and try again"
+            ) from e
+        except OperationalError as e:
+            if not _is_busy(e):
+                raise
+            raise UserError(
+                "the database is busy with other changes and this one waited too long; "
+                "nothing was written. Try again in a moment"
+            ) from e
+
+    def load_for_write(self, conn: Connection, ref: int | str) -> Trial:
+        """A trial read inside a write transaction once that transaction holds the
+        trial's lock: on PostgreSQL its row lock (``SELECT … FOR UPDATE``), so writers of
+        one trial queue instead of colliding, and what is read is what the write builds
+        on. (On SQLite the transaction already holds the database's write lock.)"""
+        row = self._find_row(conn, ref)
+        if row is not None and conn.dialect.name == "postgresql":
+            row = conn.execute(
+                self._trials_query().where(t.trials.c.id == row.id).with_for_update()
+            ).first()
+        if row is None:
+            raise self._not_found(ref)
+        return self.load(conn, row.id)
+
+    def _lock_names(self, conn: Connection) -> None:
+        """On PostgreSQL, the lock on the workspace's trial names (taken before any trial's
+        lock), so two writers cannot both find a name free and both take it."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:kind AS integer), CAST(:id AS integer))"),
+                {"kind": NAMES_LOCK, "id": self.workspace_id},
+            )
+
     # -- internals -------------------------------------------------------------------------
 
     def _trials_query(self):
@@ -458,26 +563,34 @@ class TrialRepository:
         """A trial by id or name, read on ``conn`` (``TrialNotFound`` if there is none)."""
         row = self._find_row(conn, ref)
         if row is None:
-            raise TrialNotFound(
-                f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
-            )
+            raise self._not_found(ref)
         return trial_from_rows(
             row,
             self._arms(conn, [row.id]).get(row.id, []),
             rule_versions(conn, [row.id])[row.id],
         )
 
+    @staticmethod
+    def _not_found(ref: int | str) -> TrialNotFound:
+        return TrialNotFound(
+            f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
+        )
+
     def _find_row(self, conn: Connection, ref: int | str) -> Row | None:
         c = t.trials.c
         if isinstance(ref, int) and not isinstance(ref, bool):
+            if not 0 < ref <= MAX_ID:  # no such id; the database would refuse the number
+                return None
             return conn.execute(self._trials_query().where(c.id == ref)).first()
-        text = str(ref).strip()
-        row = conn.execute(self._trials_query().where(c.name == text)).first()
-        if row is None and text.isdigit():
-            row = conn.execute(self._trials_query().where(c.id == int(text))).first()
+        wanted = str(ref).strip()
+        if "\x00" in wanted or len(wanted) > TRIAL_NAME:  # no name is like that
+            return None
+        row = conn.execute(self._trials_query().where(c.name == wanted)).first()
+        if row is None and wanted.isascii() and wanted.isdigit() and int(wanted) <= MAX_ID:
+            row = conn.execute(self._trials_query().where(c.id == int(wanted))).first()
         if row is None:
             matches = conn.execute(
-                self._trials_query().where(func.lower(c.name) == text.lower())
+                self._trials_query().where(func.lower(c.name) == wanted.lower())
             ).all()
             row = matches[0] if len(matches) == 1 else None
         return row
@@ -520,3 +633,75 @@ class TrialRepository:
             raise TrialValidationError(
                 [Problem("arms", f"cannot remove arms that have results: {names}")]
             )
+        # Rows an import replaced or a manual edit removed are kept for its undo; removing
+        # their arm would discard them and leave the undo with nothing to bring back.
+        kept = conn.execute(
+            select(
+                t.replaced_results.c.arm_id,
+                func.count(),
+                func.min(t.replaced_results.c.replaced_by_batch_id),
+            )
+            .where(t.replaced_results.c.arm_id.in_(removed))
+            .group_by(t.replaced_results.c.arm_id)
+        ).all()
+        if kept:
+            names = ", ".join(
+                f"'{trial.arm(arm_id).name}' ({n} rows kept to undo import {batch})"
+                for arm_id, n, batch in kept
+            )
+            raise TrialValidationError(
+                [
+                    Problem(
+                        "arms",
+                        f"cannot remove arms that had results: their deleted or replaced "
+                        f"rows are kept so the import can be undone: {names}. Keep the arm "
+                        "(archive the trial when it is over)",
+                    )
+                ]
+            )
+
+
+def _why_not_deletable(conn: Connection, trial: Trial) -> str | None:
+    """Why ``trial`` may not be deleted, or None.
+
+    Decisions and amendments are append-only logs (the database refuses to delete them),
+    so a trial with either is never deleted, demo or not. A real trial with results (any
+    source) or own orders is not deleted either: archiving keeps its record. A demo
+    trial's results and orders are the demo loader's and may go.
+    """
+    counted = [
+        ("recorded decision", t.decisions),
+        ("amendment to its plan", t.amendments),
+    ]
+    if not trial.spec.is_demo:
+        counted = [("stored result row", t.daily_results), ("own order", t.orders), *counted]
+    found = []
+    for label, table in counted:
+        n = conn.scalar(select(func.count()).where(table.c.trial_id == trial.id))
+        if n:
+            found.append(f"{n} {label}{'' if n == 1 else 's'}")
+    if not found:
+        return None
+    what = ", ".join(found[:-1]) + (" and " if len(found) > 1 else "") + found[-1]
+    return (
+        f"'{trial.name}' has {what}; archive it instead of deleting it, so its record is "
+        "kept. Nothing was deleted."
+    )
+
+
+def _is_busy(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock (SQLite's busy timeout; a lock or
+    statement timeout on PostgreSQL) rather than failing for another reason."""
+    message = str(error.orig).lower()
+    code = getattr(error.orig, "sqlstate", None)
+    return (
+        "database is locked" in message
+        or "database is busy" in message
+        or code
+        in (
+            "55P03",  # lock_not_available
+            "57014",  # query_canceled (statement or lock timeout)
+            "40P01",  # deadlock_detected
+            "40001",  # serialization_failure
+        )
+    )

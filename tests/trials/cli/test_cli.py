@@ -299,3 +299,38 @@ def test_analyze_human_output_and_unknown_trial(capsys):
     assert code == 0 and "Urgency: 48 hours only" in out and "94% HDI" in out
     code, _, err = run(capsys, "analyze", "nope")
     assert code == 1 and "no trial 'nope'" in err
+
+
+def test_delete_refuses_a_trial_with_own_orders_and_all_demo_names_what_it_keeps(capsys, tmp_path):
+    from trials.cli.common import open_store
+    from trials.domain.verdicts import DecisionRecord
+
+    run(capsys, "create", "--from-file", write(tmp_path, "t.json", TRIAL_JSON))
+    orders = (
+        "order_id,time,amount,status,utm_source,utm_content\n"
+        "1001,2026-12-02 10:00,88,paid,douyin,question-hook\n"
+    )
+    assert run(capsys, "orders", TRIAL_JSON["name"], write(tmp_path, "o.csv", orders))[0] == 0
+    code, _, err = run(capsys, "delete", TRIAL_JSON["name"])
+    assert code == 1 and "has 1 own order; archive it instead" in err
+    assert "Traceback" not in err
+    assert [t["name"] for t in json.loads(run(capsys, "list", "--json")[1])] == [TRIAL_JSON["name"]]
+
+    run(capsys, "demo")
+    store = open_store()
+    demo = store.get_trial("WeChat vs Weibo launch")
+    store.record_decision(demo.id, DecisionRecord(note="scale WeChat"), {"method": "mcmc"})
+    code, out, _ = run(capsys, "delete", "--all-demo")
+    assert code == 0
+    assert "kept demo trial 'WeChat vs Weibo launch': " in out and "1 recorded decision" in out
+    names = {t["name"] for t in json.loads(run(capsys, "list", "--json")[1])}
+    assert names == {TRIAL_JSON["name"], "WeChat vs Weibo launch"}
+
+
+def test_create_refuses_is_demo_and_saves_nothing(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "create", "--from-file", write(tmp_path, "t.json", TRIAL_JSON | {"is_demo": True})
+    )
+    assert code == 1
+    assert "  - is_demo: demo trials come only from the demo loader" in err
+    assert json.loads(run(capsys, "list", "--json")[1]) == []

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import day_rows, make_spec
-from trials.domain import ArmSpec, DecisionRule, OrderRow, PrimaryMetric, TrialStatus
+from trials.domain import ArmSpec, DecisionRule, OrderRow, PrimaryMetric, TrialStatus, UserError
 from trials.domain.amendments import (
     Amendment,
     AmendmentNeeded,
@@ -215,11 +215,14 @@ def test_a_trial_without_data_is_edited_freely_and_unrecorded(store):
     assert again.rule_version == 2 and len(store.amendments(trial.id)) == 1
 
 
-def test_amendments_go_with_a_deleted_trial(store):
+def test_an_amended_trial_is_kept_with_its_amendments_demo_or_not(store):
+    # Amendments are an append-only log like the decisions: a trial that has one is
+    # archived, never deleted (the database refuses to delete the log).
     trial = store.create_trial(make_spec(is_demo=True))
     store.add_results(trial.id, day_rows(trial), kind="demo")
     spec = trial.spec.with_changes(decision_rule=DecisionRule(min_days=3))
     store.update_trial(trial.id, spec, _ids(trial), reason="demo")
-    store.delete_trial(trial.id)
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM amendments").scalar() == 0
+    with pytest.raises(UserError, match="has 1 amendment to its plan; archive it instead"):
+        store.delete_trial(trial.id)
+    assert store.delete_demo_trials().deleted == ()
+    assert len(store.amendments(trial.id)) == 1

@@ -203,3 +203,22 @@ def test_more_conversions_than_clicks_is_allowed():
         spend=1.0,
         revenue=10.0,
     )
+
+
+@pytest.mark.parametrize("value", [True, False, "yes"])
+def test_is_demo_cannot_be_given_when_building_a_trial(value):
+    values = {
+        "name": "Mine",
+        "primary_metric": "roas",
+        "break_even_roas": 2,
+        "currency": "CNY",
+        "start": "2026-09-01",
+        "end": "2026-09-28",
+        "budget": 1000,
+        "arms": [{"channel": "A", "creative": "x"}, {"channel": "B", "creative": "y"}],
+    }
+    assert TrialSpec.build(**values).is_demo is False
+    with pytest.raises(TrialValidationError) as refused:
+        TrialSpec.build(**values, is_demo=value)
+    [message] = refused.value.for_field("is_demo")
+    assert message.startswith("demo trials come only from the demo loader")

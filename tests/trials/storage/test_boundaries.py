@@ -50,6 +50,7 @@ READS = {
     "decisions",
     "amendments",
     "has_data",
+    "why_not_deletable",
 }
 # Each write, and the words its refusal uses ("… cannot import data; nothing was changed").
 WRITES = {
@@ -304,5 +305,5 @@ def test_deleting_demo_trials_stays_in_the_workspace(world):
     world.mine.create_trial(
         make_spec(name="My demo", is_demo=True, arms=(ArmSpec("A", "a"), ArmSpec("B", "b")))
     )
-    assert world.mine.delete_demo_trials() == 1
+    assert world.mine.delete_demo_trials().deleted == ("My demo",)
     assert [s.trial.name for s in world.theirs.list_trials()] == ["Their demo", "Theirs"]

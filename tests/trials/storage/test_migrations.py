@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -49,15 +51,12 @@ def test_downgrade_to_nothing_and_back(db_url):
 
 def test_every_migration_file_is_in_the_chain():
     script = ScriptDirectory.from_config(_alembic_config(None))
-    # Each file names its revision ("0003", "0005_accounts", ...) on a `revision =` line.
-    files = {
-        line.split("=", 1)[1].strip().strip("\"'")
-        for p in (MIGRATIONS / "versions").glob("*.py")
-        for line in p.read_text("utf-8").splitlines()
-        if line.startswith("revision =")
-    }
-    assert len(files) == len(list((MIGRATIONS / "versions").glob("*.py")))
-    assert files == {rev.revision for rev in script.walk_revisions()}
+    files = {p.name for p in (MIGRATIONS / "versions").glob("*.py")}
+    chain = list(script.walk_revisions())
+    assert files == {Path(rev.path).name for rev in chain}
+    # Each file is named after its revision (the early ones by their number alone).
+    for rev in chain:
+        assert Path(rev.path).stem.startswith(rev.revision), rev.path
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_long_busy_timeout(tmp_path):
@@ -155,4 +154,44 @@ def test_upgrading_from_0002_adds_amendments_and_keeps_the_data(db_url):
     assert "amendments" not in inspect(engine).get_table_names()
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM daily_results").scalar() == 1
+    engine.dispose()
+
+
+def test_upgrading_to_touch_keys_keeps_orders_recognised_and_downgrading_restores_touches(
+    db_url,
+):
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from trials.domain import OrderRow
+    from trials.storage.rows import order_values
+    from trials.storage.schema import orders
+
+    engine = connect(db_url, migrate_schema=False)
+    migrate(engine, "0004_append_only_log")
+    order = OrderRow("A-1", datetime(2026, 9, 2, 10), 88.0, "paid", utm_source="WeChat")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO trials (id, workspace_id, name, hypothesis, primary_metric, "
+            "break_even_roas, currency, start_date, end_date, budget_micros, status, "
+            "decision_rule, is_demo, created_at, created_by, updated_at, updated_by) VALUES "
+            "(1, 1, 'Old', '', 'roas', 2.0, 'CNY', '2026-09-01', '2026-09-30', 0, 'running', "
+            "'{}', false, '2026-09-01 00:00:00', 'a', '2026-09-01 00:00:00', 'a')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO arms (id, trial_id, position, channel, creative, is_control) VALUES "
+            "(1, 1, 0, 'WeChat', 'A', true), (2, 1, 1, 'Weibo', 'B', false)"
+        )
+        # The orders table is as it was at 0004 but for what ``touch`` holds.
+        conn.execute(insert(orders).values(order_values(1, None, order) | {"touch": order.touch}))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT touch FROM orders").scalar() == order.touch_key
+    store = TrialStore(engine, actor="tester")
+    # The stored order is the same order: importing it again changes nothing.
+    assert store.commit_orders(1, [order]).changed_nothing
+    downgrade(engine, "0004_append_only_log")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT touch FROM orders").scalar() == order.touch
     engine.dispose()

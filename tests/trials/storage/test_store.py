@@ -193,7 +193,7 @@ def test_delete_demo_trials_leaves_real_ones(store):
     store.create_trial(make_spec(name="Real"))
     store.create_trial(make_spec(name="Demo 1", is_demo=True))
     store.create_trial(make_spec(name="Demo 2", is_demo=True))
-    assert store.delete_demo_trials() == 2
+    assert store.delete_demo_trials().deleted == ("Demo 1", "Demo 2")
     assert [s.trial.name for s in store.list_trials()] == ["Real"]
 
 

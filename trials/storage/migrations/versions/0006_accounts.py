@@ -3,8 +3,8 @@
 Workspaces gain ``name_key`` (their name folded for comparison, unique, so two never
 differ only in case) and ``created_by``.
 
-Revision ID: 0005_accounts
-Revises: 0003 (re-chained after 0004_append_only_log when the branches merge)
+Revision ID: 0006_accounts
+Revises: 0005_order_touch_key
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_accounts"
-down_revision = "0003"
+revision = "0006_accounts"
+down_revision = "0005_order_touch_key"
 branch_labels = None
 depends_on = None
 
