@@ -170,9 +170,17 @@ def _repeated_rows(path: Path) -> Path:
 
 
 def _rows_past_the_cap(path: Path) -> Path:
-    # Few tags per row, so the scan passes it: the reader counts the rows as they come.
+    # 250,000 rows of one cell: few enough tags for the scan, so the parse counts the
+    # rows as they come and stops at 200,000.
     return with_parts(
-        workbook(), {SHEET: sheet_xml(numbered_rows(1_500_000, 2))}, padding=3 * MB, target=path
+        workbook(), {SHEET: sheet_xml(numbered_rows(250_000, 1))}, padding=3 * MB, target=path
+    )
+
+
+def _cells_past_the_cap(path: Path) -> Path:
+    # 60,000 rows of 9 cells: 540,000 cells, past the 500,000 a workbook may hold.
+    return with_parts(
+        workbook(), {SHEET: sheet_xml(numbered_rows(60_000, 9))}, padding=3 * MB, target=path
     )
 
 
@@ -195,8 +203,9 @@ def _whitespace(path: Path) -> Path:
 
 
 def _comment(path: Path) -> Path:
-    # One XML comment of 400 MB with tags inside: a parser holds a comment whole.
-    parts = [b"<!-- ", *repeated(b"<x> ", 400 * MB), b" -->"]
+    # One XML comment of 400 MB, a "<" every 512 KB so no stretch is without one: a
+    # parser holds a comment whole until it ends.
+    parts = [b"<!-- ", *repeated(b"<" + b"x" * (512 * 1024 - 1), 400 * MB), b" -->"]
     return with_parts(workbook(), {SHEET: sheet_xml(parts)}, padding=3 * MB, target=path)
 
 
@@ -220,6 +229,7 @@ HOSTILE = {
     "many_cells.xlsx": _many_cells,
     "repeated_rows.xlsx": _repeated_rows,
     "rows_past_the_cap.xlsx": _rows_past_the_cap,
+    "cells_past_the_cap.xlsx": _cells_past_the_cap,
     "far_corner.xlsx": _far_corner,
     "whitespace.xlsx": _whitespace,
     "comment.xlsx": _comment,
