@@ -67,7 +67,7 @@ def read_table(data: bytes, file_name: str, limits: ImportLimits | None = None) 
             f"{limits.max_bytes / 1024 / 1024:.0f} MB (TRIALS_MAX_UPLOAD_MB). "
             "Export a shorter date range or fewer columns."
         )
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy the whole file)
         raise TableError(f"{file_name}: the file is empty")
     if data[:4] == b"PK\x03\x04":
         sheet = read_sheet(data, file_name, limits)

@@ -98,17 +98,32 @@ def read_sheet(data: bytes, file_name: str, limits: ImportLimits) -> Sheet:
     """The active visible sheet of the workbook ``data``, within ``limits``."""
     try:
         archive = _open_archive(data, file_name, limits)
-    except zipfile.BadZipFile as e:
+    except _DAMAGED as e:
         raise TableError(f"{file_name}: not a valid .xlsx file ({quote(e)})") from e
     with archive:
         book = _Book(archive, file_name, limits)
         try:
             return book.read()
-        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as e:
+        except _DAMAGED as e:
             raise TableError(
                 f"{file_name}: the workbook is damaged ({quote(e)}); open it in Excel and "
                 "save it again, or export it as CSV"
             ) from e
+
+
+# What ``zipfile`` raises for a damaged archive (a bad header, a seek before the start, a
+# version or method it cannot read, a stream that ends early or fails its CRC).
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    struct.error,
+    OSError,
+)
 
 
 # -- the zip ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ THREE_LIMIT_MB = 1024
 # for a trial, and prints how that ended and how long it took.
 READER = textwrap.dedent(
     """
-    import json, sys, time
+    import json, os, sys, time
     from datetime import date, datetime
     from pathlib import Path
 
@@ -40,6 +40,9 @@ READER = textwrap.dedent(
 
     path = Path(sys.argv[1])
     data = path.read_bytes()
+    if os.environ.get("ONLY_LOAD"):  # what holding the upload costs, for comparison
+        print(json.dumps({"refused": False, "seconds": 0}))
+        sys.exit(0)
     spec = TrialSpec(
         name="t", hypothesis="", primary_metric=PrimaryMetric.ROAS, break_even_roas=2.0,
         currency="CNY", start=date(2026, 9, 1), end=date(2026, 9, 28), budget=1000.0,
@@ -92,8 +95,8 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
     return {name: write_hostile(folder, name) for name in HOSTILE}
 
 
-def read_in_children(*paths: Path) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def read_in_children(*paths: Path, only_load: bool = False) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), ONLY_LOAD="1" if only_load else "")
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, READER, *map(str, paths)],
         capture_output=True,
@@ -122,6 +125,19 @@ def test_each_hostile_upload_is_refused_in_bounded_memory(hostile, name):
     assert len(outcome["message"]) < 400
     assert result["peak_mb"] < PEAK_LIMIT_MB
     assert run["largest_child_mb"] == pytest.approx(result["peak_mb"])
+
+
+def test_a_text_file_is_not_held_twice(hostile):
+    # The child holds the upload's bytes, as the app does; reading them adds far less
+    # than a second copy (the text decoded whole, or split into lines first, would).
+    path = hostile["short_lines.csv"]
+    [loaded] = read_in_children(path, only_load=True)["results"].values()
+    [read] = read_in_children(path)["results"].values()
+    added = read["peak_mb"] - loaded["peak_mb"]
+    print(
+        f"\nshort_lines.csv: {loaded['peak_mb']:.0f} MB holding it, {added:.0f} MB more to read it"
+    )
+    assert read["outcome"]["refused"] and added < file_size(path) / 2
 
 
 def test_three_hostile_uploads_at_once_stay_under_a_gigabyte(hostile):
