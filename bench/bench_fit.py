@@ -229,8 +229,9 @@ def table(arm_counts: list[int], engine: str) -> None:
 
 def other_timings() -> list[tuple[str, float]]:
     """Figures the tests used to assert by the clock (tests check what, this measures how
-    fast): the exact preview's ROAS comparison on 10 arms, a response curve's fit, and a
-    single-price 60-arm trial against the same trial with varied order values."""
+    fast): the exact preview's ROAS comparison on 10 arms, a response curve's fit, a
+    single-price 60-arm trial against the same trial with varied order values, and reading
+    the largest workbook and text file an upload may be."""
     import numpy as np
 
     from inference.curve.fit import fit_saturation
@@ -265,6 +266,38 @@ def other_timings() -> list[tuple[str, float]]:
         t0 = time.perf_counter()
         fit_mcmc(trial.data, seed=1)
         out.append((f"60 arms x 30 days, {name}", time.perf_counter() - t0))
+    out.extend(upload_timings())
+    return out
+
+
+def upload_timings() -> list[tuple[str, float]]:
+    """Reading an upload at the cell caps (``trials.ingest.limits``): a workbook of
+    500,000 cells (50,000 rows × 10, text and numbers) and a CSV of 2,000,000."""
+    import io
+
+    import xlsxwriter
+
+    from trials.ingest.tables import read_table
+
+    rows, columns = 50_000, 10
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for r in range(rows):
+        sheet.write_row(r, 0, [f"2026-09-{r % 28 + 1:02d}", f"arm {r % 40}", *range(r, r + 8)])
+    book.close()
+    text = "".join(
+        f"2026-09-{r % 28 + 1:02d},arm {r % 40},{r},{r},{r},{r},{r},{r},{r},{r}\n"
+        for r in range(200_000)
+    ).encode()
+    out = []
+    for what, data, name in (
+        (f"XLSX upload, {rows * columns:,} cells", buffer.getvalue(), "w.xlsx"),
+        ("CSV upload, 2,000,000 cells", text, "t.csv"),
+    ):
+        t0 = time.perf_counter()
+        read_table(data, name)
+        out.append((what, time.perf_counter() - t0))
     return out
 
 

@@ -79,7 +79,8 @@ def mapping_overrides(key: str, fields) -> dict[str, str]:
 
 
 def mapping_editor(key: str, columns, fields, required) -> None:
-    with st.expander("Columns: which column holds what", expanded=bool(columns.missing(required))):
+    unsettled = bool(columns.missing(required) or columns.ambiguous)
+    with st.expander("Columns: which column holds what", expanded=unsettled):
         headers = list(columns.headers)
         picks = st.columns(4)
         for i, name in enumerate(fields):
@@ -111,6 +112,13 @@ def show_reading(reading) -> None:
         f"{reading.header_row}"
         + (f" · {md(reading.decimal_reason)}" if getattr(reading, "decimal_reason", "") else "")
     )
+    if reading.ask_decimal:
+        st.info(
+            "Choose the decimal mark above: a number in the file could be read either way "
+            "(the problem below names it)."
+        )
+    if reading.ask_date_order:
+        st.info("Choose the date order above: the file's dates could be read either way.")
     if reading.errors:
         st.error(
             f"{len(reading.errors)} problems. Nothing is written until they are fixed in the "

@@ -74,8 +74,6 @@ def _read_upload(trials: TrialStore, trial: Trial, key: str, upload):
         ]
         mapping_editor(key, reading.columns, DAILY_FIELDS, required)
     show_reading(reading)
-    if reading.ask_date_order:
-        st.info("Choose the date order above: the file's dates could be read either way.")
     return preview
 
 

@@ -245,3 +245,51 @@ def test_columns_can_be_chosen_when_headers_are_unknown(app_store, trial, tmp_pa
     assert widget(at.metric, "New rows").value == "1"
     button(at, "Import 1 row").click().run()
     assert app_store.arm_totals(trial.id)[trial.arms[0].id].revenue == 20.0
+
+
+def _upload_bytes(at, label: str, name: str, data: bytes):
+    [uploader] = [u for u in at.file_uploader if u.label.startswith(label)]
+    uploader.set_value((name, data, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_preview_names_the_hidden_sheets_it_ignored(app_store, trial):
+    from tests.trials.ingest.workbooks import HEADER, workbook
+
+    rows = [[*HEADER, "revenue"], ["2026-09-01", "WeChat", "Video A", 100, 10, 1, 5, 20]]
+    data = workbook({"Raw": rows, "_Daily_ <b>": rows}, active="_Daily_ <b>", hidden=["Raw"])
+    at = _upload_bytes(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "w.xlsx", data
+    )
+    # The sheet's name shows as typed: escaped, never read as Markdown or HTML.
+    assert "\\_Daily\\_ \\<b\\>" in texts(at) and "sheet '_Daily_ <b>'" in plain(at)
+    [notes] = [d.value for d in at.dataframe if "Problem" in d.value.columns]
+    assert list(notes["Problem"]) == ["ignored hidden sheet 'Raw'"]
+    assert widget(at.metric, "New rows").value == "1"
+
+
+def test_the_preview_asks_for_the_decimal_mark_and_the_answer_reads_the_file(app_store, trial):
+    text = (
+        "date,channel,creative,impressions,clicks,conversions,spend,revenue\n"
+        "2026-09-01,WeChat,Video A,100,10,1,1.500,20\n"
+    )
+    at = _upload_bytes(
+        open_app("app_pages/data.py", trial=trial.id), "Daily results", "eu.csv", text.encode()
+    )
+    assert "Choose the decimal mark above" in texts(at)
+    [problems] = [d.value for d in at.dataframe if "Problem" in d.value.columns]
+    assert "'1.500' could be 1.5 (decimal point) or 1500" in problems["Problem"][0]
+    at.selectbox(key=f"results_{trial.id}_decimal").set_value(",").run()
+    assert "Choose the decimal mark above" not in texts(at)
+    button(at, "Import 1 row").click().run()
+    assert app_store.arm_totals(trial.id)[trial.arms[0].id].spend == 1500.0
+
+
+def test_the_orders_preview_asks_too(app_store, trial):
+    text = "order id,created at,amount,status,utm_source\n1001,2026-09-01 10:00,1.500,paid,wechat\n"
+    at = _upload_bytes(
+        open_app("app_pages/data.py", trial=trial.id), "Own orders", "o.csv", text.encode()
+    )
+    assert "Choose the decimal mark above" in texts(at)
+    assert not [b for b in at.button if b.label == "Import orders" and not b.disabled]

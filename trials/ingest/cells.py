@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from trials.ingest.limits import quote
+
 __all__ = [
     "Cell",
     "CellError",
     "DateOrder",
     "Evidence",
+    "ambiguous_decimal",
     "date_order_evidence",
     "decimal_evidence",
     "is_blank",
@@ -50,7 +53,13 @@ DateOrder = str  # "ymd", "dmy" or "mdy"
 _CURRENCY = re.compile(
     r"(?i)(?:US\$|HK\$|NT\$|A\$|C\$|RMB|CNY|USD|EUR|GBP|HKD|JPY|TWD|SGD|AUD|CAD|元|[$¥￥€£])"
 )
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")  # incl. no-break and thin spaces, Swiss '
+# Spaces of any kind, including no-break (U+00A0), narrow no-break (U+202F, what French
+# locales group thousands with), thin (U+2009) and figure (U+2007) spaces.
+_SPACE = r"[\s\u00a0\u202f\u2009\u2007]"
+_SPACED_DIGITS = re.compile(rf"[\d.,'’]{_SPACE}+[\d.,'’]")
+_SPACES = re.compile(rf"{_SPACE}+")
+# Swiss thousands: 1'234.56 (an apostrophe, straight or curly, between groups of three).
+_SWISS = re.compile(r"^[+-]?\d{1,3}(['’]\d{3})+([.,]\d+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 # Serial numbers from 1990-01-01 to 2100-01-01 are read as Excel dates in a date column.
 _SERIAL_RANGE = (32874, 73051)
@@ -61,12 +70,29 @@ def is_blank(value: Cell) -> bool:
 
 
 def _strip_amount(text: str) -> tuple[str, bool]:
-    """The digits and separators of an amount, and whether it was a percentage."""
-    text = _CURRENCY.sub("", text.strip())
+    """The digits and separators of an amount, and whether it was a percentage.
+
+    Raises :class:`CellError` when digits are separated by spaces ("1 2 3", "1 500"):
+    whether a space groups thousands or joins two numbers cannot be told, so such a
+    number is never read.
+    """
+    text = _CURRENCY.sub("", text.strip()).strip()
     percent = text.endswith("%")
-    text = _SPACES.sub("", text.rstrip("%"))
+    if percent:
+        text = text[:-1].strip()
     if text.startswith("(") and text.endswith(")"):  # accounting negative: (12.00)
-        text = "-" + text[1:-1]
+        text = "-" + text[1:-1].strip()
+    if _SPACED_DIGITS.search(text):
+        raise CellError(
+            "has spaces between its digits; write the number without spaces, e.g. 1500 or 1,500"
+        )
+    text = _SPACES.sub("", text)  # between a sign and the digits: "- 12"
+    if "'" in text or "’" in text:
+        if not _SWISS.match(text):
+            raise CellError(
+                "has apostrophes that do not group thousands; write the number without them"
+            )
+        text = text.replace("'", "").replace("’", "")
     return text, percent
 
 
@@ -96,7 +122,8 @@ def parse_amount(value: Cell, decimal: str = ".") -> float:
     Accepts thousands separators ("12,410"), the file's decimal mark (``decimal``),
     currency marks and codes ("$1,234.50", "¥88", "CNY 88", "88元"), percentages
     ("3.5%" is 0.035) and accounting negatives ("(12.00)"). Numbers from a spreadsheet
-    pass through. Raises :class:`CellError` for anything else, including NaN and infinity.
+    pass through. Raises :class:`CellError` for anything else, including NaN and infinity
+    and digits separated by spaces ("1 500": write 1500 or 1,500).
     """
     if isinstance(value, bool | date):
         raise CellError("is not a number")
@@ -105,20 +132,23 @@ def parse_amount(value: Cell, decimal: str = ".") -> float:
     elif is_blank(value):
         raise CellError("is blank")
     else:
-        text, percent = _strip_amount(str(value))
+        try:
+            text, percent = _strip_amount(str(value))
+        except CellError as e:
+            raise CellError(f"'{quote(value)}' {e}") from None
         if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
-            raise CellError(f"'{value}' is not a finite number")
+            raise CellError(f"'{quote(value)}' is not a finite number")
         try:
             number = _to_float(text, decimal)
         except CellError:
             mark = "comma" if decimal == "," else "point"
             raise CellError(
-                f"'{value}' is not a number (this file uses a decimal {mark})"
+                f"'{quote(value)}' is not a number (this file uses a decimal {mark})"
             ) from None
         if percent:
             number /= 100
     if not math.isfinite(number):
-        raise CellError(f"'{value}' is not a finite number")
+        raise CellError(f"'{quote(value)}' is not a finite number")
     return number
 
 
@@ -126,28 +156,40 @@ def parse_count(value: Cell, decimal: str = ".") -> int:
     """A whole count (impressions, clicks, conversions): "12,410" is 12410."""
     number = parse_amount(value, decimal)
     if number != int(number):
-        raise CellError(f"'{value}' is not a whole number")
+        raise CellError(f"'{quote(value)}' is not a whole number")
     return int(number)
+
+
+def _plain_text(value: Cell) -> str | None:
+    """A text cell's digits and separators, or None when it is not text or not a number
+    one could read (blank, spaced digits)."""
+    if not isinstance(value, str) or is_blank(value):
+        return None
+    try:
+        return _strip_amount(value)[0]
+    except CellError:
+        return None
 
 
 def decimal_evidence(cells: Iterable[Cell]) -> Evidence:
     """Which decimal mark the number cells of a file use, and the cell that shows it.
 
-    "1,234.56", "0.5" and "12.25" show a point; "1.234,56", "0,5" and "12,25" a comma.
-    "12,410" and "1.234" could be either (a thousands group) and show nothing.
+    "1,234.56", "0.5", "0.125" and "12.25" show a point; "1.234,56", "0,5", "0,125" and
+    "12,25" a comma. "12,410" and "1.234" could be either (a thousands group) and show
+    nothing; a group never starts with 0, so "0.125" is not one.
     """
     point = comma = ""
     for value in cells:
-        if not isinstance(value, str) or is_blank(value):
+        text = _plain_text(value)
+        if text is None:
             continue
-        text, _ = _strip_amount(value)
         if re.match(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$", text) or (
-            re.match(r"^[+-]?\d*\.\d+$", text) and not re.match(r"^[+-]?\d{1,3}\.\d{3}$", text)
+            re.match(r"^[+-]?\d*\.\d+$", text) and not _THOUSANDS_POINT.match(text)
         ):
             point = point or value
         elif (
             re.match(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$", text)
-            or (re.match(r"^[+-]?\d*,\d+$", text) and not re.match(r"^[+-]?\d{1,3},\d{3}$", text))
+            or (re.match(r"^[+-]?\d*,\d+$", text) and not _THOUSANDS_COMMA.match(text))
             or re.match(r"^[+-]?\d{1,3}(\.\d{3}){2,}$", text)
         ):
             comma = comma or value
@@ -162,6 +204,22 @@ def decimal_evidence(cells: Iterable[Cell]) -> Evidence:
     if comma:
         return Evidence(",", comma)
     return Evidence(None)
+
+
+# One group of thousands and nothing else: "1.500" is 1.5 or 1500 depending on the mark.
+_THOUSANDS_POINT = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2},\d{3}$")
+
+
+def ambiguous_decimal(value: Cell, decimal: str) -> bool:
+    """Whether a text cell reads as another number under the other decimal mark than
+    ``decimal`` while meaning a thousands group there: "1.500" in a file read with a
+    decimal point (1.5, or 1500), "1,500" in one read with a decimal comma. The file's
+    other cells must settle which (:func:`decimal_evidence`), or the user."""
+    text = _plain_text(value)
+    if text is None:
+        return False
+    return bool((_THOUSANDS_POINT if decimal == "." else _THOUSANDS_COMMA).match(text))
 
 
 # -- dates ------------------------------------------------------------------------------
@@ -254,7 +312,9 @@ def parse_timestamp(
         try:
             return datetime.strptime(text, date_format)
         except ValueError:
-            raise CellError(f"'{text}' does not match the date format {date_format}") from None
+            raise CellError(
+                f"'{quote(text)}' does not match the date format {quote(date_format)}"
+            ) from None
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _serial(float(text))
     for pattern, order_of in ((_ISO, "ymd"), (_CHINESE, "ymd"), (_NUMERIC, order)):
@@ -264,7 +324,7 @@ def parse_timestamp(
         a, b, c, rest = m.groups()
         if order_of is None:
             raise CellError(
-                f"'{text}' could be day/month or month/day; say which the file uses "
+                f"'{quote(text)}' could be day/month or month/day; say which the file uses "
                 "(--date-format %d/%m/%Y or %m/%d/%Y)"
             )
         if order_of == "ymd":
@@ -280,7 +340,7 @@ def parse_timestamp(
         month = _MONTHS.get((m.group(2) or m.group(3)).lower())
         if month:
             return _combine(text, int(m.group(5)), month, int(day_text), None)
-    raise CellError(f"'{text}' is not a date; write it as YYYY-MM-DD")
+    raise CellError(f"'{quote(text)}' is not a date; write it as YYYY-MM-DD")
 
 
 def parse_date(value: Cell, order: DateOrder | None = None, date_format: str | None = None) -> date:
@@ -292,14 +352,14 @@ def _combine(text: str, y: int, mo: int, d: int, rest: str | None) -> datetime:
     try:
         day = datetime(y, mo, d)
     except ValueError:
-        raise CellError(f"'{text}' is not a real calendar date") from None
+        raise CellError(f"'{quote(text)}' is not a real calendar date") from None
     if not rest or not rest.strip():
         return day
     m = re.match(
         r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$", rest.strip()
     )
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3) or 0) > 59:
-        raise CellError(f"'{text}' has a time that is not HH:MM[:SS]")
+        raise CellError(f"'{quote(text)}' has a time that is not HH:MM[:SS]")
     return day.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=int(m.group(3) or 0))
 
 

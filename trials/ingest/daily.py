@@ -2,14 +2,17 @@
 
 The steps, each visible in the preview before anything is written:
 
-1. read the file (``trials.ingest.tables``): encoding, delimiter or sheet;
+1. read the file (``trials.ingest.tables``): encoding, delimiter or sheet (a workbook's
+   active visible sheet; hidden sheets are ignored, and named in the notes);
 2. find the header (title lines above it are skipped) and map columns to fields, by the
-   chosen preset or automatically (``trials.ingest.columns``);
+   chosen preset or automatically (``trials.ingest.columns``); a field two columns could
+   be is refused until one is chosen;
 3. settle the file's conventions once: decimal mark, day/month order (``trials.ingest.reading``,
-   from the evidence ``trials.ingest.cells`` finds);
+   from the evidence ``trials.ingest.cells`` finds); a number or date that reads two ways
+   with nothing to settle it stops the reading, and the preview asks;
 4. read every row; impossible rows are errors naming file, row and column; conversions
-   above clicks are a warning (platforms count view-through conversions); total rows and
-   blank lines are skipped and listed;
+   above clicks are a warning (platforms count view-through conversions); total rows
+   (only rows without a date) and blank lines are skipped and listed;
 5. compare with what is stored (``TrialStore.plan_results``): new, unchanged, changed rows
    and arms the trial does not have.
 
@@ -34,6 +37,7 @@ from trials.ingest.columns import (
     map_columns,
     normalise_header,
 )
+from trials.ingest.limits import quote
 from trials.ingest.reading import (
     ImportOptions,
     RowContext,
@@ -41,10 +45,11 @@ from trials.ingest.reading import (
     Unreadable,
     body_rows,
     cell_message,
+    column_problems,
     digest_of,
-    missing_columns,
     read_fields,
     settle_conventions,
+    table_notes,
 )
 from trials.ingest.tables import ImportLimits, RawTable, read_table
 
@@ -73,6 +78,7 @@ class FileReading:
     warnings: tuple[RowProblem, ...]
     skipped: tuple[tuple[int, str], ...]  # (row, why)
     ask_date_order: bool = False  # dates like 01/09/2026 and nothing settles the order
+    ask_decimal: bool = False  # numbers like 1.500 and nothing settles the decimal mark
 
     @property
     def ok(self) -> bool:
@@ -109,17 +115,17 @@ def read_daily_file(
         columns=columns,
         header_row=header_row,
     )
-    missing = columns.missing(_required(options))
-    if missing:
-        error = missing_columns(file_name, header_row, columns, missing)
+    notes = table_notes(table)
+    problems = column_problems(file_name, header_row, columns, _required(options))
+    if problems:
         return FileReading(
             **base,
             decimal=".",
             decimal_reason="",
             date_order=None,
             rows=(),
-            errors=(error,),
-            warnings=(),
+            errors=tuple(problems),
+            warnings=notes,
             skipped=(),
         )
     # The file's conventions, then every row below the header.
@@ -134,11 +140,12 @@ def read_daily_file(
         decimal=settled.decimal,
         decimal_reason=settled.decimal_reason,
         date_order=settled.date_order,
-        rows=tuple(rows),
+        rows=() if settled.ask_decimal else tuple(rows),
         errors=(*settled.errors, *errors),
-        warnings=(*_column_warnings(file_name, header_row, columns), *warnings),
+        warnings=(*notes, *_column_warnings(file_name, header_row, columns), *warnings),
         skipped=tuple(skipped),
         ask_date_order=settled.ask_date_order,
+        ask_decimal=settled.ask_decimal,
     )
 
 
@@ -233,7 +240,7 @@ def _duplicate(row: ResultRow, number: int, first: int, context: _DailyContext) 
     return context.problem(
         number,
         "date",
-        f"{row.arm_name} on {row.day} is also on row {first}; each arm may have "
+        f"{quote(row.arm_name)} on {row.day} is also on row {first}; each arm may have "
         "one row per day. If these are breakdowns (e.g. by placement or device), "
         "export without the breakdown or add them up first.",
     )
@@ -318,7 +325,7 @@ def _read_number(name: str, cells: Sequence[Cell], context: _DailyContext) -> in
     except CellError as e:
         raise Unreadable(cell_message(e, "value")) from None
     if value < 0:
-        raise Unreadable(f"{raw} is negative; {name} cannot be below 0")
+        raise Unreadable(f"{quote(raw)} is negative; {name} cannot be below 0")
     return value
 
 

@@ -27,6 +27,7 @@ from trials.ingest.cells import (
     parse_timestamp,
 )
 from trials.ingest.columns import ORDER_FIELDS, ColumnMap, find_header, map_columns
+from trials.ingest.limits import quote
 from trials.ingest.reading import (
     ImportOptions,
     RowContext,
@@ -34,10 +35,11 @@ from trials.ingest.reading import (
     Unreadable,
     body_rows,
     cell_message,
+    column_problems,
     digest_of,
-    missing_columns,
     read_fields,
     settle_conventions,
+    table_notes,
 )
 from trials.ingest.tables import ImportLimits, read_table
 
@@ -97,7 +99,7 @@ def parse_status(value) -> OrderStatus:
         if text in words:
             return status
     raise CellError(
-        f"'{value}' is not an order status the app knows; use paid, cancelled or refunded"
+        f"'{quote(value)}' is not an order status the app knows; use paid, cancelled or refunded"
     )
 
 
@@ -118,6 +120,7 @@ class OrdersReading:
     warnings: tuple[RowProblem, ...]
     skipped: tuple[tuple[int, str], ...]
     ask_date_order: bool = False
+    ask_decimal: bool = False
 
     @property
     def ok(self) -> bool:
@@ -161,16 +164,16 @@ def read_orders_file(
         columns=columns,
         header_row=header_row,
     )
-    missing = columns.missing(REQUIRED)
-    if missing:
-        error = missing_columns(file_name, header_row, columns, missing)
+    notes = table_notes(table)
+    problems = column_problems(file_name, header_row, columns, REQUIRED)
+    if problems:
         return OrdersReading(
             **base,
             decimal=".",
             date_order=None,
             orders=(),
-            errors=(error,),
-            warnings=(),
+            errors=tuple(problems),
+            warnings=notes,
             skipped=(),
         )
     # The file's conventions, then every row below the header.
@@ -182,16 +185,17 @@ def read_orders_file(
         **base,
         decimal=settled.decimal,
         date_order=settled.date_order,
-        orders=tuple(orders),
+        orders=() if settled.ask_decimal else tuple(orders),
         errors=(
             *settled.errors,
             *_no_touch_errors(file_name, header_row, columns),
             *row_errors,
             *_duplicates(orders, context),
         ),
-        warnings=tuple(_no_status_warnings(file_name, header_row, columns)),
+        warnings=(*notes, *_no_status_warnings(file_name, header_row, columns)),
         skipped=tuple(skipped),
         ask_date_order=settled.ask_date_order,
+        ask_decimal=settled.ask_decimal,
     )
 
 
@@ -259,7 +263,7 @@ def _duplicates(orders: Sequence[OrderRow], context: RowContext) -> list[RowProb
                 context.problem(
                     o.row,
                     "order_id",
-                    f"order {o.order_id} is also on row {first} with the same source; "
+                    f"order {quote(o.order_id)} is also on row {first} with the same source; "
                     "each order may appear once per source",
                 )
             )

@@ -18,11 +18,14 @@ from trials.ingest.cells import (
     Cell,
     CellError,
     Evidence,
+    ambiguous_decimal,
     date_order_evidence,
     decimal_evidence,
     needs_date_order,
+    parse_amount,
 )
-from trials.ingest.columns import PRESETS, ColumnMap, is_total_row
+from trials.ingest.columns import PRESETS, ColumnMap, ambiguous_columns, is_total_row, listed
+from trials.ingest.limits import quote
 from trials.ingest.tables import RawTable
 
 __all__ = [
@@ -34,12 +37,14 @@ __all__ = [
     "body_rows",
     "cell_message",
     "column_cells",
+    "column_problems",
     "digest_of",
     "missing_columns",
     "read_fields",
     "settle_conventions",
     "settle_date_order",
     "settle_decimal",
+    "table_notes",
 ]
 
 
@@ -48,6 +53,8 @@ class ImportOptions:
     """How to read a file; everything left as None is detected.
 
     ``mapping`` overrides single fields (field → column header or 1-based number);
+    ``decimal`` ("." or ",") answers the decimal-mark question (a file whose numbers
+    could be read either way, "1.500", is not read until it is answered);
     ``date_order`` ("dmy" or "mdy") answers the day/month question; ``date_format``
     (strptime codes) overrides date reading altogether; ``channel`` names the channel of
     every row, for a one-platform export that has no channel column.
@@ -90,14 +97,33 @@ def digest_of(data: bytes) -> str:
 
 
 def missing_columns(file_name: str, header_row: int, columns: ColumnMap, missing) -> RowProblem:
-    found = ", ".join(f"'{h}'" for h in columns.headers if h)
     return RowProblem(
         file_name,
         header_row,
         "",
-        f"no column found for {', '.join(missing)}. The header row has: {found}. Choose "
-        "the column for each (under Columns on the Data page, or --map FIELD=COLUMN).",
+        f"no column found for {', '.join(missing)}. The header row has: "
+        f"{listed(columns.headers)}. Choose the column for each (under Columns on the Data "
+        "page, or --map FIELD=COLUMN).",
     )
+
+
+def column_problems(
+    file_name: str, header_row: int, columns: ColumnMap, required: Sequence[str]
+) -> list[RowProblem]:
+    """A problem for each field two columns could be, and one for the required fields
+    no column was found for; empty when every field has its column."""
+    problems = [
+        RowProblem(file_name, header_row, "", message) for message in ambiguous_columns(columns)
+    ]
+    missing = [f for f in columns.missing(required) if f not in columns.ambiguous]
+    if missing:
+        problems.append(missing_columns(file_name, header_row, columns, missing))
+    return problems
+
+
+def table_notes(table: RawTable) -> tuple[RowProblem, ...]:
+    """What of the file was not read (a workbook's hidden sheets), as notes to check."""
+    return tuple(RowProblem(table.file_name, 0, "", note) for note in table.notes)
 
 
 def cell_message(error: CellError, what: str) -> str:
@@ -190,7 +216,8 @@ class Conventions:
     decimal_reason: str
     date_order: str | None
     ask_date_order: bool
-    errors: tuple[RowProblem, ...]  # the file's numbers or dates disagree among themselves
+    errors: tuple[RowProblem, ...]  # the file's numbers or dates disagree, or are unsettled
+    ask_decimal: bool = False  # a number reads two ways and nothing settles the mark
 
 
 def settle_conventions(
@@ -204,32 +231,75 @@ def settle_conventions(
     """The decimal mark from the ``number_fields`` and the day/month order from the
     ``date_field``, each set by ``options`` or read from the cells below the header."""
     body = table.rows[header_index + 1 :]
-    decimal, decimal_reason, decimal_error = settle_decimal(
+    decimal, decimal_reason, decimal_error, guessed = _decimal(
         table, column_cells(body, columns, number_fields), options
     )
+    errors: list[RowProblem] = []
+    if decimal_error:
+        errors.append(RowProblem(table.file_name, 0, "", decimal_error))
+    ask_decimal = False
+    if guessed:
+        # Nothing settled the mark: a number that reads two ways stops the reading.
+        example = _two_ways(table, header_index, columns, number_fields, decimal)
+        if example is not None:
+            errors.append(example)
+            ask_decimal, decimal_reason = True, ""
     order, order_error, ask = settle_date_order(column_cells(body, columns, [date_field]), options)
-    errors = tuple(RowProblem(table.file_name, 0, "", m) for m in (decimal_error, order_error) if m)
-    return Conventions(decimal, decimal_reason, order, ask, errors)
+    if order_error:
+        errors.append(RowProblem(table.file_name, 0, "", order_error))
+    return Conventions(decimal, decimal_reason, order, ask, tuple(errors), ask_decimal)
+
+
+def _two_ways(
+    table: RawTable, header_index: int, columns: ColumnMap, number_fields, decimal: str
+) -> RowProblem | None:
+    """The first number cell that reads as another number under the other decimal mark
+    ("1.500": 1.5 or 1500), as the question to ask; None when there is none."""
+    fields = [(f, columns.columns[f]) for f in number_fields if f in columns.columns]
+    body = zip(table.rows[header_index + 1 :], table.numbers[header_index + 1 :], strict=True)
+    for cells, number in body:
+        for name, index in fields:
+            if index < len(cells) and ambiguous_decimal(cells[index], decimal):
+                value = cells[index]
+                point, comma = parse_amount(value, "."), parse_amount(value, ",")
+                return RowProblem(
+                    table.file_name,
+                    number,
+                    columns.header(name),
+                    f"'{quote(value)}' could be {point:.12g} (decimal point) or {comma:.12g} "
+                    "(decimal comma), and nothing else in the file shows which it uses. Say "
+                    "which (--decimal . or --decimal ,; on the Data page, the Decimal mark "
+                    "choice).",
+                )
+    return None
 
 
 def settle_decimal(table: RawTable, cells, options) -> tuple[str, str, str]:
     """The file's decimal mark, why, and an error message when the cells disagree."""
+    return _decimal(table, cells, options)[:3]
+
+
+def _decimal(table: RawTable, cells, options) -> tuple[str, str, str, bool]:
+    """``settle_decimal``'s answer, and whether the mark is only the file's default
+    (nothing in it, nor the user, said which)."""
     if options.decimal:
-        return options.decimal, "set by you", ""
+        return options.decimal, "set by you", "", False
     evidence: Evidence = decimal_evidence(cells)
     if evidence.conflict:
         return (
             ".",
             "",
-            f"the numbers mix decimal marks ('{evidence.example}' reads as a decimal point, "
-            f"'{evidence.conflict}' as a decimal comma); say which the file uses (--decimal)",
+            f"the numbers mix decimal marks ('{quote(evidence.example)}' reads as a decimal "
+            f"point, '{quote(evidence.conflict)}' as a decimal comma); say which the file "
+            "uses (--decimal)",
+            False,
         )
     mark = "comma" if evidence.value == "," else "point"
     if evidence.value:
-        return evidence.value, f"decimal {mark}, as in '{evidence.example}'", ""
+        return evidence.value, f"decimal {mark}, as in '{quote(evidence.example)}'", "", False
     if table.delimiter == ";":
-        return ",", "decimal comma (semicolon-separated file; no number says otherwise)", ""
-    return ".", "decimal point (no number says otherwise)", ""
+        return ",", "decimal comma (semicolon-separated file; no number says otherwise)", "", True
+    return ".", "decimal point (no number says otherwise)", "", True
 
 
 def settle_date_order(cells, options) -> tuple[str | None, str, bool]:
@@ -243,8 +313,8 @@ def settle_date_order(cells, options) -> tuple[str | None, str, bool]:
     if evidence.conflict:
         return (
             None,
-            f"dates disagree on day/month order ('{evidence.example}' is day first, "
-            f"'{evidence.conflict}' month first); set the format (--date-format)",
+            f"dates disagree on day/month order ('{quote(evidence.example)}' is day first, "
+            f"'{quote(evidence.conflict)}' month first); set the format (--date-format)",
             False,
         )
     if evidence.value:

@@ -5,24 +5,26 @@ Excel, UTF-16 from "Unicode text" exports, semicolons from European locales, tit
 above the header. This module only turns bytes into rows; which row is the header and
 what the cells mean is decided later (``trials.ingest.columns``, ``trials.ingest.cells``).
 
-Limits: a file larger than ``max_bytes`` or with more than ``max_rows`` rows is refused
-with a message saying so. An XLSX file is opened without macros, with formulas read as
-their saved values (never evaluated), XML parsed by defusedxml, and its zip members'
-inflated size bounded before anything is read.
+Limits (``trials.ingest.limits``): a file larger than ``max_bytes`` is refused before it
+is read; text is decoded and split a piece at a time, never held a second time as a
+whole, and refused at the first row, line, cell or column over its cap. An XLSX file is
+read by ``trials.ingest.workbook``: streamed, bounded, its active visible sheet only.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import os
-import zipfile
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from trials.domain import UserError
 from trials.ingest.cells import Cell
+from trials.ingest.limits import ImportLimits, TableError, quote
+from trials.ingest.workbook import read_sheet
 
 __all__ = ["ImportLimits", "RawTable", "TableError", "read_table"]
 
@@ -31,39 +33,13 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_LINES = 60
 
 
-class TableError(UserError):
-    """A file that cannot be read as a table at all."""
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """How big an upload may be. ``from_env`` reads ``TRIALS_MAX_UPLOAD_MB`` and
-    ``TRIALS_MAX_ROWS``."""
-
-    max_bytes: int = 50 * 1024 * 1024
-    max_rows: int = 200_000
-    # An XLSX is a zip; a small file can inflate to gigabytes ("zip bomb").
-    max_inflated_bytes: int = 500 * 1024 * 1024
-    max_inflation_ratio: int = 200
-
-    @classmethod
-    def from_env(cls) -> ImportLimits:
-        out = cls()
-        mb = os.environ.get("TRIALS_MAX_UPLOAD_MB", "").strip()
-        rows = os.environ.get("TRIALS_MAX_ROWS", "").strip()
-        if mb:
-            out = cls(max_bytes=int(float(mb) * 1024 * 1024), max_rows=out.max_rows)
-        if rows:
-            out = cls(max_bytes=out.max_bytes, max_rows=int(rows))
-        return out
-
-
 @dataclass(frozen=True)
 class RawTable:
     """A file's rows as read, before any meaning is given to them.
 
     ``rows[i]`` is line (or sheet row) ``numbers[i]`` of the file, counting from 1 as a
-    spreadsheet does; blank lines are left out but keep their numbers free.
+    spreadsheet does; blank lines are left out but keep their numbers free. ``notes`` say
+    what of the file was not read (a workbook's hidden sheets) for the preview.
     """
 
     file_name: str
@@ -73,11 +49,12 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def format_label(self) -> str:
         if self.kind == "xlsx":
-            return f"Excel workbook, sheet '{self.sheet}'"
+            return f"Excel workbook, sheet '{quote(self.sheet)}'"
         return f"{DELIMITER_NAMES[self.delimiter]}-separated text, {self.encoding}"
 
 
@@ -90,10 +67,18 @@ def read_table(data: bytes, file_name: str, limits: ImportLimits | None = None) 
             f"{limits.max_bytes / 1024 / 1024:.0f} MB (TRIALS_MAX_UPLOAD_MB). "
             "Export a shorter date range or fewer columns."
         )
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy the whole file)
         raise TableError(f"{file_name}: the file is empty")
     if data[:4] == b"PK\x03\x04":
-        table = _read_xlsx(data, file_name, limits)
+        sheet = read_sheet(data, file_name, limits)
+        table = RawTable(
+            file_name=file_name,
+            kind="xlsx",
+            rows=sheet.rows,
+            numbers=sheet.numbers,
+            sheet=sheet.name,
+            notes=sheet.notes,
+        )
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TableError(
             f"{file_name}: this is an old Excel .xls file; save it as .xlsx or CSV and try again"
@@ -105,60 +90,67 @@ def read_table(data: bytes, file_name: str, limits: ImportLimits | None = None) 
     return table
 
 
-# -- text ---------------------------------------------------------------------------------
+# -- text: which encoding -----------------------------------------------------------------
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 (BOM)"),
+    (b"\xff\xfe", "utf-16", "UTF-16"),
+    (b"\xfe\xff", "utf-16", "UTF-16"),
+)
+_PIECE = 1024 * 1024  # bytes decoded at a time when a whole file is checked
+_CJK = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
+
+
+def _candidates(data: bytes) -> Iterator[tuple[str, str]]:
+    """The encodings to try, in order, as (codec, label); each is tried by reading the
+    file with it, a piece at a time, and the next is tried when a piece does not decode.
+
+    A byte-order mark decides; otherwise UTF-16 when a third of the first bytes are zero,
+    UTF-8, then GB18030 (what Chinese Excel writes; a superset of GBK) when the whole file
+    decodes and reads as Chinese, and Windows-1252 last.
+    """
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            yield codec, label
+            return
+    head = data[:4000]
+    if len(head) > 3 and head.count(0) >= len(head) // 3:
+        yield (
+            ("utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"),
+            ("UTF-16"),
+        )
+    yield "utf-8", "UTF-8"
+    if _decodes(data, "gb18030", chinese=True):
+        yield "gb18030", "GB18030"
+    yield "cp1252", "Windows-1252"
+
+
+def _decodes(data: bytes, codec: str, chinese: bool = False) -> bool:
+    """Whether all of ``data`` decodes (and, with ``chinese``, reads as Chinese: at least
+    80 % of its non-ASCII characters are CJK), checked a piece at a time."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    wide = cjk = 0
+    try:
+        for start in range(0, len(data), _PIECE):
+            piece = data[start : start + _PIECE]
+            text = decoder.decode(piece, final=start + _PIECE >= len(data))
+            if chinese:
+                wide += len(text) - len(text.encode("ascii", "ignore"))
+                cjk += len(_CJK.findall(text))
+    except UnicodeDecodeError:
+        return False
+    return not chinese or cjk >= 0.8 * wide
 
 
 def decode(data: bytes, file_name: str) -> tuple[str, str]:
-    """The file's text and the encoding it was read with.
-
-    A byte-order mark decides; otherwise UTF-8 if it decodes, UTF-16 if every other byte
-    is zero, then GB18030 (what Chinese Excel writes; a superset of GBK) when the result
-    reads as Chinese, and Windows-1252 last.
-    """
-    for bom, encoding in (
-        (b"\xef\xbb\xbf", "utf-8-sig"),
-        (b"\xff\xfe", "utf-16"),
-        (b"\xfe\xff", "utf-16"),
-    ):
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding), "UTF-16" if "16" in encoding else "UTF-8 (BOM)"
-            except UnicodeDecodeError as e:
-                raise TableError(f"{file_name}: not valid {encoding} text ({e.reason})") from e
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    head = data[:4000]
-    if len(head) > 3 and head.count(0) >= len(head) // 3:
-        endian = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    """The whole text of a small file and the encoding it was read with (as
+    ``read_table`` reads it; ``read_table`` itself never holds the text whole)."""
+    for codec, label in _candidates(data):
         try:
-            return data.decode(endian), "UTF-16"
+            return data.decode(codec), label
         except UnicodeDecodeError:
-            pass
-    try:
-        text = data.decode("gb18030")
-        if _mostly_chinese(text):
-            return text, "GB18030"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError as e:
-        raise TableError(
-            f"{file_name}: could not tell the text encoding; save the file as UTF-8 CSV"
-        ) from e
-
-
-def _mostly_chinese(text: str) -> bool:
-    non_ascii = [c for c in text if ord(c) > 127]
-    if not non_ascii:
-        return True
-    cjk = sum(
-        "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-        for c in non_ascii
-    )
-    return cjk >= 0.8 * len(non_ascii)
+            continue
+    raise TableError(f"{file_name}: could not tell the text encoding; save the file as UTF-8 CSV")
 
 
 def detect_delimiter(lines: list[str]) -> str:
@@ -170,7 +162,10 @@ def detect_delimiter(lines: list[str]) -> str:
     sample = [line for line in lines if line.strip()][:_SAMPLE_LINES]
     best, best_score = ",", (-1, -1)
     for delimiter in DELIMITERS:
-        widths = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        try:
+            widths = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        except csv.Error:
+            continue
         wide = [w for w in widths if w > 1]
         if not wide:
             continue
@@ -181,106 +176,129 @@ def detect_delimiter(lines: list[str]) -> str:
     return best
 
 
+# -- text: rows, a line at a time ---------------------------------------------------------
+
+
+class _Lines:
+    """The lines of the text, read a piece at a time; refuses a record (one row, which a
+    quoted cell may spread over several lines) longer than ``max_record_chars``."""
+
+    def __init__(self, data: bytes, codec: str, file_name: str, limits: ImportLimits):
+        self.stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
+        self.file_name = file_name
+        self.limit = limits.max_record_chars
+        self.record = 0  # characters of the record being read
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.stream.readline(self.limit + 1):
+            self.line += 1
+            self.record += len(line)
+            if self.record > self.limit:
+                raise TableError(
+                    f"{self.file_name}, line {self.line}: a row of more than "
+                    f"{self.limit:,} characters; it starts '{quote(line)}'. This is not a "
+                    "table an ad platform writes; check the file, or split long cells."
+                )
+            if "\x00" in line:
+                raise TableError(
+                    f"{self.file_name}: this is not a text table (it contains binary data)"
+                )
+            yield line
+
+    def head(self, count: int) -> list[str]:
+        out = []
+        for line in self:
+            self.record = 0
+            out.append(line)
+            if len(out) >= count:
+                break
+        return out
+
+
 def _read_text(data: bytes, file_name: str, limits: ImportLimits) -> RawTable:
-    text, encoding = decode(data, file_name)
-    if "\x00" in text:
-        raise TableError(f"{file_name}: this is not a text table (it contains binary data)")
-    lines = text.splitlines()
-    delimiter = (
-        "\t" if PurePath(file_name).suffix.lower() == ".tsv" else detect_delimiter(lines[:500])
-    )
-    rows, numbers = [], []
+    tried = []
+    for codec, label in _candidates(data):
+        try:
+            return _read_text_as(data, file_name, limits, codec, label)
+        except UnicodeDecodeError as e:
+            tried.append((label, e))
+    if len(tried) == 1:  # a byte-order mark named the encoding, and it does not decode
+        label, e = tried[0]
+        raise TableError(f"{file_name}: not valid {label} text ({e.reason})")
+    raise TableError(f"{file_name}: could not tell the text encoding; save the file as UTF-8 CSV")
+
+
+def _read_text_as(
+    data: bytes, file_name: str, limits: ImportLimits, codec: str, label: str
+) -> RawTable:
+    if PurePath(file_name).suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        delimiter = detect_delimiter(_Lines(data, codec, file_name, limits).head(500))
+    lines = _Lines(data, codec, file_name, limits)
+    rows: list[tuple[str, ...]] = []
+    numbers: list[int] = []
+    width = 0
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for row in reader:
+            lines.record = 0
+            if reader.line_num > 2 * limits.max_rows + 1000:  # blank lines count too
+                raise TableError(_too_many_rows(file_name, limits))
+            if not any(cell.strip() for cell in row):
+                continue
             if len(rows) >= limits.max_rows:
                 raise TableError(_too_many_rows(file_name, limits))
-            if any(cell.strip() for cell in row):
-                rows.append(tuple(cell.strip() for cell in row))
-                numbers.append(reader.line_num)
+            if max(map(len, row)) > limits.max_cell_chars:
+                raise TableError(_long_cell(file_name, reader.line_num, row, limits))
+            width = max(width, len(row))
+            if width > limits.max_columns or (len(rows) + 1) * width > limits.max_cells:
+                raise TableError(_too_many_cells(file_name, limits, width))
+            rows.append(tuple(cell.strip() for cell in row))
+            numbers.append(reader.line_num)
     except csv.Error as e:
-        raise TableError(f"{file_name}, line {reader.line_num}: {e}") from e
+        if "field larger than field limit" in str(e):
+            raise TableError(
+                f"{file_name}, line {reader.line_num + 1}: a cell of more than "
+                f"{limits.max_cell_chars:,} characters (Excel's limit for a cell); check the "
+                "file (a quote left open makes the rest of the file one cell)"
+            ) from e
+        raise TableError(f"{file_name}, line {reader.line_num}: {quote(e)}") from e
     return RawTable(
         file_name=file_name,
         kind="csv",
         rows=tuple(rows),
         numbers=tuple(numbers),
-        encoding=encoding,
+        encoding=label,
         delimiter=delimiter,
+    )
+
+
+def _long_cell(file_name: str, line: int, row: list[str], limits: ImportLimits) -> str:
+    cell = max(row, key=len)
+    return (
+        f"{file_name}, line {line}, column {row.index(cell) + 1}: a cell of {len(cell):,} "
+        f"characters; the limit is {limits.max_cell_chars:,} (Excel's own). It starts "
+        f"'{quote(cell)}'; check the file (a quote left open makes the rest one cell)."
     )
 
 
 def _too_many_rows(file_name: str, limits: ImportLimits) -> str:
     return (
-        f"{file_name}: more than {limits.max_rows:,} rows (TRIALS_MAX_ROWS); "
-        "export a shorter date range or one trial's campaigns only"
+        f"{file_name}: more than {limits.max_rows:,} rows (TRIALS_MAX_ROWS); it was not "
+        "read. Split the file, or export a shorter date range or one trial's campaigns only."
     )
 
 
-# -- XLSX ---------------------------------------------------------------------------------
-
-
-def _check_zip(data: bytes, file_name: str, limits: ImportLimits) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
-        raise TableError(f"{file_name}: not a valid .xlsx file ({e})") from e
-    with archive:
-        names = archive.namelist()
-        if "[Content_Types].xml" not in names:
-            raise TableError(f"{file_name}: a zip file, but not an Excel .xlsx workbook")
-        if any(n.lower().endswith("vbaproject.bin") for n in names):
-            raise TableError(
-                f"{file_name}: the workbook contains macros; save it as a plain .xlsx "
-                "(Excel Workbook) or CSV and try again"
-            )
-        inflated = sum(info.file_size for info in archive.infolist())
-        packed = max(1, sum(info.compress_size for info in archive.infolist()))
-        if inflated > limits.max_inflated_bytes or inflated / packed > limits.max_inflation_ratio:
-            raise TableError(
-                f"{file_name}: the workbook would unpack to {inflated / 1024 / 1024:,.0f} MB, "
-                "far more than its size suggests; it was not opened. Export it as CSV."
-            )
-
-
-def _read_xlsx(data: bytes, file_name: str, limits: ImportLimits) -> RawTable:
-    _check_zip(data, file_name, limits)
-    # openpyxl parses its XML with defusedxml when that is installed (it is pinned).
-    import openpyxl
-
-    try:
-        # data_only: a formula cell gives the value Excel saved, never a formula to run.
-        book = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True, keep_vba=False, keep_links=False
+def _too_many_cells(file_name: str, limits: ImportLimits, width: int) -> str:
+    if width > limits.max_columns:
+        return (
+            f"{file_name}: a row of more than {limits.max_columns:,} columns; it was not "
+            "read. Export only the columns the import needs."
         )
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise TableError(f"{file_name}: could not open the workbook ({e})") from e
-    try:
-        sheet = _first_sheet_with_data(book)
-        rows, numbers = [], []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if len(rows) >= limits.max_rows:
-                raise TableError(_too_many_rows(file_name, limits))
-            cells = tuple(c.strip() if isinstance(c, str) else c for c in row)
-            if any(c is not None and c != "" for c in cells):
-                rows.append(cells)
-                numbers.append(number)
-        width = max((len(r) for r in rows), default=0)
-        rows = [r + (None,) * (width - len(r)) for r in rows]
-        return RawTable(
-            file_name=file_name,
-            kind="xlsx",
-            rows=tuple(rows),
-            numbers=tuple(numbers),
-            sheet=sheet.title,
-        )
-    finally:
-        book.close()
-
-
-def _first_sheet_with_data(book):
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows(values_only=True, max_row=50):
-            if any(c is not None and c != "" for c in row):
-                return sheet
-    return book.worksheets[0]
+    return (
+        f"{file_name}: more than {limits.max_cells:,} cells ({width:,} columns wide; "
+        "TRIALS_MAX_CELLS); it was not read. Export fewer columns or a shorter date range, "
+        "or split the file."
+    )

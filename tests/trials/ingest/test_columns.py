@@ -56,3 +56,25 @@ def test_total_rows_are_recognised_only_without_a_date():
     assert is_total_row(["合计", "", "", "4532"], date_column=2)
     assert not is_total_row(["Summary", "Video", "2026-09-01", "12"], date_column=2)
     assert not is_total_row(["WeChat", "Video", "2026-09-01", "12"], date_column=2)
+
+
+def test_a_mistyped_date_never_makes_a_total_row():
+    assert not is_total_row(["Summary", "Video", "2026-09-31", "12"], date_column=2)
+    assert not is_total_row(["Total", "Video", "2026-0901", "12"], date_column=2)
+    assert is_total_row(["Total", "", "2026-09-01 - 2026-09-28", "12"], date_column=2)
+    assert is_total_row(["Summary", "", "", "12"], date_column=2)
+
+
+def test_two_columns_naming_one_field_alike_leave_it_ambiguous():
+    mapped = map_columns(["Day", "Clicks", "clicks", "点击量", "Cost"], DAILY_FIELDS)
+    assert mapped.ambiguous == {"clicks": (1, 2, 3)}
+    assert "clicks" not in mapped.columns and mapped.header("spend") == "Cost"
+    # A preset's names are its order of preference; only the same header twice is a tie.
+    meta = PRESETS["meta-ads"]
+    mapped = map_columns(["Day", "Link clicks", "Clicks (all)"], DAILY_FIELDS, meta)
+    assert mapped.as_dict()["clicks"] == "Link clicks" and not mapped.ambiguous
+    mapped = map_columns(["Day", "Link clicks", "Link clicks"], DAILY_FIELDS, meta)
+    assert mapped.ambiguous == {"clicks": (1, 2)}
+    # Choosing one settles it.
+    mapped = map_columns(["Day", "Clicks", "clicks"], DAILY_FIELDS, overrides={"clicks": "3"})
+    assert mapped.columns["clicks"] == 2 and not mapped.ambiguous
