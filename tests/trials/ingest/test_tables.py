@@ -117,7 +117,3 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
         read_table(out.getvalue(), "x.xlsx")
 
 
-def test_workbook_xml_is_parsed_with_defusedxml():
-    import openpyxl.xml
-
-    assert openpyxl.xml.DEFUSEDXML
