@@ -129,6 +129,11 @@ def _signed_in_name(engine: Engine) -> str | None:
 
 
 def _sign_in_page(engine: Engine) -> None:
+    with st.columns([1, 2, 1])[1]:  # a narrow column in the middle of the wide layout
+        _sign_in_form(engine)
+
+
+def _sign_in_form(engine: Engine) -> None:
     st.title("Channel Trials")
     if not has_accounts(engine):
         st.info(
