@@ -1,11 +1,17 @@
 """Channel Trials: the Streamlit entry point. Routes to the pages and does app-wide setup."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.demo_offer import offer_demo
 from ui.session import store
 
-st.set_page_config(page_title="Channel Trials", page_icon=":material/experiment:", layout="wide")
+# The tab's icon is a file of ours, sent inline with the page: a Material icon here would be
+# fetched from an outside font server on every page load (the pages' icons below are drawn
+# from the font Streamlit bundles, so they fetch nothing).
+ICON = Path(__file__).resolve().parent / "assets" / "channel-trials.svg"
+st.set_page_config(page_title="Channel Trials", page_icon=str(ICON), layout="wide")
 
 navigation = st.navigation(
     [
