@@ -52,6 +52,24 @@ class TrialNotFound(UserError):
     pass
 
 
+def _is_row_id(number: int) -> bool:
+    """Whether ``number`` fits a database row id (a signed 64-bit integer)."""
+    return 0 < number < 2**63
+
+
+def row_id(text: str) -> int | None:
+    """The row id ``text`` spells in ASCII digits, or None when it spells none that can
+    exist (not digits, zero, or too long: 50,000 digits are not parsed at all)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0")
+    if len(digits) > 19:
+        return None
+    number = int(digits or "0")
+    return number if _is_row_id(number) else None
+
+
 def current_actor() -> str:
     """Who is acting: ``TRIALS_USER`` if set, else the operating-system user."""
     name = os.environ.get("TRIALS_USER", "").strip()
@@ -377,8 +395,9 @@ class TrialRepository:
         """A trial by id or name, read on ``conn`` (``TrialNotFound`` if there is none)."""
         row = self._find_row(conn, ref)
         if row is None:
+            shown = str(ref) if len(str(ref)) <= 80 else str(ref)[:77] + "..."
             raise TrialNotFound(
-                f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
+                f"no trial '{shown}' in this workspace; `python -m trials list` shows them all"
             )
         return trial_from_rows(
             row,
@@ -389,11 +408,14 @@ class TrialRepository:
     def _find_row(self, conn: Connection, ref: int | str) -> Row | None:
         c = t.trials.c
         if isinstance(ref, int) and not isinstance(ref, bool):
+            if not _is_row_id(ref):  # no such id can exist (and the driver would overflow)
+                return None
             return conn.execute(self._trials_query().where(c.id == ref)).first()
         text = str(ref).strip()
         row = conn.execute(self._trials_query().where(c.name == text)).first()
-        if row is None and text.isdigit():
-            row = conn.execute(self._trials_query().where(c.id == int(text))).first()
+        number = row_id(text) if row is None else None
+        if number is not None:
+            row = conn.execute(self._trials_query().where(c.id == number)).first()
         if row is None:
             matches = conn.execute(
                 self._trials_query().where(func.lower(c.name) == text.lower())
