@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.demo_offer import offer_demo
+from ui.errors import guarded
 from ui.session import store
 
 # The tab's icon is a file of ours, sent inline with the page: a Material icon here would be
@@ -26,5 +27,13 @@ navigation = st.navigation(
         st.Page("app_pages/plan.py", title="Plan", icon=":material/calculate:"),
     ]
 )
-offer_demo(store())
-navigation.run()
+
+
+def run_page() -> None:
+    offer_demo(store())
+    navigation.run()
+
+
+# Anything a page does not handle shows as a plain message (with a reference for the
+# unexpected, whose details go to the server's log), never as a traceback.
+guarded(run_page, where=navigation.title)
