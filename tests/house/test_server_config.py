@@ -33,6 +33,7 @@ def test_every_option_is_one_this_streamlit_knows():
 def test_the_server_is_locked_down_by_default():
     options = _options()
     assert options["server.address"] == "127.0.0.1"
+    assert options["server.allowedHosts"] == ["127.0.0.1", "localhost", "::1"]
     assert options["client.showErrorDetails"] == "none"
     assert options["server.enableAgentApi"] is False
     assert options["server.enableXsrfProtection"] is True
