@@ -22,7 +22,7 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	.ci/with-chromium .ci/with-postgres $(BIN)/python -m pytest -n 2
+	.ci/with-chromium .ci/with-nginx .ci/with-postgres $(BIN)/python -m pytest -n 2
 
 # The quick tiers only, for the edit-test loop.
 test-fast: $(VENV)/.dev-installed
