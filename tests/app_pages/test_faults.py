@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app_pages.conftest import open_app, texts
 from tests.conftest import ROOT
-from tests.faults import mark_newer, read_only_copy
+from tests.faults import checkpoint, mark_newer, read_only_copy, tiny_disk
 from trials.domain import UserError
 from trials.storage.engine import connect, database_url
 from trials.storage.store import TrialStore
@@ -62,6 +62,35 @@ def test_a_read_only_database_is_read_and_refuses_writes_plainly(demo, tmp_path,
         copy = TrialStore(connect(database_url()))
         assert copy.get_trial(planned.id).spec.status.value == "draft"
         copy.engine.dispose()
+
+
+def test_a_full_disk_refuses_a_change_plainly(demo, tmp_path, monkeypatch):
+    planned = demo.get_trial("Xiaohongshu notes (planned)")
+    demo.engine.dispose()
+    source = Path(os.environ["TRIALS_DB"])
+    checkpoint(source)
+    with tiny_disk(tmp_path / "small", 2048) as folder:
+        path = folder / source.name
+        path.write_bytes(source.read_bytes())
+        monkeypatch.setenv("TRIALS_DB", str(path))
+        at = open_app("app_pages/trial.py", trial=planned.id)
+        # Fill what is left of the disk once the page has opened the database.
+        filler = folder / "filler"
+        with filler.open("wb") as f:
+            try:
+                while True:
+                    f.write(b"x" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        [archive] = [b for b in at.button if b.label == "Archive"]
+        archive.click().run()
+        no_leak(at, str(tmp_path))
+        assert "The disk that holds the database is full, so nothing was saved" in shown(at)
+        filler.unlink()
+        store = TrialStore(connect(database_url()))
+        assert store.get_trial(planned.id).spec.status.value == "draft"
+        store.engine.dispose()
 
 
 @pytest.mark.parametrize("page", PAGES)

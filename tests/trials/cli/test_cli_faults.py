@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -133,3 +134,13 @@ def test_a_report_is_written_whole_with_the_usual_permissions(capsys, tmp_path, 
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_an_unreachable_database_server_is_named_without_its_password(capsys, monkeypatch):
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://trials:s3cret@127.0.0.1:{port}/trials")
+    err = _refused(capsys, "list")
+    assert err.startswith(f"error: cannot open postgresql+psycopg://trials:***@127.0.0.1:{port}/")
+    assert "is the server running" in err and "s3cret" not in err
