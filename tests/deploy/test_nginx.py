@@ -189,10 +189,13 @@ def _tls(port: int, name: str | None = SITE) -> ssl.SSLSocket:
     return context.wrap_socket(raw, server_hostname=name)
 
 
-def _ask(sock: socket.socket, request: str) -> tuple[int, dict[str, str], bytes]:
+def _ask(
+    sock: socket.socket, request: str, whole: bool = False
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body (all of it with ``whole``: the server closes after it)."""
     sock.sendall(request.encode())
     data = b""
-    while b"\r\n\r\n" not in data:
+    while whole or b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:
             break
@@ -206,7 +209,8 @@ def _ask(sock: socket.socket, request: str) -> tuple[int, dict[str, str], bytes]
 
 def _get(port: int, path: str, host: str, name: str | None = SITE):
     with _tls(port, name) as sock:
-        return _ask(sock, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        return _ask(sock, request, whole=True)
 
 
 def _websocket(port: int, host: str, origin: str | None, tls: bool = True) -> int:
@@ -237,6 +241,9 @@ def test_what_the_proxy_lets_through_and_what_it_refuses(proxy):
     assert headers["x-frame-options"] == "DENY"
     assert "nginx/" not in headers.get("server", "")  # no version given away
     assert _get(https, "/_stcore/health", host)[2].strip().endswith(b"ok")
+    # Open because the page needs it to start; it names no site allowed to drive the app.
+    status, _, body = _get(https, "/_stcore/host-config", host)
+    assert status == 200 and b'"allowedOrigins":[]' in body
     # Closed to visitors.
     for path in (
         "/_stcore/metrics",
