@@ -6,19 +6,23 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# The host `make app` serves on, from .streamlit/config.toml (server.address; 127.0.0.1 unless
+# changed there on purpose); an address that means "every interface" is reached as localhost.
+APP_HOST := from streamlit import config as c; a = c.get_option("server.address") or "localhost"; \
+  print("localhost" if a in ("0.0.0.0", "::") else f"[{a}]" if ":" in a else a)
 
 .PHONY: app test test-fast bench oc lint format clean-venv
 
 app: $(VENV)/.app-installed
 	$(BIN)/python -m trials demo --if-empty
-	@echo "Channel Trials on http://localhost:$(PORT)"
+	@echo "Channel Trials on http://$$($(BIN)/python -c '$(APP_HOST)'):$(PORT)"
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	.ci/with-chromium .ci/with-postgres .ci/with-oidc $(BIN)/python -m pytest -n 2
+	.ci/with-chromium .ci/with-nginx .ci/with-postgres .ci/with-oidc $(BIN)/python -m pytest -n 2
 
 # The quick tiers only, for the edit-test loop.
 test-fast: $(VENV)/.dev-installed

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trials.domain import Problem, TrialValidationError
+from ui.text import md
 
 __all__ = ["ErrorSlots", "show_problems"]
 
@@ -24,7 +25,8 @@ def show_problems(slots: ErrorSlots, error: TrialValidationError) -> None:
         slot, message = _slot_for(problem, slots)
         grouped.setdefault(slot, []).append(message)
     for slot, messages in grouped.items():
-        slots.slots[slot].error("\n\n".join(messages), icon=":material/error:")
+        # A problem can quote what was typed (a name, an arm): shown as text, never markup.
+        slots.slots[slot].error("\n\n".join(md(m) for m in messages), icon=":material/error:")
     slots.slots["_general"].error(
         f"Nothing was saved: {len(error.problems)} thing(s) to fix, shown beside each field.",
         icon=":material/error:",

@@ -72,7 +72,7 @@ def _past_trials(key: str) -> Baseline | None:
         "Start from past trials",
         value=True,
         key=f"{key}_past",
-        help="Baseline rates and cost per click pooled over: " + ", ".join(baseline.trials),
+        help="Baseline rates and cost per click pooled over: " + md(", ".join(baseline.trials)),
     )
     return baseline if use_past else None
 

@@ -272,10 +272,13 @@ def show_log(log) -> None:
             if e.note:
                 st.markdown("**Note:** " + md(e.note))
             snap = e.snapshot
+            # The snapshot is stored data: shown as text like everything read back.
             st.caption(
-                f"Evidence: {snap.get('method')} posterior, data digest "
-                f"{str(snap.get('data_digest'))[:12]}, seed {snap.get('seed')}, app "
-                f"{snap.get('app_version')}."
+                md(
+                    f"Evidence: {snap.get('method')} posterior, data digest "
+                    f"{str(snap.get('data_digest'))[:12]}, seed {snap.get('seed')}, app "
+                    f"{snap.get('app_version')}."
+                )
             )
             rows = [
                 {

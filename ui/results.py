@@ -64,7 +64,7 @@ def _headline(analysis: TrialAnalysis) -> None:
         c4.metric(
             "Leading arm" + (" (preview)" if decision.verdict == "preview" else ""),
             f"{leader.comparison.p_best:.0%}",
-            help=f"{leader.name}: probability to be the best arm on the primary metric.",
+            help=f"{md(leader.name)}: probability to be the best arm on the primary metric.",
         )
         st.caption(f"Leading: **{md(leader.name)}**, {leader.comparison.p_best:.0%} to be best.")
     else:

@@ -5,18 +5,23 @@ from __future__ import annotations
 import math
 import string
 
+from trials.reports.autolinks import break_autolinks
+
 __all__ = ["md", "money", "number", "percent", "plural"]
 
 _PUNCTUATION = frozenset(string.punctuation)
 
 
 def md(text: object) -> str:
-    """``text`` escaped for ``st.markdown``/``st.title``: every character shows literally.
+    """``text`` escaped for ``st.markdown``, ``st.error``, captions, labels and tooltips:
+    every character shows literally and nothing in it becomes a link, an image or a tag.
 
     Backslash-escapes all ASCII punctuation (CommonMark allows it), so ``<script>``,
-    ``**``, ``[x](y)``, ``$x$`` and Streamlit's ``:red[...]`` directives stay text.
+    ``**``, ``[x](y)``, ``![x](y)``, ``<http://x>``, ``$x$`` and Streamlit's ``:red[...]``
+    directives stay text; and puts an invisible word joiner where GFM would link bare text
+    (``http://``, ``www.``, ``name@host``), which escapes alone do not stop.
     """
-    escaped = "".join("\\" + c if c in _PUNCTUATION else c for c in str(text))
+    escaped = "".join("\\" + c if c in _PUNCTUATION else c for c in break_autolinks(str(text)))
     return escaped.replace("\n", "  \n")
 
 

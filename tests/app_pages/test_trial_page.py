@@ -24,11 +24,13 @@ def test_shows_the_trial_named_in_the_address(demo):
     )
 
 
-def test_unknown_or_missing_id_falls_back_to_a_trial(demo):
+def test_unknown_id_is_not_found_and_no_id_opens_the_newest_trial(demo):
     at = open_app(PAGE, trial=99999)
-    assert at.title and not at.exception
+    assert at.title[0].value == "Trial" and not at.exception
+    assert "Trial not found" in at.warning[0].value  # not some other trial in its place
     at = open_app(PAGE)
-    assert at.title and not at.exception
+    newest = demo.list_trials()[0].trial
+    assert at.title[0].value.replace("\\", "") == newest.name and not at.exception
 
 
 def test_daily_data_and_its_provenance(demo):

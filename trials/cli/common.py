@@ -5,7 +5,10 @@ Commands, flags and JSON field names are a product interface: add, never rename.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import tempfile
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +38,7 @@ __all__ = [
     "print_json",
     "print_table",
     "read_trial_file",
+    "write_file",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -188,3 +192,50 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+_WRITE_FAILURES = {
+    errno.ENOSPC: "the disk is full; free some space and run it again",
+    errno.EDQUOT: "the disk quota is used up; free some space and run it again",
+    errno.EROFS: "the disk is read-only; write it somewhere else",
+    errno.EACCES: "permission denied; write it somewhere you may write",
+    errno.EPERM: "permission denied; write it somewhere you may write",
+    errno.ENOENT: "no such folder; create it first or write it somewhere else",
+    errno.ENOTDIR: "no such folder; create it first or write it somewhere else",
+    errno.EISDIR: "that is a folder; name a file",
+}
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """``data`` written to ``path`` whole or not at all: into a temporary file beside it,
+    then renamed over it, so a full disk or a failure half-way leaves no partial file (and
+    an older file of that name as it was)."""
+    folder = path.parent
+    try:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+    except OSError as e:
+        raise CliError(f"cannot write {path}: {_write_failure(e)}") from e
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except OSError as e:
+        Path(temporary).unlink(missing_ok=True)
+        raise CliError(f"cannot write {path}: {_write_failure(e)}; nothing was written") from e
+
+
+def _write_failure(error: OSError) -> str:
+    return _WRITE_FAILURES.get(error.errno, error.strerror or str(error))
+
+
+def _mode_for(path: Path) -> int:
+    """The file's permissions: those of the file it replaces, else the usual ones."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -6,7 +6,7 @@ import json
 from types import SimpleNamespace
 
 from trials.cli.analyze import full_analysis
-from trials.cli.common import EXIT_OK, find_arm, open_store
+from trials.cli.common import EXIT_OK, find_arm, open_store, write_file
 from trials.domain import UserError
 
 __all__ = ["add_decision_commands"]
@@ -136,7 +136,7 @@ def _report(args) -> int:
     trial = store.get_trial(args.trial)
     analysis = _evidence(trial, args, budget=args.budget)
     data = render(build_report(trial, analysis, store.decisions(trial.id)), args.format)
-    Path(args.output).write_bytes(data)
+    write_file(Path(args.output), data)
     print(f"wrote {args.output} ({len(data):,} bytes, {args.format})")
     return EXIT_OK
 

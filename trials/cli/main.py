@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  - {problem.field}: {problem.message}", file=sys.stderr)
         return EXIT_ERROR
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        # A database fault's detail names the database (the app shows it without).
+        print(f"error: {getattr(e, 'detail', e)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # e.g. `python -m trials list | head`
         return EXIT_OK

@@ -4,7 +4,8 @@ self-contained HTML page.
 Text that users typed (trial, arm and creative names, notes) is data, never code: in CSV
 and XLSX a text cell starting with = + - @ tab or carriage return is prefixed with an
 apostrophe (OWASP's advice against formula injection) and XLSX is written with formulas
-and URLs off; numbers stay numbers. In Markdown and HTML every text is escaped. The HTML
+and URLs off; numbers stay numbers. In Markdown and HTML every text is escaped (in Markdown
+bare addresses are kept from becoming links too). The HTML
 report draws its charts as inline SVG and loads nothing from anywhere.
 """
 
@@ -17,6 +18,7 @@ import math
 from typing import Any
 
 from trials import APP_VERSION
+from trials.reports.autolinks import break_autolinks
 from trials.reports.report import Report, Table, arm_label, estimate
 
 __all__ = ["FORMATS", "render", "safe_cell"]
@@ -168,8 +170,9 @@ def _fmt(value: Any, kind: str | None) -> str:
 
 
 def _md_text(text: str) -> str:
-    """Escaped for Markdown: HTML and Markdown characters show as themselves."""
-    out = html.escape(str(text), quote=False)
+    """Escaped for Markdown: HTML and Markdown characters show as themselves, and no
+    renderer makes a link of a bare address (see ``trials.reports.autolinks``)."""
+    out = html.escape(break_autolinks(str(text)), quote=False)
     for ch in "\\`*_{}[]()#+!|~":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\n", " ")

@@ -81,6 +81,24 @@ class DemoDeletion:
     kept: tuple[tuple[str, str], ...]
 
 
+def _is_row_id(number: int) -> bool:
+    """Whether ``number`` can be a trial's id (ids are 32-bit integers, see MAX_ID)."""
+    return 0 < number <= MAX_ID
+
+
+def row_id(text: str) -> int | None:
+    """The row id ``text`` spells in ASCII digits, or None when it spells none that can
+    exist (not digits, zero, or too long: 50,000 digits are not parsed at all)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0")
+    if len(digits) > 19:
+        return None
+    number = int(digits or "0")
+    return number if _is_row_id(number) else None
+
+
 def current_actor() -> str:
     """Who is acting: ``TRIALS_USER`` if set, else the operating-system user."""
     name = os.environ.get("TRIALS_USER", "").strip()
@@ -572,8 +590,9 @@ class TrialRepository:
 
     @staticmethod
     def _not_found(ref: int | str) -> TrialNotFound:
+        shown = str(ref) if len(str(ref)) <= 80 else str(ref)[:77] + "..."
         return TrialNotFound(
-            f"no trial '{ref}' in this workspace; `python -m trials list` shows them all"
+            f"no trial '{shown}' in this workspace; `python -m trials list` shows them all"
         )
 
     def _find_row(self, conn: Connection, ref: int | str) -> Row | None:

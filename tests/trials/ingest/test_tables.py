@@ -115,5 +115,3 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
         z.writestr("hello.txt", "hi")
     with pytest.raises(TableError, match="not an Excel"):
         read_table(out.getvalue(), "x.xlsx")
-
-

@@ -131,3 +131,47 @@ def test_csv_numbers_have_sensible_precision(capsys, tmp_path, evil_trial):
     ]
     assert numbers and all(len(n.split(".")[1]) <= 5 for n in numbers)
     assert "Verdict" in text and "Data source" in text
+
+
+HOSTILE = {
+    "name": "![x](http://127.0.0.1:9/x.png) http://evil.example/",
+    "hypothesis": "Beats www.evil.example; ask boss@evil.example <b>x</b>",
+    "arms": [
+        {"channel": "[link](http://x)", "creative": "www.evil.example", "control": True},
+        {"channel": "<http://evil.example>", "creative": "ftp://evil.example/f"},
+    ],
+}
+
+
+def test_the_markdown_report_has_no_live_link_image_or_html(capsys, tmp_path, monkeypatch):
+    from tests.gfm import live_markup
+
+    monkeypatch.setenv("TRIALS_USER", "someone@evil.example")
+    spec = TRIAL | HOSTILE
+    assert run(capsys, "create", "--from-file", write(tmp_path, "t.json", spec))[0] == 0
+    arms = [(a["channel"], a["creative"]) for a in HOSTILE["arms"]]
+    data = "date,channel,creative,impressions,clicks,conversions,spend,revenue\n" + "".join(
+        f'2026-09-0{d},"{c}","{k}",1000,40,{2 + i},80.00,{200 + 50 * i}.00\n'
+        for d in range(1, 4)
+        for i, (c, k) in enumerate(arms)
+    )
+    assert run(capsys, "import", spec["name"], write(tmp_path, "d.csv", data))[0] == 0
+    code, _, err = run(
+        capsys,
+        "decide",
+        spec["name"],
+        "--keep-testing",
+        "·".join(arms[0]),
+        "--note",
+        "see http://evil.example/x and ![i](http://evil.example/i.png)",
+        "--budget-change",
+        "www.evil.example +20%",
+    )
+    assert code == 0, err
+    text = report(capsys, tmp_path, spec["name"], "md").decode()
+    assert live_markup(text) == []
+    # The hostile text is there, readable, every time it should be (escapes and the
+    # invisible word joiner aside).
+    plain = text.replace("\\", "").replace("\u2060", "")
+    assert plain.count("http://evil.example/x") == 1
+    assert "&lt;http://evil.example&gt;" in plain and "someone@evil.example" in plain
