@@ -302,12 +302,14 @@ def _cookie() -> str:
 
 
 def _set_cookie_script(token: str) -> str:
-    # token_urlsafe: letters, digits, "-" and "_" only, so it cannot break out of the string.
+    """The element that has the browser keep ``token`` (static/remember-sign-in.js, served
+    from the app's own address, so a content policy allowing only 'self' scripts lets it
+    run; nothing is written inline)."""
+    # token_urlsafe: letters, digits, "-" and "_" only, so it cannot leave the attribute.
     assert token.replace("-", "").replace("_", "").isalnum()
     return (
-        "<script>document.cookie = '"
-        f"{COOKIE}={token}; path=/; max-age={_Sessions.longest_s}; SameSite=Strict'"
-        " + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+        f'<script src="app/static/remember-sign-in.js" data-token="{token}" '
+        f'data-max-age="{_Sessions.longest_s}"></script>'
     )
 
 

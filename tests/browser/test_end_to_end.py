@@ -106,6 +106,17 @@ def sign_in(page, url: str, name: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     _ready(page, "Signed in as")
+    remembered(page)
+
+
+def remembered(page, timeout_s: float = 30) -> None:
+    """Wait until the browser holds the sign-in cookie (set by the page just after sign-in),
+    so the next page load is signed in too."""
+    deadline = time.monotonic() + timeout_s
+    while not any(c["name"] == "channel_trials_session" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the sign-in was not remembered by the browser")
+        page.wait_for_timeout(100)
 
 
 def _register(page, url: str) -> None:

@@ -23,8 +23,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port
+from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, sign_in
 from tests.conftest import ROOT
+
+ADMIN = "www.evil.example"  # the account signed in, a bare address as a name
+PASSWORD = "a long enough password"
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +90,7 @@ def trap():
 def _populate(database: Path, trap: int) -> None:
     """Five trials named with the hostile strings; the first with arms, a hypothesis,
     imports (file names), a decision (note) and an author that are hostile too."""
+    from trials.analysis.accounts import add_user, grant
     from trials.analysis.importing import commit_import, preview_import
     from trials.cli.main import main
     from trials.domain import ArmSpec, PrimaryMetric, TrialSpec
@@ -95,7 +99,12 @@ def _populate(database: Path, trap: int) -> None:
 
     names = hostile(trap)
     engine = connect(f"sqlite:///{database}")
-    store = TrialStore(engine, actor="www.evil.example")
+    # The accounts are hostile too: the one signed in (shown in the sidebar) and the
+    # decision's author.
+    add_user(engine, None, ADMIN, password=PASSWORD, is_admin=True)
+    add_user(engine, ADMIN, "boss@evil.example", password=PASSWORD)
+    grant(engine, ADMIN, "Default", "boss@evil.example", "editor")
+    store = TrialStore(engine, actor=ADMIN)
     start = date(2026, 9, 1)
     arms = (ArmSpec(names[3], names[4], control=True), ArmSpec(names[2], names[1]))
     for i, name in enumerate(names):
@@ -154,7 +163,7 @@ def _populate(database: Path, trap: int) -> None:
 
 @pytest.fixture
 def hostile_app(tmp_path, trap):
-    database = tmp_path / "trials.sqlite3"
+    database = tmp_path / "hostile.sqlite3"
     _populate(database, trap)
     port = _free_port()
     env = os.environ | {"TRIALS_DB": str(database), "TRIALS_USER": "<b>x</b>"}
@@ -242,6 +251,7 @@ def test_no_user_text_becomes_a_link_an_image_or_a_fetch(hostile_app, trap, tmp_
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1300, "height": 2400})
         page.on("request", lambda r: requests.append(r.url))
+        sign_in(page, hostile_app, ADMIN, PASSWORD)
         for where, route in PAGES.items():
             page.goto(f"{hostile_app}/{route}")
             page.get_by_text(WAIT_FOR[where]).first.wait_for(

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port
+from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, remembered
 from tests.conftest import ROOT, make_spec
 from trials.analysis.accounts import add_user, add_workspace, grant, open_workspace
 from trials.storage.engine import connect
@@ -156,7 +156,7 @@ def browser(site):
 def page(browser):
     context = browser.new_context(viewport={"width": 1300, "height": 1400})
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)
     yield page
     context.close()
 
@@ -241,6 +241,7 @@ def test_a_local_viewer_signs_in_reads_and_cannot_change(site, page):
     _ready(page, "do not match")
     _sign_in_locally(page, url, "bob", PASSWORD)
     _ready(page, "Brand secret")
+    remembered(page)
     assert "Default plan" not in _body(page)
     # A new page load (a new session) remembers the sign-in: no second password.
     page.goto(f"{url}/data?trial={site['brand']}")
@@ -255,6 +256,7 @@ def test_sign_out_ends_a_local_sign_in_for_every_tab(site, page):
     url = site["url"]
     _sign_in_locally(page, url, "bob", PASSWORD)
     _ready(page, "Brand secret")
+    remembered(page)
     cookie = [c for c in page.context.cookies() if c["name"] == "channel_trials_session"]
     assert cookie and cookie[0]["sameSite"] == "Strict"
     other = page.context.new_page()  # another tab of the same browser

@@ -25,8 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port
+from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, sign_in
 from tests.conftest import ROOT
+from trials.analysis.accounts import add_user
+from trials.storage.engine import connect
+
+PASSWORD = "a long proxy password"
 
 EXAMPLE = ROOT / "deploy" / "nginx" / "channel-trials.conf"
 SITE = "trials.test"
@@ -132,6 +136,9 @@ def proxy(tmp_path_factory):
     )
     database = folder / "trials.sqlite3"
     env = os.environ | {"TRIALS_DB": str(database), "TRIALS_USER": "proxy-test"}
+    engine = connect(f"sqlite:///{database}")
+    add_user(engine, None, "proxy-test", password=PASSWORD, is_admin=True)
+    engine.dispose()
     subprocess.run(
         [sys.executable, "-m", "trials", "demo", "--today", "2026-11-22"],
         cwd=ROOT,
@@ -301,6 +308,8 @@ def test_the_app_loads_and_takes_an_upload_through_the_proxy(proxy):
             "console",
             lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
         )
+        page.set_default_timeout(90_000)
+        sign_in(page, site, "proxy-test", PASSWORD)
         page.goto(site)
         page.get_by_text("Select a row to open the trial").first.wait_for(timeout=90_000)
         # A page with a chart (drawn under the content policy) and the model's verdict.
