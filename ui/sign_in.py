@@ -228,7 +228,8 @@ def _sidebar(trials: TrialStore, membership: Membership) -> None:
             for key in (WORKSPACE_KEY, STORE_KEY):
                 st.session_state.pop(key, None)
             if via_provider and _provider_configured():
-                st.logout()
+                st.logout()  # the browser goes to the provider's sign-out, then back
+                st.stop()
             st.rerun()
 
 

@@ -543,6 +543,13 @@ def ensure_demo_admin(engine: Engine, folder: Path, database: str) -> DemoSignIn
     return _saved_sign_in(engine, path, database)
 
 
+def only_the_demo_administrator(engine: Engine) -> bool:
+    """Whether the one account is the demo administrator (a first start on this computer;
+    another start at the same moment may have made it and not yet saved its sign-in)."""
+    users = AccountRepository(engine).users()
+    return len(users) == 1 and users[0].name == DEMO_USER and not users[0].disabled
+
+
 def _sign_in_text(database: str, password: str) -> str:
     return (
         "Channel Trials: the local demo administrator, for trying the app on this computer.\n"

@@ -86,17 +86,24 @@ def add_migrate_command(sub) -> None:
 
 
 def _demo(args) -> int:
-    from trials.analysis.accounts import DEMO_USER, ensure_demo_admin
+    from trials.analysis.accounts import (
+        DEMO_USER,
+        ensure_demo_admin,
+        only_the_demo_administrator,
+    )
     from trials.analysis.demo import load_demo
     from trials.domain import UserError
     from trials.storage.engine import data_dir, database_url, describe
 
-    sign_in = ensure_demo_admin(open_engine(), data_dir(), describe(database_url()))
+    engine = open_engine()
+    sign_in = ensure_demo_admin(engine, data_dir(), describe(database_url()))
     if sign_in is not None:
         _print_sign_in(sign_in, sys.stderr if args.json else sys.stdout)
     try:
-        # While the demo sign-in works, the demo is loaded as demo (unless --as says).
-        store = open_store(DEMO_USER if sign_in is not None else None)
+        # While the demo sign-in works (or demo is the only account: a first start beside
+        # this one made it), the demo is loaded as demo, unless --as says otherwise.
+        as_demo = sign_in is not None or (args.if_empty and only_the_demo_administrator(engine))
+        store = open_store(DEMO_USER if as_demo else None)
         if args.if_empty and not store.is_empty():
             print("the workspace has trials already; no demo data loaded")
             return EXIT_OK

@@ -102,15 +102,22 @@ def _bring_up_to_date(engine: Engine, where: str) -> None:
     """Migrate to the newest revision, unless the database is there already (then nothing
     is written, so a read-only database opens), was written by a newer version, or is not
     ours."""
-    current = schema_revision(engine)
+    # The revision and the tables from one read (one snapshot): a process that starts
+    # beside another's first migration sees the database before or after it, never half.
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        current = (
+            conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            if "alembic_version" in tables
+            else None
+        )
     head = head_revision()
     if current == head:
         return
     if current is not None and current not in _known_revisions():
         raise faults.newer(where, current, head)
     # Someone else's SQLite file: never build our tables inside it.
-    others = current is None and engine.dialect.name == "sqlite"
-    if others and set(inspect(engine).get_table_names()) - {"alembic_version"}:
+    if current is None and engine.dialect.name == "sqlite" and tables - {"alembic_version"}:
         raise faults.damaged(where)
     if is_read_only(engine):
         raise faults.read_only_and_older(where, current or "none", head)

@@ -146,6 +146,13 @@ HOSTILE = {
 def test_the_markdown_report_has_no_live_link_image_or_html(capsys, tmp_path, monkeypatch):
     from tests.gfm import live_markup
 
+    from trials.analysis.accounts import add_user, grant
+    from trials.storage.engine import connect, database_url
+
+    engine = connect(database_url())  # an author whose name is an address
+    add_user(engine, "tester", "someone@evil.example")
+    grant(engine, "tester", "Default", "someone@evil.example", "editor")
+    engine.dispose()
     monkeypatch.setenv("TRIALS_USER", "someone@evil.example")
     spec = TRIAL | HOSTILE
     assert run(capsys, "create", "--from-file", write(tmp_path, "t.json", spec))[0] == 0
