@@ -145,7 +145,6 @@ HOSTILE = {
 
 def test_the_markdown_report_has_no_live_link_image_or_html(capsys, tmp_path, monkeypatch):
     from tests.gfm import live_markup
-
     from trials.analysis.accounts import add_user, grant
     from trials.storage.engine import connect, database_url
 
