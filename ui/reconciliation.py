@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from trials.analysis.sources import reconcile
-from trials.domain import Trial
+from trials.domain import Trial, UserError
 from trials.domain.imports import UtmRule
 from trials.storage.store import TrialStore
 from ui.session import flash
@@ -124,6 +124,10 @@ def _utm_rules(trials: TrialStore, trial: Trial, result) -> None:
             UtmRule(r.utm_source, r.utm_medium, r.utm_campaign, r.utm_content, arms[r.Arm])
             for r in chosen.itertuples()
         ]
-        trials.save_utm_rules(trial.id, rules)
+        try:
+            trials.save_utm_rules(trial.id, rules)
+        except UserError as e:  # e.g. a value too long to keep: nothing was saved
+            st.error(md(str(e)), icon=":material/error:")
+            return
         flash(f"Saved {len(rules)} UTM rules.")
         st.rerun()

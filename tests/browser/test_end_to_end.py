@@ -76,22 +76,27 @@ def app_url(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        # Streamlit's own readiness check: the health endpoint answers "ok".
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.5)
+        wait_until_serving(url, server)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, timeout_s: float = 90) -> None:
+    """Until Streamlit's own readiness check (the health endpoint) answers "ok"; an error
+    if the server exits or does not answer in time."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.5)
 
 
 def _ready(page, text: str, timeout_s: float = 60) -> None:

@@ -14,8 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -23,7 +21,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, sign_in
+from tests.browser.test_end_to_end import (
+    CHROMIUM_FLAGS,
+    _chromium,
+    _free_port,
+    sign_in,
+    wait_until_serving,
+)
 from tests.conftest import ROOT
 
 ADMIN = "www.evil.example"  # the account signed in, a bare address as a name
@@ -187,17 +191,7 @@ def hostile_app(tmp_path, trap):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.5)
+        wait_until_serving(url, server)
         yield url
     finally:
         server.terminate()

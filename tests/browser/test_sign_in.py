@@ -21,7 +21,13 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, remembered
+from tests.browser.test_end_to_end import (
+    CHROMIUM_FLAGS,
+    _chromium,
+    _free_port,
+    remembered,
+    wait_until_serving,
+)
 from tests.conftest import ROOT, _worker_database, make_spec
 from trials.analysis.accounts import add_user, add_workspace, grant, open_workspace
 from trials.storage.engine import connect
@@ -130,25 +136,11 @@ def site(request, tmp_path_factory, worker_id):
             stderr=open(folder / "server.log", "wb"),  # noqa: SIM115 - closed with the process
         )
         try:
-            _wait_for(url, server)
+            wait_until_serving(url, server)
             yield {"url": url, "default": default.id, "brand": brand.id, "log": folder}
         finally:
             server.terminate()
             server.wait(timeout=20)
-
-
-def _wait_for(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
