@@ -544,10 +544,15 @@ def ensure_demo_admin(engine: Engine, folder: Path, database: str) -> DemoSignIn
 
 
 def only_the_demo_administrator(engine: Engine) -> bool:
-    """Whether the one account is the demo administrator (a first start on this computer;
-    another start at the same moment may have made it and not yet saved its sign-in)."""
-    users = AccountRepository(engine).users()
-    return len(users) == 1 and users[0].name == DEMO_USER and not users[0].disabled
+    """Whether the one account is the demo administrator as it was made, its password
+    never set since: a first start on this computer (another start at the same moment may
+    have made it and not yet saved its sign-in). Once its password is changed, commands
+    act as whoever they name, like on any site."""
+    repo = AccountRepository(engine)
+    users = repo.users()
+    if len(users) != 1 or users[0].name != DEMO_USER or users[0].disabled:
+        return False
+    return not any(e.action == "password set" and e.user == DEMO_USER for e in repo.events())
 
 
 def _sign_in_text(database: str, password: str) -> str:
