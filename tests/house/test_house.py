@@ -95,3 +95,11 @@ def test_the_console_script_and_python_m_work_from_any_folder(tmp_path, accounts
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "[]"
+
+
+def test_the_default_data_folder_is_the_checkouts_git_ignored_data_folder():
+    # make app keeps the database and the demo sign-in there; moving it would lose them.
+    from trials.storage.engine import DEFAULT_DATA_DIR
+
+    assert DEFAULT_DATA_DIR == ROOT / "data"
+    assert "/data/" in (ROOT / ".gitignore").read_text("utf-8").splitlines()

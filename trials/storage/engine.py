@@ -34,7 +34,8 @@ __all__ = [
     "writer",
 ]
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# The checkout's data/ folder (git-ignored), as before the storage package moved here.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option marking a transaction that will write (see ``writer``).
 WRITE_OPTION = "trials_write"
