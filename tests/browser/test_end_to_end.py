@@ -56,19 +56,7 @@ def app_url(tmp_path):
     add_user(engine, None, "browser", password=PASSWORD, is_admin=True)
     engine.dispose()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        app_command(port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -81,6 +69,17 @@ def app_url(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def app_command(port: int, *options: str) -> list[str]:
+    """`streamlit run app.py` on ``port``, headless (the repository's config.toml applies),
+    with any further ``--option value`` pairs."""
+    return [
+        *(sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")),
+        *("--server.port", str(port), "--server.headless", "true"),
+        *("--browser.gatherUsageStats", "false"),
+        *options,
+    ]
 
 
 def wait_until_serving(url: str, server: subprocess.Popen, timeout_s: float = 90) -> None:

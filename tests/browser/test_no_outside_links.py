@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import os
 import subprocess
-import sys
 import threading
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.browser.test_end_to_end import (
     CHROMIUM_FLAGS,
     _chromium,
     _free_port,
+    app_command,
     sign_in,
     wait_until_serving,
 )
@@ -173,17 +173,7 @@ def hostile_app(tmp_path, trap):
     env = os.environ | {"TRIALS_DB": str(database), "TRIALS_USER": "<b>x</b>"}
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
+        app_command(port),
         cwd=ROOT,
         env=env,
         stdout=log,

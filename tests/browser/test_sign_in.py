@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from tests.browser.test_end_to_end import (
     CHROMIUM_FLAGS,
     _chromium,
     _free_port,
+    app_command,
     remembered,
     wait_until_serving,
 )
@@ -113,23 +113,7 @@ def site(request, tmp_path_factory, worker_id):
         env.pop("TRIALS_DB", None)
         env.pop("TRIALS_USER", None)
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--secrets.files",
-                str(secrets_file),
-            ],
+            app_command(port, "--secrets.files", str(secrets_file)),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

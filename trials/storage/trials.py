@@ -598,15 +598,16 @@ class TrialRepository:
     def _find_row(self, conn: Connection, ref: int | str) -> Row | None:
         c = t.trials.c
         if isinstance(ref, int) and not isinstance(ref, bool):
-            if not 0 < ref <= MAX_ID:  # no such id; the database would refuse the number
+            if not _is_row_id(ref):  # no such id; the database would refuse the number
                 return None
             return conn.execute(self._trials_query().where(c.id == ref)).first()
         wanted = str(ref).strip()
         if "\x00" in wanted or len(wanted) > TRIAL_NAME:  # no name is like that
             return None
         row = conn.execute(self._trials_query().where(c.name == wanted)).first()
-        if row is None and wanted.isascii() and wanted.isdigit() and int(wanted) <= MAX_ID:
-            row = conn.execute(self._trials_query().where(c.id == int(wanted))).first()
+        number = row_id(wanted) if row is None else None
+        if number is not None:
+            row = conn.execute(self._trials_query().where(c.id == number)).first()
         if row is None:
             matches = conn.execute(
                 self._trials_query().where(func.lower(c.name) == wanted.lower())
