@@ -1,9 +1,10 @@
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from tests.conftest import make_spec
 from trials.domain import DecisionRule
@@ -46,6 +47,27 @@ def test_downgrade_to_nothing_and_back(db_url):
         inspect(engine).get_table_names()
     )
     assert TrialStore(engine).is_empty()
+    engine.dispose()
+
+
+def test_a_first_migration_that_fails_half_way_leaves_the_file_as_it_was(tmp_path):
+    # The whole upgrade is one transaction (SQLite too): a failure at the fourth revision
+    # leaves no half-built schema that a second process would plan its own steps from.
+    url = f"sqlite:///{tmp_path / 'half.sqlite3'}"
+    engine = connect(url, migrate_schema=False)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _fail_at_the_append_only_triggers(conn, cursor, statement, *args):
+        if statement.startswith("CREATE TRIGGER decisions_no_update"):
+            raise RuntimeError("the disk went away")
+
+    with pytest.raises(RuntimeError, match="disk went away"):
+        migrate(engine)
+    event.remove(engine, "before_cursor_execute", _fail_at_the_append_only_triggers)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert schema_revision(engine) is None
+    migrate(engine)
+    assert schema_revision(engine) == HEAD
     engine.dispose()
 
 
