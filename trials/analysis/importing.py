@@ -86,8 +86,9 @@ def preview_orders(
     reading = within_limits(read_orders_file(data, file_name, options, limits))
     if not reading.ok:
         return OrdersPreview(reading, None)
+    whole = trial.whole()  # with rounds: from round 1's start to the current round's end
     outside = [
-        o for o in reading.orders if not trial.spec.start <= o.ordered_at.date() <= trial.spec.end
+        o for o in reading.orders if not whole.spec.start <= o.ordered_at.date() <= whole.spec.end
     ]
     if outside:
         reading = replace(
@@ -98,8 +99,8 @@ def preview_orders(
                     reading.file_name,
                     outside[0].row,
                     reading.columns.header("timestamp"),
-                    f"{len(outside)} orders fall outside the trial's dates ({trial.spec.start} "
-                    f"to {trial.spec.end}); they are stored but not counted",
+                    f"{len(outside)} orders fall outside the trial's dates ({whole.spec.start} "
+                    f"to {whole.spec.end}); they are stored but not counted",
                 ),
             ),
         )

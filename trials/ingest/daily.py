@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from trials.domain import ResultRow, Trial
+from trials.domain import ResultRow, Trial, arm_key
 from trials.domain.imports import ImportOutcome, ResultsPlan
 from trials.ingest.cells import Cell, CellError, is_blank, parse_amount, parse_count, parse_date
 from trials.ingest.columns import (
@@ -100,7 +100,9 @@ def read_daily_file(
     options: ImportOptions | None = None,
     limits: ImportLimits | None = None,
 ) -> FileReading:
-    """Read and check a daily results file against ``trial`` (its dates and currency)."""
+    """Read and check a daily results file against ``trial`` (its dates and currency;
+    with rounds, every round's dates, and each row's arm against the round of its day)."""
+    trial = trial.whole()
     options = options or ImportOptions()
     table = read_table(data, file_name, limits)
     preset = _choose_preset(table, options.preset)
@@ -253,6 +255,9 @@ def _read_row(
     values, errors = read_fields(_FIELDS, cells, number, context)
     if errors:
         return None, errors, []
+    outside_its_round = _round_problem(values, context.trial)
+    if outside_its_round:
+        return None, [context.problem(number, "date", outside_its_round)], []
     if values["clicks"] > values["impressions"]:
         message = (
             f"{values['clicks']:,} clicks but only {values['impressions']:,} impressions; "
@@ -279,6 +284,15 @@ def _read_row(
         row=number,
     )
     return row, [], warnings
+
+
+def _round_problem(values: dict, trial: Trial) -> str | None:
+    """Why the row's day is in no round that ran its arm (a trial in rounds), or None."""
+    key = arm_key(values["channel"], values["creative"])
+    for arm in trial.all_arms:
+        if arm_key(arm.spec.channel, arm.spec.creative) == key:
+            return trial.arm_round_problem(arm.id, values["date"])
+    return None  # an arm the trial lacks: the import says so (or adds it)
 
 
 # -- one cell of a row, per field ---------------------------------------------------------

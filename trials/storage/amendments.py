@@ -33,6 +33,7 @@ __all__ = [
     "has_data",
     "locked_changes_to_record",
     "record_amendment",
+    "round_has_data",
     "rule_versions",
 ]
 
@@ -63,6 +64,22 @@ def has_data(conn: Connection, trial_id: int) -> bool:
     results = exists().where(t.daily_results.c.trial_id == trial_id)
     orders = exists().where(t.orders.c.trial_id == trial_id)
     return bool(conn.scalar(select(or_(results, orders))))
+
+
+def round_has_data(conn: Connection, trial: Trial) -> bool:
+    """Whether the trial's current round has data: any result or own order dated in it
+    (a trial without rounds: any at all). A round's plan locks with its own data."""
+    if not trial.rounds:
+        return has_data(conn, trial.id)
+    r, o = t.daily_results.c, t.orders.c
+    results = exists().where(r.trial_id == trial.id, r.day >= trial.spec.start)
+    orders = exists().where(o.trial_id == trial.id, o.ordered_at >= _start_of(trial.spec.start))
+    return bool(conn.scalar(select(or_(results, orders))))
+
+
+def _start_of(day) -> datetime:
+    # Orders keep the shop's local time as written (no time zone), as the day rows do.
+    return datetime(day.year, day.month, day.day)
 
 
 def rule_versions(conn: Connection, trial_ids: Sequence[int]) -> dict[int, int]:
@@ -101,7 +118,7 @@ def locked_changes_to_record(
     reason = (reason or "").strip()
     if reason:
         return before, after
-    if not has_data(conn, trial.id):
+    if not round_has_data(conn, trial):
         return None
     changes = "; ".join(describe_changes(before, after))
     how = "the reason field on the Trial page ('Why are you amending the pre-registered plan?')"

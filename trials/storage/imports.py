@@ -127,7 +127,7 @@ class ImportRepository:
     def _write_results(self, conn, trial: Trial, plan: ResultsPlan, source, batch_id) -> None:
         """Set aside the stored rows the plan changes or removes, and insert its new and
         changed rows under ``batch_id``."""
-        keys = {arm_key(a.spec.channel, a.spec.creative): a.id for a in trial.arms}
+        keys = {arm_key(a.spec.channel, a.spec.creative): a.id for a in trial.all_arms}
         old = [c.old for c in plan.changes if c.kind in ("changed", "removed")]
         fresh = [
             result_row_values(trial.id, keys[c.row.key], batch_id, c.row, source)
@@ -140,7 +140,8 @@ class ImportRepository:
             conn.execute(insert(t.daily_results), fresh)
 
     def _plan_results(self, conn, trial, rows, removals, digest, source) -> ResultsPlan:
-        arms = {arm_key(a.spec.channel, a.spec.creative): a for a in trial.arms}
+        # Every arm the trial ran: a late row of an earlier round's arm is that round's.
+        arms = {arm_key(a.spec.channel, a.spec.creative): a for a in trial.all_arms}
         r = t.daily_results.c
         stored = {
             (row.arm_id, row.day): row
@@ -158,6 +159,10 @@ class ImportRepository:
             if arm is None:
                 unknown.setdefault(row.key, (row.channel.strip(), row.creative.strip()))
                 continue
+            outside_its_round = trial.arm_round_problem(arm.id, row.day)
+            if outside_its_round:
+                where = f"row {row.row}: " if row.row else ""
+                raise UserError(f"{where}{outside_its_round}; nothing was written")
             if (arm.id, row.day) in seen:
                 raise UserError(
                     f"{row.arm_name} on {row.day} appears twice (rows {seen[arm.id, row.day].row} "
@@ -216,6 +221,7 @@ class ImportRepository:
                         creative=arm.creative,
                         budget_share=None,
                         is_control=False,
+                        first_round=trial.current_round,
                     )
                 ).inserted_primary_key[0]
             )

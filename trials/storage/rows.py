@@ -3,6 +3,7 @@ import batches; money as integer micro-units; times in UTC."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from trials.domain import (
     limits,
 )
 from trials.domain.imports import ImportBatch
+from trials.domain.rounds import Round
 from trials.storage import schema as t
 
 __all__ = [
@@ -194,8 +196,12 @@ def result_values(trial_id: int, batch_id: int, r: DailyResult) -> dict:
     }
 
 
-def trial_from_rows(row: Row, arm_rows: list[Row], rule_version: int = 1) -> Trial:
-    arms = tuple(
+def trial_from_rows(
+    row: Row, arm_rows: list[Row], rule_version: int = 1, round_rows: Sequence[Row] = ()
+) -> Trial:
+    """A stored trial; with rounds, its arms and spec are the current round's and
+    ``all_arms`` every arm (see ``trials.domain.trial.Trial``)."""
+    every = tuple(
         Arm(
             id=a.id,
             spec=ArmSpec(
@@ -207,6 +213,7 @@ def trial_from_rows(row: Row, arm_rows: list[Row], rule_version: int = 1) -> Tri
         )
         for a in arm_rows
     )
+    arms = tuple(arm for arm, a in zip(every, arm_rows, strict=True) if a.last_round is None)
     spec = TrialSpec(
         name=row.name,
         hypothesis=row.hypothesis,
@@ -224,6 +231,7 @@ def trial_from_rows(row: Row, arm_rows: list[Row], rule_version: int = 1) -> Tri
         attribution_rule=AttributionRule(row.attribution_rule),
         results_source=ResultsChoice(row.results_source),
     )
+    rounds = _rounds(spec, arm_rows, round_rows)
     return Trial(
         id=row.id,
         spec=spec,
@@ -233,7 +241,56 @@ def trial_from_rows(row: Row, arm_rows: list[Row], rule_version: int = 1) -> Tri
         updated_at=aware(row.updated_at),
         updated_by=row.updated_by,
         rule_version=rule_version,
+        rounds=rounds,
+        all_arms=every,
     )
+
+
+def _rounds(spec: TrialSpec, arm_rows: Sequence[Row], round_rows: Sequence[Row]) -> tuple:
+    """The stored rounds, the last (current) one with the trial's own dates, budget and
+    rule; each round's arms from the arms' first and last rounds."""
+    if not round_rows:
+        return ()
+    ordered = sorted(round_rows, key=lambda r: r.number)
+    current = ordered[-1].number
+    out = []
+    for r in ordered:
+        ids = tuple(
+            a.id
+            for a in arm_rows
+            if a.first_round <= r.number and (a.last_round is None or a.last_round >= r.number)
+        )
+        kept = {a.id for a in arm_rows if a.first_round < r.number and a.id in ids}
+        replaced = tuple((int(old), int(new)) for old, new in (r.replaced or []))
+        is_current = r.number == current
+        out.append(
+            Round(
+                number=r.number,
+                start=spec.start if is_current else r.start_date,
+                end=spec.end if is_current else r.end_date,
+                budget=spec.budget if is_current else from_micros(r.budget_micros),
+                decision_rule=spec.decision_rule
+                if is_current
+                else DecisionRule.from_dict(r.decision_rule),
+                arm_ids=ids,
+                reason=r.reason,
+                replaced=replaced,
+                added=tuple(
+                    i
+                    for i in ids
+                    if i not in kept and r.number > 1 and i not in {n for _, n in replaced}
+                ),
+                dropped=tuple(
+                    a.id
+                    for a in arm_rows
+                    if a.last_round == r.number - 1 and a.id not in {o for o, _ in replaced}
+                ),
+                carry_prior=bool(r.carry_prior),
+                created_at=aware(r.created_at),
+                created_by=r.created_by,
+            )
+        )
+    return tuple(out)
 
 
 def batch_from_row(row: Row) -> ImportBatch:

@@ -43,6 +43,7 @@ __all__ = [
     "orders",
     "replaced_orders",
     "replaced_results",
+    "rounds",
     "trials",
     "users",
     "utm_rules",
@@ -189,6 +190,9 @@ arms = Table(
     Column("creative", String(120), nullable=False),
     Column("budget_share", Float, nullable=True),
     Column("is_control", Boolean, nullable=False, default=False),
+    # The rounds the arm runs in: from first_round to last_round (None: still running).
+    Column("first_round", Integer, nullable=False, server_default="1"),
+    Column("last_round", Integer, nullable=True),
     UniqueConstraint("trial_id", "channel", "creative", name="uq_arms_trial_channel_creative"),
     sqlite_autoincrement=True,
 )
@@ -383,5 +387,32 @@ amendments = Table(
     Column("reason", Text, nullable=False),
     Column("before", JSON, nullable=False),  # only the changed fields, e.g. decision_rule.min_days
     Column("after", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# A trial's rounds, once it has more than one (``trials.domain.rounds``). Round 1 is
+# written when round 2 starts. The current round's dates, budget and rule are the trial's
+# own (``trials``), copied here when the next round starts; the arms of each round are
+# the arms' first_round/last_round.
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("number", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("budget_micros", BigInteger, nullable=False),
+    Column("decision_rule", JSON, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("replaced", JSON, nullable=False),  # [[old arm id, new arm id], ...]
+    Column("carry_prior", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    UniqueConstraint("trial_id", "number", name="uq_rounds_trial_number"),
+    CheckConstraint("end_date >= start_date", name="dates_in_order"),
+    CheckConstraint("number >= 1", name="number_positive"),
     sqlite_autoincrement=True,
 )

@@ -37,12 +37,14 @@ from trials.domain import (
 from trials.domain.accounts import Action, Membership, Role
 from trials.domain.amendments import Amendment
 from trials.domain.imports import ImportBatch, ImportOutcome, OrdersPlan, ResultsPlan, UtmRule
+from trials.domain.rounds import NextRound
 from trials.domain.verdicts import DecisionEntry, DecisionRecord
 from trials.storage import schema as t
 from trials.storage.amendments import AmendmentRepository
 from trials.storage.decisions import DecisionRepository
 from trials.storage.imports import ImportRepository
 from trials.storage.orders import OrderRepository
+from trials.storage.rounds import RoundRepository
 from trials.storage.trials import DemoDeletion, TrialNotFound, TrialRepository, current_actor
 
 __all__ = ["DemoDeletion", "TrialNotFound", "TrialStore", "current_actor"]
@@ -75,6 +77,7 @@ class TrialStore:
         self.orders_log = OrderRepository(self.trials)
         self.decision_log = DecisionRepository(self.trials)
         self.amendment_log = AmendmentRepository(self.trials)
+        self.round_log = RoundRepository(self.trials)
 
     @property
     def engine(self) -> Engine:
@@ -252,6 +255,10 @@ class TrialStore:
 
     def amendments(self, trial_id: int) -> list[Amendment]:
         return self.amendment_log.amendments(trial_id)
+
+    def start_round(self, trial_id: int, plan: NextRound) -> Trial:
+        """Start the trial's next round (``trials.storage.rounds``)."""
+        return self.round_log.start_round(trial_id, plan)
 
     def has_data(self, trial_id: int) -> bool:
         return self.amendment_log.has_data(trial_id)

@@ -216,6 +216,7 @@ class TrialRepository:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             arms_by_trial = self._arms(conn, [r.id for r in rows])
+            rounds_by_trial = self._rounds(conn, [r.id for r in rows])
             versions = rule_versions(conn, [r.id for r in rows])
             stats = {
                 r.trial_id: r
@@ -238,7 +239,12 @@ class TrialRepository:
             s = stats.get(row.id)
             summaries.append(
                 TrialSummary(
-                    trial=trial_from_rows(row, arms_by_trial.get(row.id, []), versions[row.id]),
+                    trial=trial_from_rows(
+                        row,
+                        arms_by_trial.get(row.id, []),
+                        versions[row.id],
+                        rounds_by_trial.get(row.id, []),
+                    ),
                     days_with_data=s.days if s else 0,
                     spend=from_micros(s.spend) if s else 0.0,
                     last_data_date=s.last_day if s else None,
@@ -373,6 +379,7 @@ class TrialRepository:
                 raise UserError(f"arm ids {unknown} do not belong to trial '{trial.name}'")
             removed = known - {i for i in arm_ids if i is not None}
             self._refuse_removing_arms_with_data(conn, trial, removed)
+            _refuse_overlapping_rounds(trial, spec)
             too_long = text_problem((reason or "").strip(), LONG_TEXT)
             if too_long:
                 raise TrialValidationError([Problem("reason", too_long)])
@@ -397,7 +404,7 @@ class TrialRepository:
             for position, (arm_id, arm) in enumerate(zip(arm_ids, spec.arms, strict=True)):
                 values = arm_values(trial.id, position, arm)
                 if arm_id is None:
-                    conn.execute(insert(t.arms).values(**values))
+                    conn.execute(insert(t.arms).values(**values, first_round=trial.current_round))
                 else:
                     conn.execute(update(t.arms).where(t.arms.c.id == arm_id).values(**values))
             if amendment is not None:
@@ -586,6 +593,7 @@ class TrialRepository:
             row,
             self._arms(conn, [row.id]).get(row.id, []),
             rule_versions(conn, [row.id])[row.id],
+            self._rounds(conn, [row.id]).get(row.id, []),
         )
 
     @staticmethod
@@ -623,6 +631,18 @@ class TrialRepository:
             select(t.arms)
             .where(t.arms.c.trial_id.in_(trial_ids))
             .order_by(t.arms.c.trial_id, t.arms.c.position, t.arms.c.id)
+        ):
+            out.setdefault(row.trial_id, []).append(row)
+        return out
+
+    def _rounds(self, conn: Connection, trial_ids: list[int]) -> dict[int, list[Row]]:
+        out: dict[int, list[Row]] = {}
+        if not trial_ids:
+            return out
+        for row in conn.execute(
+            select(t.rounds)
+            .where(t.rounds.c.trial_id.in_(trial_ids))
+            .order_by(t.rounds.c.trial_id, t.rounds.c.number)
         ):
             out.setdefault(row.trial_id, []).append(row)
         return out
@@ -679,6 +699,22 @@ class TrialRepository:
                     )
                 ]
             )
+
+
+def _refuse_overlapping_rounds(trial: Trial, spec: TrialSpec) -> None:
+    """The current round may not start on or before the previous round's end."""
+    previous = trial.round(trial.current_round - 1)
+    if previous is not None and spec.start <= previous.end:
+        raise TrialValidationError(
+            [
+                Problem(
+                    "start",
+                    f"{spec.start} is within round {previous.number} ({previous.start} to "
+                    f"{previous.end}); round {trial.current_round} starts after "
+                    f"{previous.end}",
+                )
+            ]
+        )
 
 
 def _why_not_deletable(conn: Connection, trial: Trial) -> str | None:

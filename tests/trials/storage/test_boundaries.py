@@ -30,6 +30,7 @@ from trials.domain import (
 )
 from trials.domain.accounts import PermissionDenied, Role
 from trials.domain.imports import UtmRule
+from trials.domain.rounds import NextRound
 from trials.domain.verdicts import DecisionRecord
 from trials.storage.accounts import AccountRepository
 from trials.storage.store import TrialNotFound, TrialStore
@@ -67,6 +68,7 @@ WRITES = {
     "delete_utm_rule": "change UTM rules",
     "undo_batch": "undo imports",
     "record_decision": "record decisions",
+    "start_round": "start a new round",
 }
 # Checks that write nothing and refuse a viewer (asked before slow work).
 CHECKS = {"require_write"}
@@ -172,6 +174,7 @@ class World:
             "batch_id": batches[0].id,
             "record": DecisionRecord(stop=(arm.name,), note="stop it"),
             "snapshot": {"k": 2},
+            "plan": NextRound(start=later + timedelta(days=30), reason="new landing page"),
         }
         params = public_methods()[name].parameters
         needed = [
