@@ -29,6 +29,12 @@ def add_analyze_command(sub) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
     p.add_argument(
+        "--round",
+        type=int,
+        metavar="N",
+        help="a trial in rounds: analyse round N (default: the current round)",
+    )
+    p.add_argument(
         "--budget", type=float, metavar="N", help="split N over the arms for the next round"
     )
     p.add_argument("--min-per-arm", type=float, default=0.0, metavar="X", help="with --budget")
@@ -61,7 +67,7 @@ def full_analysis(args, **allocation) -> dict[str, Any]:
     from trials.analysis import result
 
     store = open_store()
-    trial = store.get_trial(args.trial)
+    trial = store.get_trial(args.trial).in_round(getattr(args, "round", None))
     spec = ModelSpec.from_dict(
         {"pooling": args.pooling, "overdispersion": not args.no_overdispersion}
     )
@@ -96,6 +102,11 @@ def _print_estimates(result: dict, currency: str) -> None:
     """The heading and each arm's funnel, ROAS and CPA with their HDIs."""
     hdi = f"{result['hdi_prob']:.0%} HDI"
     print(f"{result['trial']}: {result['method']} posterior, pooling {result['pooling']} ({hdi})")
+    if result["rounds"] > 1:
+        print(
+            f"round {result['round']} of {result['rounds']}: {result['round_start']} to "
+            f"{result['round_end']}"
+        )
 
     def cell(m: dict, fmt: str) -> str:
         if m["mean"] is None:

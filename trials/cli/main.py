@@ -43,6 +43,7 @@ from trials.cli.registry import (
     add_migrate_command,
     add_registry_commands,
 )
+from trials.cli.rounds import add_round_commands
 from trials.cli.sources import add_source_commands
 from trials.domain import TrialValidationError, UserError
 
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     add_data_commands(sub)
     add_source_commands(sub)
     add_decision_commands(sub)
+    add_round_commands(sub)
     add_amend_commands(sub)
     add_housekeeping_commands(sub)
     add_plan_command(sub)

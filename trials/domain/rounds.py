@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from trials.domain import limits
 from trials.domain.errors import Problem, TrialValidationError, UserError
+from trials.domain.results import arm_key
 from trials.domain.rules import DecisionRule
 from trials.domain.spec import ArmSpec
 from trials.domain.validation import clean_text, is_number
@@ -138,15 +139,23 @@ def parse_replacement(text: str) -> tuple[str, str]:
     return arm, new
 
 
+def _split(text: str) -> tuple[str, str] | None:
+    for sep in ("·", "/"):
+        if sep in text:
+            channel, _, creative = text.partition(sep)
+            return channel, creative
+    return None
+
+
 def parse_arm(text: str) -> ArmSpec:
-    """``'Douyin · Clip 1'`` → the arm spec (channel, creative)."""
-    channel, sep, creative = str(text).partition("·")
-    if not sep:
+    """``'Douyin · Clip 1'`` (or ``'Douyin/Clip 1'``) → the arm spec (channel, creative)."""
+    parts = _split(str(text))
+    if parts is None:
         raise UserError(
-            f"'{text}' is not an arm: write 'Channel · Creative' (with the middle dot ·), "
+            f"'{text}' is not an arm: write 'Channel · Creative' (or Channel/Creative), "
             "e.g. 'Douyin · Clip 1'"
         )
-    return ArmSpec(channel=channel, creative=creative)
+    return ArmSpec(channel=parts[0], creative=parts[1])
 
 
 def default_end(current_start: date, current_end: date, start: date) -> date:
@@ -154,13 +163,16 @@ def default_end(current_start: date, current_end: date, start: date) -> date:
     return start + timedelta(days=(current_end - current_start).days)
 
 
-def find_arm(names: Sequence[tuple[int, str]], wanted: str, field_name: str) -> int:
-    """The id of the arm called ``wanted`` (case and spacing ignored) among ``names``."""
-    key = " ".join(wanted.split()).casefold()
-    for arm_id, name in names:
-        if " ".join(name.split()).casefold() == key:
-            return arm_id
-    known = ", ".join(name for _, name in names) or "none"
+def find_arm(arms: Sequence[tuple[int, str, str]], wanted: str, field_name: str) -> int:
+    """The id of the arm ``wanted`` names ('Channel · Creative' or 'Channel/Creative',
+    case and spacing ignored) among ``arms`` (id, channel, creative)."""
+    parts = _split(wanted)
+    if parts is not None:
+        key = arm_key(*parts)
+        for arm_id, channel, creative in arms:
+            if arm_key(channel, creative) == key:
+                return arm_id
+    known = ", ".join(f"{c} · {k}" for _, c, k in arms) or "none"
     raise TrialValidationError(
         [Problem(field_name, f"no arm '{wanted}' in the current round; its arms: {known}")]
     )

@@ -111,7 +111,9 @@ class Trial:
             self.spec,
             start=min(r.start for r in self.rounds),
             end=max(self.spec.end, *(r.end for r in self.rounds)),
-            arms=tuple(a.spec for a in self.all_arms),
+            # Shares and the control are each round's; over all rounds they are not one
+            # plan (shares of two rounds add up past 100 %), so this view has none.
+            arms=tuple(replace(a.spec, budget_share=None, control=False) for a in self.all_arms),
         )
         return replace(self, spec=spec, arms=self.all_arms)
 

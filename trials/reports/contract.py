@@ -19,6 +19,7 @@ from trials.domain.accounts import AccountEvent, Membership, Role, User, Workspa
 from trials.domain.amendments import Amendment, amendment_lines
 from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.reconciliation import ArmReconciliation, Reconciliation
+from trials.domain.rounds import Round
 from trials.domain.sources import ArmEffect, OrdersEffect, SourceSummary, sums
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from inference.planning.plan import Plan
     from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
     from trials.analysis.result import TrialAnalysis
+    from trials.analysis.rounds import RoundComparison
     from trials.analysis.stages import WeakStage
     from trials.ingest.daily import ImportPreview
     from trials.ingest.orders import OrdersPreview
@@ -48,6 +50,8 @@ __all__ = [
     "orders_preview_dict",
     "plan_dict",
     "reconciliation_dict",
+    "round_comparison_dict",
+    "round_dict",
     "source_summary_dict",
     "stage_dict",
     "summary_dict",
@@ -95,6 +99,8 @@ def trial_dict(
         "created_by": trial.created_by,
         "updated_at": trial.updated_at.isoformat(),
         "updated_by": trial.updated_by,
+        "round": trial.round_number,
+        "rounds": [round_dict(trial, r) for r in trial.rounds],
         "arms": [
             {
                 "id": arm.id,
@@ -346,6 +352,10 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
         "seconds": round(posterior.seconds, 3),
         "raw_vs_model": analysis.raw_vs_model,
         "currency": trial.spec.currency,
+        "round": trial.round_number,
+        "round_start": trial.spec.start.isoformat(),
+        "round_end": trial.spec.end.isoformat(),
+        "rounds": trial.current_round,
         "results_source": analysis.data.source.value,
         "source": source_summary_dict(analysis.data.summary),
         "decision": extra["decision"] | {"rule_version": trial.rule_version},
@@ -361,6 +371,67 @@ def analysis_dict(analysis: TrialAnalysis) -> dict[str, Any]:
     if out["preview"]:
         out["preview_note"] = decision.reason
     return out
+
+
+# -- rounds --------------------------------------------------------------------------------
+
+
+def round_dict(trial: Trial, r: Round) -> dict[str, Any]:
+    """One round of a trial: its dates, budget, rule, arms and what changed as it began."""
+    names = {a.id: a.name for a in trial.all_arms}
+    return {
+        "number": r.number,
+        "start": r.start.isoformat(),
+        "end": r.end.isoformat(),
+        "budget": r.budget,
+        "decision_rule": r.decision_rule.as_dict(),
+        "arms": [names[i] for i in r.arm_ids],
+        "replaced": [{"before": names[old], "after": names[new]} for old, new in r.replaced],
+        "added": [names[i] for i in r.added],
+        "dropped": [names[i] for i in r.dropped],
+        "reason": r.reason,
+        "starts_from_previous_posterior": r.carry_prior,
+        "created_at": r.created_at.isoformat() if r.created_at else None,
+        "created_by": r.created_by,
+    }
+
+
+def round_comparison_dict(comparison: RoundComparison) -> dict[str, Any]:
+    """``python -m trials compare-rounds --json``: per arm and stage, the change's posterior."""
+
+    def interval(x) -> dict[str, Any]:
+        return x.as_dict()
+
+    return {
+        "trial": comparison.trial.name,
+        "before": comparison.before,
+        "after": comparison.after,
+        "method": comparison.method,
+        "hdi_prob": comparison.hdi_prob,
+        "currency": comparison.trial.spec.currency,
+        "arms": [
+            {
+                "before": arm.before_name,
+                "after": arm.after_name,
+                "kind": arm.kind,
+                "stages": [
+                    {
+                        "stage": s.stage,
+                        "before": interval(s.before),
+                        "after": interval(s.after),
+                        "change": interval(s.change),
+                        "p_improved": _clean(s.p_improved),
+                        **({"reason": s.reason} if s.reason else {}),
+                    }
+                    for s in arm.stages
+                ],
+            }
+            for arm in comparison.arms
+        ],
+        "added": list(comparison.added),
+        "dropped": list(comparison.dropped),
+        "notes": list(comparison.notes),
+    }
 
 
 # -- plans and the decision log ----------------------------------------------------------

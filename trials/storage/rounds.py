@@ -63,7 +63,7 @@ class RoundRepository:
             end = plan.end or default_end(trial.spec.start, trial.spec.end, plan.start)
             budget = plan.budget if plan.budget is not None else trial.spec.budget
             rule = plan.rule or trial.spec.decision_rule
-            names = [(a.id, a.name) for a in trial.arms]
+            names = [(a.id, a.spec.channel, a.spec.creative) for a in trial.arms]
             replaced_ids = [
                 (find_arm(names, arm, "replace_creative"), creative)
                 for arm, creative in plan.changes.replace
