@@ -43,6 +43,7 @@ __all__ = [
     "orders",
     "replaced_orders",
     "replaced_results",
+    "trial_priors",
     "trials",
     "users",
     "utm_rules",
@@ -383,5 +384,21 @@ amendments = Table(
     Column("reason", Text, nullable=False),
     Column("before", JSON, nullable=False),  # only the changed fields, e.g. decision_rule.min_days
     Column("after", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Whether a trial's analysis uses priors learned from past trials, and channels' priors set
+# by hand: every change is a new row (who and when), the latest one is the trial's setting.
+trial_priors = Table(
+    "trial_priors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("use_learned", Boolean, nullable=False),
+    Column("overrides", JSON, nullable=False),  # [{channel, stage, mean, strength}]
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
     sqlite_autoincrement=True,
 )
