@@ -114,7 +114,9 @@ class StagePrior:
 
     @property
     def mean(self) -> float:
-        return self.beta.mean if self.beta is not None else self.lognormal.mean
+        """A new trial's typical figure: the Beta's mean for a rate; for money the
+        log-normal's median (its centre, which a wide spread does not inflate)."""
+        return self.beta.mean if self.beta is not None else self.lognormal.median
 
     def interval(self, prob: float = INTERVAL) -> tuple[float, float]:
         return (self.beta or self.lognormal).interval(prob)
