@@ -95,7 +95,7 @@ def test_an_override_replaces_the_learned_prior_and_is_recorded(store):
 
 def test_bad_overrides_are_refused_and_change_nothing(store):
     new = _trial(store, "New", "USD", 1.0)
-    with pytest.raises(UserError, match="no channel 'Nope'.*mean rate must be between"):
+    with pytest.raises(UserError, match=r"no channel 'Nope'.*mean rate must be between"):
         store.set_trial_priors(
             new.id,
             True,
