@@ -24,6 +24,7 @@ PAGES = [
     st.Page("app_pages/recommendations.py", title="Recommendations", icon=":material/recommend:"),
     st.Page("app_pages/new_trial.py", title="New trial", icon=":material/add_circle:"),
     st.Page("app_pages/plan.py", title="Plan", icon=":material/calculate:"),
+    st.Page("app_pages/priors.py", title="What past trials teach", icon=":material/history:"),
 ]
 
 

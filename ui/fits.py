@@ -18,6 +18,7 @@ import streamlit as st
 
 from inference.funnel.fit import FitError
 from inference.funnel.spec import ModelSpec
+from trials.analysis.priors import trial_model_spec
 from trials.analysis.result import TrialAnalysis, analyse, analyze_trial, funnel_data
 from trials.domain import Trial
 from ui.session import store
@@ -48,7 +49,8 @@ def data_digest(trial: Trial) -> str:
 def exact_fit(trial_id: int, digest: str, seed: int = 0) -> FitOutcome:
     trials = store()
     trial = trials.get_trial(trial_id)
-    return FitOutcome(analyse(trials, trial, method="exact", spec=ModelSpec(), seed=seed))
+    spec = trial_model_spec(trials, trial, ModelSpec()).spec
+    return FitOutcome(analyse(trials, trial, method="exact", spec=spec, seed=seed))
 
 
 class _FitCache:
@@ -101,18 +103,22 @@ def mcmc_fit(
 ) -> FitOutcome:
     """The full model's posterior for the trial's data ``digest`` (fitted once)."""
 
+    trials = store()
+    trial = trials.get_trial(trial_id)
+    # The trial's model settings: the defaults, or priors learned from past trials when
+    # the trial opted in (``trials.analysis.priors``); part of the cache key.
+    spec = trial_model_spec(trials, trial, ModelSpec()).spec
+
     def compute() -> FitOutcome:
-        trials = store()
-        trial = trials.get_trial(trial_id)
         try:
             posterior = analyse(
-                trials, trial, method="mcmc", spec=ModelSpec(), seed=seed, progress=_progress
+                trials, trial, method="mcmc", spec=spec, seed=seed, progress=_progress
             )
         except FitError as e:
             return FitOutcome(None, str(e))
         return FitOutcome(posterior)
 
-    return _fits().get((trial_id, digest, seed, ModelSpec()), compute)
+    return _fits().get((trial_id, digest, seed, spec), compute)
 
 
 def fit_with_progress(trial: Trial, text: str, digest: str | None = None) -> FitOutcome:

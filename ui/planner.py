@@ -64,7 +64,8 @@ def planner(key: str) -> Plan | None:
 
 
 def _past_trials(key: str) -> Baseline | None:
-    """The workspace's past rates, when there are some and the user starts from them."""
+    """The workspace's learned priors, when there are some and the user starts from them;
+    money from one currency only (asked when finished trials use several)."""
     baseline = workspace_baseline(store())
     if not (baseline and baseline.cvr):
         return None
@@ -72,9 +73,26 @@ def _past_trials(key: str) -> Baseline | None:
         "Start from past trials",
         value=True,
         key=f"{key}_past",
-        help="Baseline rates and cost per click pooled over: " + md(", ".join(baseline.trials)),
+        help="Baseline rates from the priors learned from the finished trials (see What past "
+        "trials teach): " + md(", ".join(baseline.trials)),
     )
-    return baseline if use_past else None
+    if not use_past:
+        return None
+    if len(baseline.currencies) > 1:
+        currency = st.selectbox(
+            "Currency of the cost per click",
+            baseline.currencies,
+            key=f"{key}_currency",
+            help="Past trials' money is never mixed across currencies: the cost per click "
+            "comes from the finished trials in this currency only.",
+        )
+        baseline = workspace_baseline(store(), currency)
+    if baseline.cpc is not None:
+        st.caption(
+            f"Cost per click from past trials in {baseline.currency}; the conversion rate's "
+            f"prior is worth about {baseline.strength:,.0f} clicks of evidence."
+        )
+    return baseline
 
 
 def _main_fields(past: Baseline | None) -> dict[str, Any]:

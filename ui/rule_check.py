@@ -42,8 +42,15 @@ def show_look_rates(inputs: PlanInputs, days: int, where: str) -> None:
 
 def show_trial_look_rates(trial: Trial) -> None:
     """The same for a registered trial, at its budget and dates, from past trials' rates."""
-    baseline = workspace_baseline(store())
+    baseline = workspace_baseline(store(), trial.spec.currency)
     days = planned_days(trial)
+    if baseline is not None and baseline.cpc is None:
+        # No finished trial in this trial's currency: its own cost per click so far
+        # (money is never taken from another currency).
+        totals = store().arm_totals(trial.id).values()
+        clicks, spend = sum(t.clicks for t in totals), sum(t.spend for t in totals)
+        if clicks and spend:
+            baseline = replace(baseline, cpc=spend / clicks)
     if baseline is None or not baseline.cvr or not baseline.cpc or trial.spec.budget <= 0:
         st.caption(
             "With a budget cap and past trials' rates (cost per click, conversion rate), this "

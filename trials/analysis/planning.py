@@ -7,12 +7,13 @@ Field names in ``plan_dict`` are a public interface (``python -m trials plan --j
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
 from inference.planning.progress import DecisionProgress, progress_to_decision
 from trials.analysis.decisions import inference_rule, planned_days
+from trials.analysis.priors import workspace_priors
 from trials.domain import ArmTotals, DailyResult, PrimaryMetric, Trial
 from trials.storage.store import TrialStore
 
@@ -31,46 +32,59 @@ MAX_BASELINE_STRENGTH = 20_000  # past trials inform the baseline, but other tim
 
 @dataclass(frozen=True)
 class Baseline:
-    """Rates pooled over past trials' results, to start a plan from."""
+    """A plan's starting point from the workspace's finished trials (``trials.analysis.priors``):
+    rates from the learned priors across channels, money in one currency only."""
 
     ctr: float | None
     cvr: float | None
-    cpc: float | None
-    revenue_per_conversion: float | None
-    clicks: int
+    cpc: float | None  # in ``currency``; None when no finished trial is in it
+    revenue_per_conversion: float | None  # in ``currency``
+    clicks: int  # clicks the conversion rate was learned from
     trials: tuple[str, ...]
+    currency: str | None = None
+    cvr_strength: float | None = None  # the learned prior's ESS (clicks of evidence)
+    currencies: tuple[str, ...] = ()  # currencies of the finished trials
 
     @property
     def strength(self) -> float:
-        """How many clicks of evidence the baseline rests on (capped)."""
-        return float(min(max(self.clicks, 100), MAX_BASELINE_STRENGTH))
+        """How many clicks of evidence the baseline is worth: the learned prior's ESS, never
+        more than the clicks it was learned from (and capped)."""
+        ess = self.cvr_strength if self.cvr_strength is not None else self.clicks
+        return float(min(max(ess, 1.0), MAX_BASELINE_STRENGTH))
 
 
-def workspace_baseline(store: TrialStore, trial_ids: list[int] | None = None) -> Baseline | None:
-    """Pooled CTR, CVR, CPC and revenue per conversion of trials with data (None: none)."""
-    impressions = clicks = conversions = 0
-    spend = revenue = 0.0
-    names = []
-    for summary in store.list_trials():
-        trial = summary.trial
-        if (trial_ids is not None and trial.id not in trial_ids) or not summary.days_with_data:
-            continue
-        names.append(trial.name)
-        for t in store.arm_totals(trial.id).values():
-            impressions += t.impressions
-            clicks += t.clicks
-            conversions += min(t.conversions, t.clicks)
-            spend += t.spend
-            revenue += t.revenue
-    if not names:
+def workspace_baseline(
+    store: TrialStore,
+    currency: str | None = None,
+    today: date | None = None,
+) -> Baseline | None:
+    """CTR and CVR (learned priors across channels), cost per click and revenue per
+    conversion in ``currency`` (default: the finished trials' only currency; with several
+    and none named, no money); None without a finished trial.
+
+    Money never mixes currencies: only finished trials in ``currency`` give its cost per
+    click and order value.
+    """
+    found = workspace_priors(store, today=today, workspace_min_trials=1)
+    learned = found.learned
+    if not learned.trials:
         return None
+    currencies = learned.currencies()
+    if currency is None and len(currencies) == 1:
+        currency = currencies[0]
+    ctr, cvr = learned.get(None, "ctr"), learned.get(None, "cvr")
+    cpc = learned.get(None, "cpc", currency) if currency else None
+    value = learned.get(None, "order_value", currency) if currency else None
     return Baseline(
-        ctr=clicks / impressions if impressions else None,
-        cvr=conversions / clicks if clicks and conversions else None,
-        cpc=spend / clicks if clicks and spend else None,
-        revenue_per_conversion=revenue / conversions if conversions and revenue else None,
-        clicks=clicks,
-        trials=tuple(names),
+        ctr=ctr.mean if ctr else None,
+        cvr=cvr.mean if cvr else None,
+        cpc=cpc.mean if cpc else None,
+        revenue_per_conversion=value.mean if value else None,
+        clicks=cvr.beta.total if cvr else 0,
+        trials=learned.trials,
+        currency=currency,
+        cvr_strength=cvr.ess if cvr else None,
+        currencies=currencies,
     )
 
 

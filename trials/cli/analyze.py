@@ -65,16 +65,22 @@ def full_analysis(args, **allocation) -> dict[str, Any]:
     from inference.funnel.fit import FitError
     from inference.funnel.spec import ModelSpec
     from trials.analysis import result
+    from trials.analysis.priors import trial_model_spec
 
     store = open_store()
     trial = store.get_trial(args.trial).in_round(getattr(args, "round", None))
     spec = ModelSpec.from_dict(
         {"pooling": args.pooling, "overdispersion": not args.no_overdispersion}
     )
+    # A trial that opted in to priors learned from past trials (``priors --trial``).
+    choice = trial_model_spec(store, trial, spec)
     try:
-        return result.full_analysis(
-            store, trial, method=args.method, spec=spec, seed=args.seed, **allocation
+        out = result.full_analysis(
+            store, trial, method=args.method, spec=choice.spec, seed=args.seed, **allocation
         )
+        if choice.note:
+            out["notes"] = [*out.get("notes", []), choice.note]
+        return out
     except FitError as e:
         raise CliError(f"could not fit '{trial.name}': {e}") from e
     except ValueError as e:

@@ -38,6 +38,7 @@ from trials.cli.common import (
 from trials.cli.data import add_data_commands
 from trials.cli.decisions import add_decision_commands
 from trials.cli.plan import add_plan_command
+from trials.cli.priors import add_priors_command
 from trials.cli.registry import (
     add_housekeeping_commands,
     add_migrate_command,
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     add_amend_commands(sub)
     add_housekeeping_commands(sub)
     add_plan_command(sub)
+    add_priors_command(sub)
     add_migrate_command(sub)
     add_account_commands(sub)
     add_identity_flags(parser, top=True)

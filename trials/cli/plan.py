@@ -43,7 +43,14 @@ def add_plan_command(sub) -> None:
     p.add_argument(
         "--from-workspace",
         action="store_true",
-        help="take baseline CVR, CTR and CPC not given from the workspace's trials with data",
+        help="take baseline CVR, CTR and CPC not given from the priors learned from the "
+        "workspace's finished trials (see `priors`)",
+    )
+    p.add_argument(
+        "--currency",
+        metavar="C",
+        help="with --from-workspace: the currency whose cost per click to use (money is "
+        "never mixed across currencies; needed when finished trials use several)",
     )
     p.add_argument("--simulations", type=int, default=400, help="simulated trials (default 400)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
@@ -59,9 +66,23 @@ def _plan(args) -> int:
     baseline_cvr, baseline_ctr, cpc = args.baseline_cvr, args.baseline_ctr, args.cpc
     strength = 2000.0
     if args.from_workspace:
-        found = workspace_baseline(open_store())
+        currency = args.currency.strip().upper() if args.currency else None
+        found = workspace_baseline(open_store(), currency)
         if found is None:
-            raise CliError("--from-workspace: no trial in the workspace has results yet")
+            raise CliError(
+                "--from-workspace: no finished trial in the workspace yet (decided, archived "
+                "or past its end date, with data)"
+            )
+        if cpc is None and found.cpc is None:
+            if found.currency is None:
+                raise CliError(
+                    "--from-workspace: finished trials use several currencies "
+                    f"({', '.join(found.currencies)}); name one with --currency, or give --cpc"
+                )
+            raise CliError(
+                f"--from-workspace: no finished trial in {found.currency} to take a cost per "
+                f"click from (trials are in {', '.join(found.currencies)}); give --cpc"
+            )
         baseline_cvr = baseline_cvr if baseline_cvr is not None else found.cvr
         baseline_ctr = baseline_ctr if baseline_ctr is not None else found.ctr
         cpc = cpc if cpc is not None else found.cpc

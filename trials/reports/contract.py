@@ -18,6 +18,7 @@ from trials.domain import ArmTotals, ResultSource, Trial, TrialSummary, UserErro
 from trials.domain.accounts import AccountEvent, Membership, Role, User, Workspace
 from trials.domain.amendments import Amendment, amendment_lines
 from trials.domain.imports import ImportBatch, UtmRule
+from trials.domain.priors import TrialPriors
 from trials.domain.reconciliation import ArmReconciliation, Reconciliation
 from trials.domain.rounds import Round
 from trials.domain.sources import ArmEffect, OrdersEffect, SourceSummary, sums
@@ -25,7 +26,9 @@ from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_es
 
 if TYPE_CHECKING:
     from inference.planning.plan import Plan
+    from inference.priors.backtest import Backtest
     from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
+    from trials.analysis.priors import WorkspacePriors
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.rounds import RoundComparison
     from trials.analysis.stages import WeakStage
@@ -49,6 +52,7 @@ __all__ = [
     "orders_effect_dict",
     "orders_preview_dict",
     "plan_dict",
+    "priors_dict",
     "reconciliation_dict",
     "round_comparison_dict",
     "round_dict",
@@ -56,6 +60,7 @@ __all__ = [
     "stage_dict",
     "summary_dict",
     "trial_dict",
+    "trial_priors_dict",
     "user_dict",
     "utm_rule_dict",
     "workspace_dict",
@@ -787,4 +792,78 @@ def account_event_dict(event: AccountEvent) -> dict[str, Any]:
         "user": event.user,
         "workspace": event.workspace,
         "details": dict(event.details),
+    }
+
+
+def priors_dict(found: WorkspacePriors, backtest: Backtest | None = None) -> dict[str, Any]:
+    """What past trials teach (``python -m trials priors --json``): one entry per channel
+    (null: every channel, the workspace-wide prior) and stage (``ctr``, ``cvr``,
+    ``order_value``, ``cpc``; money stages per ``currency``), each with the mean of a new
+    trial's figure, its 90 % interval, the ESS (``a + b`` of the Beta for rates, in
+    impressions or clicks; conversions for an order value; null for a cost per click),
+    the past trials and arms it was learned from, the spread between past trials as
+    fitted, and why its strength was capped (null: not capped)."""
+    rows = []
+    for r in found.rows():
+        low, high = r.interval()
+        fitted = r.beta.spread if r.beta is not None else r.lognormal.fitted_log_sd
+        rows.append(
+            {
+                "channel": r.channel,
+                "stage": r.stage,
+                "currency": r.currency,
+                "mean": r.mean,
+                "interval_low": low,
+                "interval_high": high,
+                "interval_prob": 0.9,
+                "ess": r.ess,
+                "trials": r.trials,
+                "arms": r.arms,
+                "spread": fitted,
+                "spread_scale": "rate" if r.beta is not None else "log",
+                "capped": r.capped,
+            }
+        )
+    out: dict[str, Any] = {
+        "trials": list(found.trials),
+        "currency": found.currency,
+        "priors": rows,
+        "notes": found.notes(),
+        "backtest": None,
+    }
+    if backtest is not None:
+        out["backtest"] = {
+            "days": backtest.days,
+            "trials": backtest.trials,
+            "stages": [
+                {
+                    "stage": s.stage,
+                    "arms": s.arms,
+                    "error_without": s.error_without,
+                    "error_with": s.error_with,
+                    "error_unit": "share of the final value"
+                    if s.stage == "order_value"
+                    else "rate",
+                    "improvement": s.improvement,
+                }
+                for s in backtest.stages
+            ],
+            "days_saved_median": backtest.days_saved_median,
+            "days_saved_mean": backtest.days_saved_mean,
+            "days_saved_by_trial": [
+                {"trial": name, "days": d} for name, d in backtest.days_saved_by_trial
+            ],
+            "reason": backtest.reason,
+        }
+    return out
+
+
+def trial_priors_dict(trial: Trial, setting: TrialPriors) -> dict[str, Any]:
+    """A trial's priors setting (``priors --trial T --json``)."""
+    return {
+        "trial": trial.name,
+        "use_learned": setting.use_learned,
+        "overrides": [o.as_dict() for o in setting.overrides],
+        "created_at": setting.created_at.isoformat() if setting.created_at else None,
+        "created_by": setting.created_by,
     }

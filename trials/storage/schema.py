@@ -44,6 +44,7 @@ __all__ = [
     "replaced_orders",
     "replaced_results",
     "rounds",
+    "trial_priors",
     "trials",
     "users",
     "utm_rules",
@@ -414,5 +415,21 @@ rounds = Table(
     UniqueConstraint("trial_id", "number", name="uq_rounds_trial_number"),
     CheckConstraint("end_date >= start_date", name="dates_in_order"),
     CheckConstraint("number >= 1", name="number_positive"),
+    sqlite_autoincrement=True,
+)
+
+# Whether a trial's analysis uses priors learned from past trials, and channels' priors set
+# by hand: every change is a new row (who and when), the latest one is the trial's setting.
+trial_priors = Table(
+    "trial_priors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("use_learned", Boolean, nullable=False),
+    Column("overrides", JSON, nullable=False),  # [{channel, stage, mean, strength}]
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
     sqlite_autoincrement=True,
 )

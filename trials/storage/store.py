@@ -44,6 +44,7 @@ from trials.storage.amendments import AmendmentRepository
 from trials.storage.decisions import DecisionRepository
 from trials.storage.imports import ImportRepository
 from trials.storage.orders import OrderRepository
+from trials.storage.priors import PriorsRepository
 from trials.storage.rounds import RoundRepository
 from trials.storage.trials import DemoDeletion, TrialNotFound, TrialRepository, current_actor
 
@@ -78,6 +79,7 @@ class TrialStore:
         self.decision_log = DecisionRepository(self.trials)
         self.amendment_log = AmendmentRepository(self.trials)
         self.round_log = RoundRepository(self.trials)
+        self.priors_log = PriorsRepository(self.trials)
 
     @property
     def engine(self) -> Engine:
@@ -259,6 +261,16 @@ class TrialStore:
     def start_round(self, trial_id: int, plan: NextRound) -> Trial:
         """Start the trial's next round (``trials.storage.rounds``)."""
         return self.round_log.start_round(trial_id, plan)
+    def trial_priors(self, trial_id: int):
+        """The trial's priors setting (``trials.domain.priors.TrialPriors``)."""
+        return self.priors_log.current(trial_id)
+
+    def trial_priors_history(self, trial_id: int) -> list:
+        return self.priors_log.history(trial_id)
+
+    def set_trial_priors(self, trial_id: int, use_learned: bool, overrides=()):
+        """Record whether the trial's analysis uses learned priors, and its overrides."""
+        return self.priors_log.record(trial_id, use_learned, overrides)
 
     def has_data(self, trial_id: int) -> bool:
         return self.amendment_log.has_data(trial_id)

@@ -83,6 +83,18 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
         capsys, "decide", demo, "--keep-testing", "WeChat/Moments video", "--note", "wait", "--json"
     )
     outputs["decisions"] = _json(capsys, "decisions", demo, "--json")
+    outputs["priors --backtest"] = _json(capsys, "priors", "--json", "--backtest")
+    outputs["priors --trial"] = _json(
+        capsys,
+        "priors",
+        "--trial",
+        demo,
+        "--use-learned",
+        "on",
+        "--override",
+        "WeChat/cvr=5%@200",
+        "--json",
+    )
     outputs["plan"] = _json(
         capsys,
         "plan",

@@ -52,6 +52,8 @@ READS = {
     "amendments",
     "has_data",
     "why_not_deletable",
+    "trial_priors",
+    "trial_priors_history",
 }
 # Each write, and the words its refusal uses ("… cannot import data; nothing was changed").
 WRITES = {
@@ -69,6 +71,7 @@ WRITES = {
     "undo_batch": "undo imports",
     "record_decision": "record decisions",
     "start_round": "start a new round",
+    "set_trial_priors": "change a trial's priors",
 }
 # Checks that write nothing and refuse a viewer (asked before slow work).
 CHECKS = {"require_write"}
@@ -174,6 +177,7 @@ class World:
             "batch_id": batches[0].id,
             "record": DecisionRecord(stop=(arm.name,), note="stop it"),
             "snapshot": {"k": 2},
+            "use_learned": True,
             "plan": NextRound(start=later + timedelta(days=30), reason="new landing page"),
         }
         params = public_methods()[name].parameters
