@@ -123,9 +123,14 @@ class TrialStore:
         return self.trials.arm_totals(trial_id, source)
 
     def daily_results(
-        self, trial_id: int, source: ResultSource | None = ResultSource.CHANNEL
+        self,
+        trial_id: int,
+        source: ResultSource | None = ResultSource.CHANNEL,
+        *,
+        segments: bool = False,
     ) -> list[DailyResult]:
-        return self.trials.daily_results(trial_id, source)
+        """The arm-level view (segments summed); with ``segments``, one row per segment."""
+        return self.trials.daily_results(trial_id, source, segments=segments)
 
     def import_batches(self, trial_id: int) -> list[ImportBatch]:
         return self.trials.import_batches(trial_id)
