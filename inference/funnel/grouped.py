@@ -8,11 +8,12 @@ units to them). The full model (``inference.funnel.fit.fit_mcmc``) fits these da
 are: units pooled within their parent. This module gives the same pooling in closed form,
 in milliseconds:
 
-* each unit's CTR and CVR have a Beta prior centred on its parent's rate, m (the parent's
-  raw rate over all its units, with a Beta(1, 1) prior), as wide as the model's prior
-  spread of arms within a channel (``priors.arm_spread``, 0.3 on the log-odds scale):
-  Beta(m n0, (1 - m) n0) with n0 chosen so that the prior's log-odds sd is exactly that
-  spread, trigamma(m n0) + trigamma((1 - m) n0) = spread²;
+* each unit's CTR and CVR have a Beta prior centred on its parent's rate m, as wide as
+  the model's prior spread of arms within a channel (``priors.arm_spread``, 0.3 on the
+  log-odds scale) plus the uncertainty of that centre: Beta(m n0, (1 - m) n0) with n0
+  chosen so that the prior's log-odds sd is exactly that width, trigamma(m n0) +
+  trigamma((1 - m) n0) = width² (``parent_centres``: the normal hierarchy's estimate of
+  the parent's centre from its units, with the spread known);
 * so the posterior is Beta(m n0 + hits, (1 - m) n0 + misses): a unit with few clicks
   stays near its parent, one with plenty stands on its own;
 * order values likewise: the rate of single orders' Gamma has a Gamma(a0, b0) prior whose
@@ -40,7 +41,13 @@ from inference.funnel.derived import stage_posterior
 from inference.funnel.spec import ModelSpec
 from inference.summary import Interval, Posterior
 
-__all__ = ["DEFAULT_DRAWS", "pooled_beta_prior", "pooled_posterior", "unit_stages"]
+__all__ = [
+    "DEFAULT_DRAWS",
+    "parent_centres",
+    "pooled_beta_prior",
+    "pooled_posterior",
+    "unit_stages",
+]
 
 DEFAULT_DRAWS = 4000
 
@@ -72,6 +79,35 @@ def _gamma_shape_for_log_sd(spread: float) -> float:
     )
 
 
+def parent_centres(
+    hits: np.ndarray, tries: np.ndarray, parent: np.ndarray, n_parents: int, spread: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per parent, where its units' rates centre and how widely they spread.
+
+    On the log-odds scale each unit's raw rate y (with half a hit and half a miss added) has
+    sampling variance v = 1 / (n p (1 - p)); with units spread by ``spread`` around the
+    parent's centre mu, the centre's estimate is the precision-weighted mean of y
+    (weights 1 / (spread² + v)) with variance 1 / sum of the weights, which a unit's prior
+    adds to its spread (so a parent with few units is no firmer a centre than its data).
+    A parent without tries centres at a rate of 1/2 with spread 1.5 (the model's wide
+    prior)."""
+    hits = np.asarray(hits, dtype=float)
+    tries = np.asarray(tries, dtype=float)
+    rate = (hits + 0.5) / (tries + 1.0)
+    y = special.logit(rate)
+    with np.errstate(divide="ignore"):
+        v = np.where(tries > 0, 1.0 / ((tries + 1.0) * rate * (1.0 - rate)), np.inf)
+    w = 1.0 / (spread**2 + v)
+    total = np.bincount(parent, weights=w, minlength=n_parents)
+    weighted = np.bincount(
+        parent, weights=np.where(np.isfinite(v), w * y, 0.0), minlength=n_parents
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.where(total > 0, weighted / total, 0.0)
+        sd = np.where(total > 0, np.sqrt(spread**2 + 1.0 / total), 1.5)
+    return special.expit(mu), sd
+
+
 def unit_stages(data: FunnelData, spec: ModelSpec) -> dict[str, np.ndarray]:
     """Per unit, the conjugate posteriors' parameters: ``ctr`` and ``cvr`` (alpha, beta)
     and ``order_value`` (k, shape, rate), each with its prior pooled toward the parent."""
@@ -88,8 +124,8 @@ def unit_stages(data: FunnelData, spec: ModelSpec) -> dict[str, np.ndarray]:
         "ctr": (t.clicks, t.impressions),
         "cvr": (t.converted_clicks, t.paired_clicks),
     }.items():
-        rate = (1.0 + per_parent(hits)) / (2.0 + per_parent(tries))
-        priors = np.array([pooled_beta_prior(m, p.arm_spread) for m in rate])
+        centre, spread = parent_centres(hits, tries, parent, n_parents, p.arm_spread)
+        priors = np.array([pooled_beta_prior(m, s) for m, s in zip(centre, spread, strict=True)])
         a0, b0 = priors[parent, 0], priors[parent, 1]
         out[stage] = np.column_stack([a0 + hits, b0 + tries - hits])
     k = order_value_shape(spec)

@@ -132,7 +132,9 @@ def test_segments_are_stored_summed_for_the_arm_and_kept_through_replace_and_und
     changed = SPLIT.replace("Desktop,400,10,1,5,20", "Desktop,400,12,1,5,20")
     with pytest.raises(OverlapError):
         commit_import(store, trial, changed.encode(), "seg2.csv", ImportOptions())
-    second = commit_import(store, trial, changed.encode(), "seg2.csv", ImportOptions(), replace=True)
+    second = commit_import(
+        store, trial, changed.encode(), "seg2.csv", ImportOptions(), replace=True
+    )
     assert second.counts == {"new": 0, "changed": 1, "unchanged": 3, "removed": 0}
     assert store.arm_totals(trial.id)[wechat].clicks == 67
     store.undo_batch(trial.id, second.batch.id)

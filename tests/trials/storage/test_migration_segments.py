@@ -69,9 +69,9 @@ def test_upgrading_from_0006_keeps_the_data_and_downgrading_sums_segments(db_url
     assert "ix_daily_results_import_batch_id" in {
         i["name"] for i in schema.get_indexes("daily_results")
     }
-    assert {
-        tuple(u["column_names"]) for u in schema.get_unique_constraints("daily_results")
-    } == {("trial_id", "arm_id", "day", "source", "segment")}
+    assert {tuple(u["column_names"]) for u in schema.get_unique_constraints("daily_results")} == {
+        ("trial_id", "arm_id", "day", "source", "segment")
+    }
     store = TrialStore(engine, actor="tester")
     rows = store.daily_results(1, segments=True)
     assert [(r.arm_id, r.clicks, r.segment, r.import_batch_id) for r in rows] == [
