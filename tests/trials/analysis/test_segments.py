@@ -132,7 +132,10 @@ def test_each_unit_is_the_closed_form_of_units_pooled_within_their_arm(store, tr
         assert math.sqrt(logit_var) == pytest.approx(width, rel=1e-9)
         numeric = (
             integrate.quad(
-                lambda x: special.logit(x) ** 2 * stats.beta.pdf(x, a0, b0), 0, 1, limit=200
+                lambda x, a=a0, b=b0: special.logit(x) ** 2 * stats.beta.pdf(x, a, b),
+                0,
+                1,
+                limit=200,
             )[0]
             - (special.digamma(a0) - special.digamma(b0)) ** 2
         )
@@ -160,7 +163,7 @@ def test_small_segments_shrink_toward_their_arm_more_than_large_ones(store, tria
             u.clicks for u in units.values()
         )
 
-        def pull(u):
+        def pull(u, arm_rate=arm_rate):
             raw = u.conversions / u.clicks
             return abs(u.metrics["cvr"].mean - raw) / abs(arm_rate - raw)
 
