@@ -40,3 +40,17 @@ def test_the_section_reads_per_segment_and_per_week(app_store, monkeypatch):
     [weeks] = [d.value for d in at.dataframe if "Week" in d.value.columns]
     assert list(weeks["Week"]) == ["2026-W36", "2026-W37", "2026-W37"]
     assert list(weeks["Days"]) == [1, 1, 1]
+
+
+def test_the_data_grid_shows_and_saves_segments(app_store):
+    from ui.daily_grid import save_grid
+
+    trial = _segmented_trial(app_store)
+    at = open_app("app_pages/data.py", trial=trial.id)
+    [shown] = [d.value for d in at.dataframe if "Impressions" in d.value.columns]
+    assert list(shown.columns[:3]) == ["Arm", "Day", "Segment"] and len(shown) == 5
+    # Saved back without the North rows of WeChat: those two go, the rest stay as stored.
+    kept = shown[~((shown["Segment"] == "North") & (shown["Arm"] == "WeChat · Video A"))]
+    outcome = save_grid(app_store, trial, kept)
+    assert outcome.counts == {"new": 0, "changed": 0, "unchanged": 3, "removed": 2}
+    assert app_store.arm_totals(trial.id)[trial.arms[0].id].clicks == 400
