@@ -1,5 +1,6 @@
 """Results: a trial's posterior — verdict, headline, funnel per arm, intervals against
-break-even, distributions, raw vs modelled, diagnostics. The exact preview shows at once,
+break-even, distributions, raw vs modelled, diagnostics, and the figures by segment and
+week. The exact preview shows at once,
 labelled "Preview — not the verdict" (figures only: no verdict, no recommendation, no
 report); the full model's analysis replaces it when its fit is done."""
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from ui.fits import analysis_for, data_digest, exact_fit, fit_with_progress
 from ui.results import report_downloads, show_results
+from ui.segments import show_segments
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial, require_data
@@ -41,3 +43,5 @@ else:
         show_results(analysis)
         st.subheader("Share")
         report_downloads(analysis)
+
+show_segments(trials, trial)

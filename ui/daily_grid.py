@@ -52,8 +52,9 @@ def daily_grid(trials: TrialStore, trial: Trial) -> None:
 
 
 def _stored_frame(trials: TrialStore, trial: Trial, names: dict[int, str]) -> pd.DataFrame:
-    stored = trials.daily_results(trial.id)
-    return pd.DataFrame(
+    """The stored rows, one per segment; the Segment column only once a trial has one."""
+    stored = trials.daily_results(trial.id, segments=True)
+    frame = pd.DataFrame(
         {
             "Arm": pd.Series([names[r.arm_id] for r in stored], dtype="object"),
             "Day": pd.Series([r.day for r in stored], dtype="object"),
@@ -64,6 +65,9 @@ def _stored_frame(trials: TrialStore, trial: Trial, names: dict[int, str]) -> pd
             "Revenue": pd.Series([r.revenue for r in stored], dtype="float"),
         }
     )
+    if any(r.segment for r in stored):
+        frame.insert(2, "Segment", pd.Series([r.segment for r in stored], dtype="object"))
+    return frame
 
 
 def _grid_columns(trial: Trial, arm_names: list[str]) -> dict:
@@ -78,6 +82,7 @@ def _grid_columns(trial: Trial, arm_names: list[str]) -> dict:
         "Conversions": count(min_value=0, step=1, required=True),
         "Spend": count(min_value=0.0, format="%.2f", required=True),
         "Revenue": count(min_value=0.0, format="%.2f", required=True),
+        "Segment": st.column_config.TextColumn(help="customer group, region, device or placement"),
     }
 
 
@@ -95,6 +100,7 @@ _FIELDS = {
 
 def save_grid(trials: TrialStore, trial: Trial, edited: pd.DataFrame) -> ImportOutcome:
     """The edited grid as rows (blank cells as None), checked and saved by the analysis."""
-    frame = edited.rename(columns=_FIELDS)[list(_FIELDS.values())].astype(object)
+    fields = {**_FIELDS, **({"Segment": "segment"} if "Segment" in edited.columns else {})}
+    frame = edited.rename(columns=fields)[list(fields.values())].astype(object)
     rows = frame.where(pd.notna(frame), None).to_dict("records")
     return save_edited_rows(trials, trial, rows)

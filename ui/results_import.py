@@ -70,7 +70,7 @@ def _read_upload(trials: TrialStore, trial: Trial, key: str, upload):
         required = [
             f
             for f in DAILY_FIELDS
-            if f != "revenue" and not (f == "channel" and settings["channel"])
+            if f not in ("revenue", "segment") and not (f == "channel" and settings["channel"])
         ]
         mapping_editor(key, reading.columns, DAILY_FIELDS, required)
     show_reading(reading)
@@ -157,12 +157,14 @@ def _numbers(r) -> str:
 
 
 def _rows_table(rows) -> pd.DataFrame:
+    segments = {"Segment": [r.segment for r in rows]} if any(r.segment for r in rows) else {}
     return pd.DataFrame(
         {
             "Row": [r.row for r in rows],
             "Day": [r.day for r in rows],
             "Channel": [r.channel for r in rows],
             "Creative": [r.creative for r in rows],
+            **segments,
             "Impressions": [r.impressions for r in rows],
             "Clicks": [r.clicks for r in rows],
             "Conversions": [r.conversions for r in rows],

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from trials.analysis.sources import orders_effect
-from trials.domain import Trial, UserError
+from trials.domain import Trial, UserError, segment_key
 from trials.domain.imports import ImportOutcome
 from trials.domain.limits import FILE_NAME, text_problem
 from trials.ingest.daily import ImportPreview, read_daily_file
@@ -182,7 +182,9 @@ def save_edited_rows(
     by_name = {a.name: a for a in trial.arms}
     buffer = io.StringIO()
     out = csv.writer(buffer)
-    out.writerow(["date", "channel", "creative", *EDITED_FIELDS[2:]])
+    # Rows may carry a "segment" (the grid shows it once a trial has segments).
+    by_segment = any("segment" in row for row in rows)
+    out.writerow(["date", "channel", "creative", *EDITED_FIELDS[2:], *["segment"] * by_segment])
     for row in rows:
         arm = by_name.get(str(row.get("arm") or ""))
         day = row.get("day")
@@ -192,6 +194,7 @@ def save_edited_rows(
                 arm.spec.channel if arm else "",
                 arm.spec.creative if arm else "",
                 *(_text(row.get(name)) for name in EDITED_FIELDS[2:]),
+                *[_text(row.get("segment"))] * by_segment,
             ]
         )
     reading = read_daily_file(
@@ -206,9 +209,15 @@ def save_edited_rows(
                 for p in reading.errors
             ]
         )
-    kept = {(by_name[r.arm_name].id, r.day) for r in reading.rows if r.arm_name in by_name}
+    kept = {
+        (by_name[r.arm_name].id, r.day, r.segment_key)
+        for r in reading.rows
+        if r.arm_name in by_name
+    }
     removals = [
-        (r.arm_id, r.day) for r in store.daily_results(trial.id) if (r.arm_id, r.day) not in kept
+        (r.arm_id, r.day, r.segment)
+        for r in store.daily_results(trial.id, segments=True)
+        if (r.arm_id, r.day, segment_key(r.segment)) not in kept
     ]
     return store.commit_results(
         trial.id, reading.rows, kind="manual", replace=True, removals=removals

@@ -45,6 +45,7 @@ from trials.cli.registry import (
     add_registry_commands,
 )
 from trials.cli.rounds import add_round_commands
+from trials.cli.segments import add_segments_command
 from trials.cli.sources import add_source_commands
 from trials.domain import TrialValidationError, UserError
 
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_registry_commands(sub)
     add_analyze_command(sub)
+    add_segments_command(sub)
     add_data_commands(sub)
     add_source_commands(sub)
     add_decision_commands(sub)

@@ -32,7 +32,14 @@ from trials.domain.enums import (
 )
 from trials.domain.errors import Problem, TrialValidationError, UserError
 from trials.domain.orders import OrderRow, OrderStatus
-from trials.domain.results import ArmTotals, DailyResult, ResultRow, arm_key
+from trials.domain.results import (
+    ArmTotals,
+    DailyResult,
+    ResultRow,
+    arm_key,
+    merge_segments,
+    segment_key,
+)
 from trials.domain.rules import DecisionRule
 from trials.domain.spec import TRIAL_FIELDS as TRIAL_FIELDS
 from trials.domain.spec import ArmSpec, TrialSpec
@@ -59,4 +66,6 @@ __all__ = [
     "TrialValidationError",
     "UserError",
     "arm_key",
+    "merge_segments",
+    "segment_key",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "NUL_PROBLEM",
     "ORDER_ARM_TEXT",
     "ORDER_ID",
+    "SEGMENT",
     "TRIAL_NAME",
     "USER_NAME",
     "UTM_VALUE",
@@ -55,6 +56,7 @@ __all__ = [
 TRIAL_NAME = 120
 CHANNEL = 80
 CREATIVE = 120
+SEGMENT = 120  # a row's segment: customer group, region, device, placement
 USER_NAME = 120  # who made a write (the signed-in user, or TRIALS_USER)
 FILE_NAME = 255  # an imported file's name, kept with its import (filesystems allow 255)
 # Order ids from shops and platforms are short (Shopify's GIDs about 40 characters,

@@ -1,9 +1,10 @@
 """Which column of an export holds which field: header detection, presets and mapping.
 
 A mapping sends each field a trial needs (date, channel, creative, impressions, clicks,
-conversions, spend, revenue) to one column of the file. It is found automatically from
-common English and Chinese headers; a named preset knows one platform's export (its
-headers, its title lines, which blank cells mean zero); ``overrides`` fix single fields.
+conversions, spend, revenue, and optionally a segment) to one column of the file. It is
+found automatically from common English and Chinese headers; a named preset knows one
+platform's export (its headers, its title lines, which blank cells mean zero);
+``overrides`` fix single fields.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ DAILY_FIELDS = (
     "conversions",
     "spend",
     "revenue",
+    # Optional: a breakdown of each arm-day (customer group, region, device, placement);
+    # with it, rows are keyed by channel, creative, day and segment.
+    "segment",
 )
 ORDER_FIELDS = (
     "order_id",
@@ -116,6 +120,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "转化价值",
         "gmv",
     ),
+    "segment": (
+        "segment",
+        "audience",
+        "customer group",
+        "region",
+        "device",
+        "placement",
+        "人群",
+        "地区",
+        "设备",
+        "版位",
+    ),
     "order_id": ("order id", "order", "order number", "id", "订单号", "订单编号", "订单id"),
     "timestamp": (
         "timestamp",
@@ -179,6 +195,22 @@ SAME_THING: dict[str, tuple[frozenset[str], ...]] = {
             ("conv value", "conversion value", "转化价值"),
             ("purchases conversion value", "website purchases conversion value"),
             ("sales", "销售额", "成交金额", "gmv"),
+        ],
+        # Every name of a segment is one group: a file with both a region and a device
+        # column is broken down twice, and must say which breakdown is the segment.
+        "segment": [
+            (
+                "segment",
+                "audience",
+                "customer group",
+                "region",
+                "device",
+                "placement",
+                "人群",
+                "地区",
+                "设备",
+                "版位",
+            )
         ],
         "order_id": [("order id", "order number", "订单号", "订单编号", "订单id")],
         "timestamp": [

@@ -223,14 +223,14 @@ def _read_rows(
     rows: list[ResultRow] = []
     errors: list[RowProblem] = []
     warnings: list[RowProblem] = []
-    seen: dict[tuple[tuple[str, str], date], int] = {}
+    seen: dict[tuple[tuple[str, str], date, str], int] = {}
     for cells, number in body:
         row, row_errors, row_warnings = _read_row(cells, number, context)
         errors.extend(row_errors)
         warnings.extend(row_warnings)
         if row is None:
             continue
-        first = seen.setdefault((row.key, row.day), number)
+        first = seen.setdefault((row.key, row.day, row.segment_key), number)
         if first != number:
             errors.append(_duplicate(row, number, first, context))
             continue
@@ -239,12 +239,28 @@ def _read_rows(
 
 
 def _duplicate(row: ResultRow, number: int, first: int, context: _DailyContext) -> RowProblem:
+    columns = context.columns
+    if "segment" in columns.columns:
+        named = ", ".join(
+            f"'{columns.header(f)}'"
+            for f in ("channel", "creative", "date", "segment")
+            if f in columns.columns
+        )
+        segment = f"segment '{quote(row.segment)}'" if row.segment else "no segment"
+        return context.problem(
+            number,
+            "segment",
+            f"{quote(row.arm_name)} on {row.day} with {segment} is also on row {first} "
+            f"(the same {named}); each arm may have one row per day and segment. "
+            "Remove one of the rows or add them up first.",
+        )
     return context.problem(
         number,
         "date",
         f"{quote(row.arm_name)} on {row.day} is also on row {first}; each arm may have "
         "one row per day. If these are breakdowns (e.g. by placement or device), "
-        "export without the breakdown or add them up first.",
+        "add a column naming the segment (segment, region, device, placement, 人群, 地区, "
+        "设备, 版位), export without the breakdown, or add them up first.",
     )
 
 
@@ -282,6 +298,7 @@ def _read_row(
         spend=values["spend"],
         revenue=values["revenue"],
         row=number,
+        segment=values["segment"],
     )
     return row, [], warnings
 
@@ -343,10 +360,20 @@ def _read_number(name: str, cells: Sequence[Cell], context: _DailyContext) -> in
     return value
 
 
+def _read_segment(name: str, cells: Sequence[Cell], context: _DailyContext) -> str:
+    """The row's segment (customer group, region, device, placement): "" when the file
+    has no segment column, or for a blank cell."""
+    if name not in context.columns.columns:
+        return ""
+    raw = context.cell(cells, name)
+    return "" if is_blank(raw) else " ".join(str(raw).split())
+
+
 # Each field of a row and how its cell is read, in the order problems are listed.
 _FIELDS = {
     "date": _read_day,
     "channel": _read_name,
     "creative": _read_name,
     **{name: _read_number for name in (*COUNTS, *AMOUNTS)},
+    "segment": _read_segment,
 }

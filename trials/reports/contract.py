@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from trials.analysis.priors import WorkspacePriors
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.rounds import RoundComparison
+    from trials.analysis.segments import GroupedResults
     from trials.analysis.stages import WeakStage
     from trials.ingest.daily import ImportPreview
     from trials.ingest.orders import OrdersPreview
@@ -47,6 +48,7 @@ __all__ = [
     "decision_dict",
     "entry_dict",
     "evidence_snapshot",
+    "grouped_dict",
     "import_preview_dict",
     "member_dict",
     "orders_effect_dict",
@@ -440,6 +442,44 @@ def round_comparison_dict(comparison: RoundComparison) -> dict[str, Any]:
 
 
 # -- plans and the decision log ----------------------------------------------------------
+
+
+def grouped_dict(result: GroupedResults) -> dict[str, Any]:
+    """``segments TRIAL --json``: per arm × segment (or × ISO week) the raw totals and the
+    pooled ROAS, CPA and CVR (``{mean, hdi_low, hdi_high}``, with a ``reason`` where the
+    data cannot say yet); money in the trial's one ``currency``."""
+    by_week = result.by == "week"
+    return {
+        "trial": result.trial.name,
+        "by": result.by,
+        "method": result.method,
+        "currency": result.currency,
+        "hdi_prob": result.hdi_prob,
+        "seed": result.seed,
+        "seconds": round(result.seconds, 3),
+        "has_segments": result.has_segments,
+        "notes": list(result.notes),
+        "diagnostics": result.diagnostics.as_dict() if result.diagnostics else None,
+        "units": [
+            {
+                "arm": u.arm,
+                "channel": result.trial.arm(u.arm_id).spec.channel,
+                "creative": result.trial.arm(u.arm_id).spec.creative,
+                "segment": None if by_week else u.group,
+                "week": u.group if by_week else None,
+                "week_start": u.week_start.isoformat() if u.week_start else None,
+                "impressions": u.impressions,
+                "clicks": u.clicks,
+                "conversions": u.conversions,
+                "spend": u.spend,
+                "revenue": u.revenue,
+                "days": u.days,
+                "raw_roas": _clean(u.raw_roas),
+                **{m: u.metrics[m].as_dict() for m in ("roas", "cpa", "cvr")},
+            }
+            for u in result.units
+        ],
+    }
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:

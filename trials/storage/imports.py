@@ -23,6 +23,7 @@ from trials.domain import (
     Trial,
     UserError,
     arm_key,
+    segment_key,
 )
 from trials.domain.imports import (
     ImportOutcome,
@@ -135,7 +136,8 @@ class ImportRepository:
             if c.kind in ("new", "changed")
         ]
         refuse_totals_over_limits(conn, trial.id, source, fresh, [_stored(o) for o in old])
-        self._set_aside_results(conn, trial.id, [(o.arm_id, o.day) for o in old], source, batch_id)
+        kept = [(o.arm_id, o.day, o.segment) for o in old]
+        self._set_aside_results(conn, trial.id, kept, source, batch_id)
         if fresh:
             conn.execute(insert(t.daily_results), fresh)
 
@@ -144,7 +146,7 @@ class ImportRepository:
         arms = {arm_key(a.spec.channel, a.spec.creative): a for a in trial.all_arms}
         r = t.daily_results.c
         stored = {
-            (row.arm_id, row.day): row
+            (row.arm_id, row.day, segment_key(row.segment)): row
             for row in conn.execute(
                 select(t.daily_results).where(
                     r.trial_id == trial.id, r.source == ResultSource(source).value
@@ -153,7 +155,7 @@ class ImportRepository:
         }
         changes: list[ResultChange] = []
         unknown: dict[tuple[str, str], tuple[str, str]] = {}
-        seen: dict[tuple[int, date], ResultRow] = {}
+        seen: dict[tuple[int, date, str], ResultRow] = {}
         for row in rows:
             arm = arms.get(row.key)
             if arm is None:
@@ -163,25 +165,33 @@ class ImportRepository:
             if outside_its_round:
                 where = f"row {row.row}: " if row.row else ""
                 raise UserError(f"{where}{outside_its_round}; nothing was written")
-            if (arm.id, row.day) in seen:
+            key = (arm.id, row.day, row.segment_key)
+            if key in seen:
+                where = f" in segment '{row.segment}'" if row.segment else ""
                 raise UserError(
-                    f"{row.arm_name} on {row.day} appears twice (rows {seen[arm.id, row.day].row} "
+                    f"{row.arm_name} on {row.day}{where} appears twice (rows {seen[key].row} "
                     f"and {row.row}); nothing was written"
                 )
-            seen[arm.id, row.day] = row
-            old = stored.get((arm.id, row.day))
+            seen[key] = row
+            old = stored.get(key)
             if old is None:
                 changes.append(ResultChange("new", row))
             elif same_result(old, row):
                 changes.append(ResultChange("unchanged", row, daily_from_row(old)))
             else:
                 changes.append(ResultChange("changed", row, daily_from_row(old)))
-        for arm_id, day in removals:
-            old = stored.get((arm_id, day))
-            if old is not None and (arm_id, day) not in seen:
+        removed: set[tuple[int, date, str]] = set()
+        for arm_id, day, *segment in removals:
+            key = (arm_id, day, segment_key(segment[0] if segment else ""))
+            old = stored.get(key)
+            if old is not None and key not in seen:
                 arm = trial.arm(arm_id)
-                gone = ResultRow(arm.spec.channel, arm.spec.creative, day, 0, 0, 0, 0.0, 0.0)
+                gone = ResultRow(
+                    arm.spec.channel, arm.spec.creative, day, 0, 0, 0, 0.0, 0.0, 0, old.segment
+                )
                 changes.append(ResultChange("removed", gone, daily_from_row(old)))
+                removed.add(key)
+        _refuse_mixed_segments(trial, stored, removed, seen)
         return ResultsPlan(
             changes=tuple(changes),
             unknown_arms=tuple(unknown.values()),
@@ -192,12 +202,13 @@ class ImportRepository:
         if not keys:
             return
         r = t.daily_results.c
-        for arm_id, day in keys:
+        for arm_id, day, segment in keys:
             where = (
                 (r.trial_id == trial_id)
                 & (r.arm_id == arm_id)
                 & (r.day == day)
                 & (r.source == ResultSource(source).value)
+                & (r.segment == segment)
             )
             old = conn.execute(select(t.daily_results).where(where)).one()
             values = {k: v for k, v in old._mapping.items() if k != "id"}
@@ -283,6 +294,27 @@ def _stored(result) -> dict:
         "spend_micros": to_micros(result.spend),
         "revenue_micros": to_micros(result.revenue),
     }
+
+
+def _refuse_mixed_segments(trial: Trial, stored: dict, removed: set, incoming: dict) -> None:
+    """UserError when an arm-day would hold rows both with and without a segment: the
+    arm-level figures sum an arm-day's rows, so that day would be counted twice."""
+    after: dict[tuple[int, date], dict[str, int]] = {}
+    for key in (*(k for k in stored if k not in removed), *incoming):
+        arm_id, day, segment = key
+        row = incoming[key].row if key in incoming else 0
+        after.setdefault((arm_id, day), {})[segment] = row
+    for (arm_id, day), segments in sorted(after.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if "" in segments and len(segments) > 1:
+            named = ", ".join(f"'{s}'" for s in sorted(segments) if s)
+            rows = sorted(r for r in segments.values() if r)
+            at = f" (rows {', '.join(map(str, rows))})" if rows else ""
+            raise UserError(
+                f"{trial.arm(arm_id).name} on {day} would have rows both without a segment "
+                f"and by segment ({named}){at}, so its day would be counted twice. Import it "
+                "with the same breakdown as the rows stored (or none), or undo the import that "
+                "stored the other rows first; nothing was written"
+            )
 
 
 def _refuse_unknown_arms(unknown: Sequence[tuple[str, str]], add_arms: bool) -> None:

@@ -192,6 +192,7 @@ def result_values(trial_id: int, batch_id: int, r: DailyResult) -> dict:
         "conversions": r.conversions,
         "spend_micros": to_micros(r.spend),
         "revenue_micros": to_micros(r.revenue),
+        "segment": " ".join(r.segment.split()),
         "import_batch_id": batch_id,
     }
 
@@ -332,6 +333,7 @@ def daily_from_row(row: Row) -> DailyResult:
         revenue=int(row.revenue_micros) / t.MICROS,
         source=ResultSource(row.source),
         import_batch_id=row.import_batch_id,
+        segment=row.segment,
     )
 
 
@@ -346,6 +348,7 @@ def result_row_values(trial_id, arm_id, batch_id, r: ResultRow, source) -> dict:
         "conversions": r.conversions,
         "spend_micros": to_micros(r.spend),
         "revenue_micros": to_micros(r.revenue),
+        "segment": " ".join(r.segment.split()),
         "import_batch_id": batch_id,
     }
 

@@ -239,7 +239,12 @@ daily_results = Table(
         nullable=True,
         index=True,
     ),
-    UniqueConstraint("trial_id", "arm_id", "day", "source", name="uq_daily_results_arm_day"),
+    # A breakdown of the arm-day (customer group, region, device, placement); "" for none.
+    # The arm-level view sums an arm-day's segments (``trials.domain.merge_segments``).
+    Column("segment", String(120), nullable=False, server_default=""),
+    UniqueConstraint(
+        "trial_id", "arm_id", "day", "source", "segment", name="uq_daily_results_arm_day_segment"
+    ),
     CheckConstraint(
         "impressions >= 0 AND clicks >= 0 AND conversions >= 0 "
         "AND spend_micros >= 0 AND revenue_micros >= 0",
@@ -261,6 +266,7 @@ def _result_columns() -> list[Column]:
         Column("conversions", BigInteger, nullable=False),
         Column("spend_micros", BigInteger, nullable=False),
         Column("revenue_micros", BigInteger, nullable=False),
+        Column("segment", String(120), nullable=False, server_default=""),
     ]
 
 

@@ -128,9 +128,14 @@ class TrialStore:
         return self.trials.arm_totals(trial_id, source)
 
     def daily_results(
-        self, trial_id: int, source: ResultSource | None = ResultSource.CHANNEL
+        self,
+        trial_id: int,
+        source: ResultSource | None = ResultSource.CHANNEL,
+        *,
+        segments: bool = False,
     ) -> list[DailyResult]:
-        return self.trials.daily_results(trial_id, source)
+        """The arm-level view (segments summed); with ``segments``, one row per segment."""
+        return self.trials.daily_results(trial_id, source, segments=segments)
 
     def import_batches(self, trial_id: int) -> list[ImportBatch]:
         return self.trials.import_batches(trial_id)
@@ -261,6 +266,7 @@ class TrialStore:
     def start_round(self, trial_id: int, plan: NextRound) -> Trial:
         """Start the trial's next round (``trials.storage.rounds``)."""
         return self.round_log.start_round(trial_id, plan)
+
     def trial_priors(self, trial_id: int):
         """The trial's priors setting (``trials.domain.priors.TrialPriors``)."""
         return self.priors_log.current(trial_id)

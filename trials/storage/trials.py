@@ -31,6 +31,7 @@ from trials.domain import (
     TrialSummary,
     TrialValidationError,
     UserError,
+    merge_segments,
 )
 from trials.domain.accounts import Action, PermissionDenied, Role
 from trials.domain.imports import ImportBatch
@@ -286,9 +287,14 @@ class TrialRepository:
         return {arm.id: found.get(arm.id, ArmTotals()) for arm in trial.arms}
 
     def daily_results(
-        self, trial_id: int, source: ResultSource | None = ResultSource.CHANNEL
+        self,
+        trial_id: int,
+        source: ResultSource | None = ResultSource.CHANNEL,
+        *,
+        segments: bool = False,
     ) -> list[DailyResult]:
-        """Every stored day of a trial, ordered by day then arm."""
+        """Every stored day of a trial, ordered by day then arm: the arm-level view (an
+        arm-day's segments summed), or with ``segments`` one row per stored segment."""
         r = t.daily_results.c
         with self.engine.connect() as conn:
             # Always by the id of the trial found in this workspace (a name that reads as
@@ -297,8 +303,8 @@ class TrialRepository:
             query = select(t.daily_results).where(r.trial_id == trial.id)
             if source is not None:
                 query = query.where(r.source == ResultSource(source).value)
-            rows = conn.execute(query.order_by(r.day, r.arm_id, r.source)).all()
-        return [
+            rows = conn.execute(query.order_by(r.day, r.arm_id, r.source, r.segment)).all()
+        results = [
             DailyResult(
                 arm_id=row.arm_id,
                 day=row.day,
@@ -309,9 +315,11 @@ class TrialRepository:
                 revenue=from_micros(row.revenue_micros),
                 source=ResultSource(row.source),
                 import_batch_id=row.import_batch_id,
+                segment=row.segment,
             )
             for row in rows
         ]
+        return results if segments else merge_segments(results)
 
     def import_batches(self, trial_id: int) -> list[ImportBatch]:
         b = t.import_batches.c

@@ -21,7 +21,7 @@ def test_headers_are_compared_loosely():
 
 
 def test_chinese_headers_map_to_every_field():
-    header = ["日期", "渠道", "内容版本", "曝光量", "点击量", "转化数", "花费", "收入"]
+    header = ["日期", "渠道", "内容版本", "曝光量", "点击量", "转化数", "花费", "收入", "人群"]
     mapped = map_columns(header, DAILY_FIELDS)
     assert mapped.as_dict() == dict(zip(DAILY_FIELDS, header, strict=True))
 

@@ -123,6 +123,8 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
         capsys, "orders", name, str(FILES / "own_orders.csv"), "--accept-effect", "--json"
     )
     outputs["imports"] = _json(capsys, "imports", name, "--json")
+    outputs["segments"] = _json(capsys, "segments", name, "--json")
+    outputs["segments --by week"] = _json(capsys, "segments", name, "--by", "week", "--json")
     run(capsys, "utm", name, "--source", "newsletter", "--arm", "WeChat/Video A")
     outputs["utm"] = _json(capsys, "utm", name, "--json")
     outputs["reconcile"] = _json(capsys, "reconcile", name, "--json")
