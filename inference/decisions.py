@@ -37,6 +37,7 @@ from scipy import optimize, sparse
 from inference.summary import hdi
 
 __all__ = [
+    "RETURNS_ELASTICITY",
     "Allocation",
     "ArmComparison",
     "allocate",
@@ -44,6 +45,7 @@ __all__ = [
     "expected_loss",
     "p_beat",
     "p_best",
+    "pace_damping",
 ]
 
 
@@ -160,6 +162,14 @@ def _expected(roas: np.ndarray, budgets: np.ndarray, break_even: float, pace, rn
     return returns.mean(axis=0) * budgets, revenue, profit
 
 
+def pace_damping(multiple, elasticity) -> np.ndarray:
+    """An arm without a response curve: its return per unit spent at ``multiple`` times
+    today's pace over its return at today's pace: 1 up to today's pace, multiple^-e beyond
+    (broadcasts; the elasticity e is drawn uniform on RETURNS_ELASTICITY)."""
+    m = np.asarray(multiple, dtype=float)
+    return np.where(m > 1.0, np.maximum(m, 1.0) ** -np.asarray(elasticity, dtype=float), 1.0)
+
+
 def _damping(budgets, pace, shape, rng) -> np.ndarray | None:
     """Per draw and arm, ROAS at ``budgets`` over ROAS at today's ``pace``: 1 up to today's
     pace, (budget / pace)^-e beyond, with the elasticity e uniform on RETURNS_ELASTICITY
@@ -171,7 +181,7 @@ def _damping(budgets, pace, shape, rng) -> np.ndarray | None:
     with np.errstate(divide="ignore", invalid="ignore"):
         m = np.where(pace > 0, budgets / pace, 1.0)
     e = rng.uniform(*RETURNS_ELASTICITY, size=shape)
-    return np.where(m > 1.0, np.maximum(m, 1.0)[None, :] ** -e, 1.0)
+    return pace_damping(m[None, :], e)
 
 
 def allocate(

@@ -15,8 +15,10 @@ from inference.summary import Interval, hdi
 __all__ = [
     "STEP",
     "STEP_CONFIDENCE",
+    "CurveDraws",
     "ResponseCurve",
     "break_even_spend",
+    "daily_conversions",
     "fit_saturation",
     "marginal_roas",
     "neutral_curve",
@@ -24,6 +26,14 @@ __all__ = [
 
 STEP = 1.5  # the next step considered: 50 % more daily spend
 STEP_CONFIDENCE = 0.8
+
+
+def daily_conversions(spend, m0, k, s0):
+    """mu(s): expected conversions a day at daily ``spend`` (broadcasts over draws); the
+    curve of ``inference.curve.spec``, whose derivative times the order value is
+    :func:`marginal_roas`."""
+    x = np.asarray(spend, dtype=float) / s0
+    return m0 * x * (1 + k) / (k + x)
 
 
 def marginal_roas(spend, order_value, m0, k, s0):
@@ -36,6 +46,19 @@ def break_even_spend(order_value, m0, k, s0, break_even):
     """Daily spend at which the marginal ROAS equals ``break_even`` (0 if never above)."""
     x = np.sqrt(order_value * m0 * (1 + k) * k / (s0 * break_even)) - k
     return np.maximum(x, 0.0) * s0
+
+
+@dataclass(frozen=True, eq=False)
+class CurveDraws:
+    """The fitted curve's posterior draws (one value per draw in each array), at today's
+    daily spend ``s0``: what a simulation at another spend draws from."""
+
+    s0: float
+    m0: np.ndarray  # expected conversions a day at s0
+    k: np.ndarray  # half-saturation spend in units of s0
+    order_value: np.ndarray
+    day_cv: np.ndarray  # day-to-day variation beyond Poisson (alpha = 1 / cv^2)
+    order_value_shape: np.ndarray  # a day's revenue from n orders ~ Gamma(a n, a / v)
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,8 @@ class ResponseCurve:
     marginal_next_median: float = math.nan
     elasticity: Interval = field(default_factory=lambda: Interval(math.nan, math.nan, math.nan))
     break_even_spend_median: float = math.nan
+    # The posterior draws behind these figures (None for a neutral curve).
+    draws: CurveDraws | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -127,7 +152,8 @@ def _read_curve(trace, s0: float, break_even: float, chains: int, hdi_prob: floa
     :class:`ResponseCurve`), unreliable with its reasons when the fit fails its gates."""
     post = trace.posterior
     stacked = {
-        name: post[name].values.reshape(-1) for name in ("m0", "k", "order_value", "elasticity")
+        name: post[name].values.reshape(-1)
+        for name in ("m0", "k", "order_value", "elasticity", "day_cv", "order_value_shape")
     }
     step = s0 * STEP
     now = marginal_roas(s0, stacked["order_value"], stacked["m0"], stacked["k"], s0)
@@ -159,6 +185,14 @@ def _read_curve(trace, s0: float, break_even: float, chains: int, hdi_prob: floa
         marginal_next_median=nxt_median,
         elasticity=_interval(stacked["elasticity"], hdi_prob),
         break_even_spend_median=float(np.median(be)),
+        draws=CurveDraws(
+            s0=s0,
+            m0=stacked["m0"],
+            k=stacked["k"],
+            order_value=stacked["order_value"],
+            day_cv=stacked["day_cv"],
+            order_value_shape=stacked["order_value_shape"],
+        ),
     )
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from inference.planning.plan import Plan
     from inference.priors.backtest import Backtest
     from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
+    from trials.analysis.goal import GoalResult
     from trials.analysis.priors import WorkspacePriors
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.rounds import RoundComparison
@@ -48,6 +49,7 @@ __all__ = [
     "decision_dict",
     "entry_dict",
     "evidence_snapshot",
+    "goal_plan_dict",
     "grouped_dict",
     "import_preview_dict",
     "member_dict",
@@ -531,6 +533,89 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         ],
         "advice": [{"change": a.change, "days": a.days, "budget": a.budget} for a in plan.advice],
         "seed": plan.seed,
+    }
+
+
+def goal_plan_dict(result: GoalResult) -> dict[str, Any]:
+    """A budget-by-goal plan as JSON-ready data (``plan --goal-conversions|--goal-revenue``):
+    money in the one ``currency``; per probability the least total and daily spend and
+    its split per arm and per channel, or why the goal is out of reach."""
+    req, plan = result.request, result.plan
+
+    def money(x: float | None) -> float | None:
+        return None if x is None or not math.isfinite(x) else round(float(x), 2)
+
+    plans = []
+    sentences = result.sentences()
+    for number, level in enumerate(plan.levels if plan is not None else ()):
+        arms = []
+        channels: dict[str, list[float]] = {}
+        for n, arm in enumerate(result.arms):
+            daily = level.arm_daily_spend[n] if level.reachable else None
+            arms.append(
+                {
+                    "trial": arm.trial,
+                    "channel": arm.channel,
+                    "creative": arm.creative,
+                    "basis": arm.basis,
+                    "current_daily_spend": money(arm.current_daily_spend),
+                    "daily_spend": money(daily),
+                    "spend": money(None if daily is None else daily * req.days),
+                    "expected_conversions": _clean(
+                        level.expected_conversions[n] if level.reachable else None, 2
+                    ),
+                    "expected_revenue": money(
+                        level.expected_revenue[n] if level.reachable else None
+                    ),
+                    "marginal_return": _clean(level.marginal[n] if level.reachable else None, 6),
+                }
+            )
+            if daily is not None:
+                channels.setdefault(arm.channel, []).append(daily)
+        plans.append(
+            {
+                "probability": level.probability,
+                "reachable": level.reachable,
+                "unreachable_at_any_spend": level.at_any_spend,
+                "total_spend": money(level.total_spend),
+                "daily_spend": money(level.daily_spend),
+                "p_reached": round(level.achieved, 4),
+                "expected_conversions": _clean(
+                    sum(level.expected_conversions) if level.reachable else None, 2
+                ),
+                "expected_revenue": money(sum(level.expected_revenue) if level.reachable else None),
+                "sentence": sentences[number],
+                "arms": arms,
+                "channels": [
+                    {
+                        "channel": c,
+                        "daily_spend": money(sum(d)),
+                        "spend": money(sum(d) * req.days),
+                    }
+                    for c, d in channels.items()
+                ],
+            }
+        )
+    return {
+        "goal": {
+            "metric": req.metric,
+            "target": req.target,
+            "by": req.by.isoformat(),
+            "from": req.start.isoformat(),
+            "days": req.days,
+        },
+        "currency": result.currency,
+        "trials": list(result.trials),
+        "channels_asked": list(req.channels),
+        "preview": result.preview,
+        "split": "posterior-mean marginal return",
+        "plans": plans,
+        "p_reached_at_unlimited_spend": None if plan is None else round(plan.limit_probability, 4),
+        "reason": result.reason,
+        "assumptions": list(result.assumptions),
+        "notes": list(result.notes),
+        "draws": None if plan is None else plan.n_draws,
+        "seed": req.seed,
     }
 
 

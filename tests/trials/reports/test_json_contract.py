@@ -112,6 +112,23 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
         "60",
         "--json",
     )
+    outputs["plan --goal-conversions"] = _json(
+        capsys,
+        "plan",
+        "--goal-conversions",
+        "60",
+        "--by",
+        "2026-12-21",
+        "--from",
+        "2026-11-23",
+        "--trial",
+        demo,
+        "--channels",
+        "WeChat",
+        "Weibo",
+        "Douyin",
+        "--json",
+    )
     name = SEPT_TRIAL["name"]
     outputs["create"] = _json(
         capsys, "create", "--from-file", write(tmp_path, "t.json", SEPT_TRIAL), "--json"
