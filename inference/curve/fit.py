@@ -15,6 +15,7 @@ from inference.summary import Interval, hdi
 __all__ = [
     "STEP",
     "STEP_CONFIDENCE",
+    "CurveDraws",
     "ResponseCurve",
     "break_even_spend",
     "fit_saturation",
@@ -36,6 +37,26 @@ def break_even_spend(order_value, m0, k, s0, break_even):
     """Daily spend at which the marginal ROAS equals ``break_even`` (0 if never above)."""
     x = np.sqrt(order_value * m0 * (1 + k) * k / (s0 * break_even)) - k
     return np.maximum(x, 0.0) * s0
+
+
+@dataclass(frozen=True, eq=False)
+class CurveDraws:
+    """The fitted curve's posterior draws, for reading it at any daily spend."""
+
+    s0: float  # the daily spend the curve is scaled to (today's level)
+    m0: np.ndarray
+    k: np.ndarray
+    order_value: np.ndarray
+
+    def marginal(self, spend: float) -> np.ndarray:
+        """Draws of the marginal ROAS at daily ``spend`` (:func:`marginal_roas`)."""
+        return marginal_roas(spend, self.order_value, self.m0, self.k, self.s0)
+
+    def break_even_spend(self, break_even: float) -> np.ndarray:
+        """Draws of the daily spend where the marginal ROAS falls to ``break_even``. The
+        marginal ROAS falls with spend in every draw, so the median of these is where the
+        posterior median marginal ROAS crosses ``break_even``."""
+        return break_even_spend(self.order_value, self.m0, self.k, self.s0, break_even)
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,8 @@ class ResponseCurve:
     marginal_next_median: float = math.nan
     elasticity: Interval = field(default_factory=lambda: Interval(math.nan, math.nan, math.nan))
     break_even_spend_median: float = math.nan
+    # The posterior draws behind the figures (None for a neutral curve).
+    draws: CurveDraws | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -159,6 +182,7 @@ def _read_curve(trace, s0: float, break_even: float, chains: int, hdi_prob: floa
         marginal_next_median=nxt_median,
         elasticity=_interval(stacked["elasticity"], hdi_prob),
         break_even_spend_median=float(np.median(be)),
+        draws=CurveDraws(s0, stacked["m0"], stacked["k"], stacked["order_value"]),
     )
 
 

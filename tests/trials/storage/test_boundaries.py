@@ -30,6 +30,7 @@ from trials.domain import (
 )
 from trials.domain.accounts import PermissionDenied, Role
 from trials.domain.imports import UtmRule
+from trials.domain.scale_plans import PlanStatus, ScaleSettings
 from trials.domain.verdicts import DecisionRecord
 from trials.storage.accounts import AccountRepository
 from trials.storage.store import TrialNotFound, TrialStore
@@ -50,6 +51,8 @@ READS = {
     "decisions",
     "amendments",
     "has_data",
+    "scale_plans",
+    "current_scale_plan",
     "why_not_deletable",
 }
 # Each write, and the words its refusal uses ("… cannot import data; nothing was changed").
@@ -67,6 +70,8 @@ WRITES = {
     "delete_utm_rule": "change UTM rules",
     "undo_batch": "undo imports",
     "record_decision": "record decisions",
+    "write_scale_plan": "write scale plans",
+    "end_scale_plan": "end scale plans",
 }
 # Checks that write nothing and refuse a viewer (asked before slow work).
 CHECKS = {"require_write"}
@@ -146,6 +151,7 @@ class World:
             [a.id for a in trial.arms],
             reason="low volume",
         )
+        store.write_scale_plan(trial.id, arm.id, ScaleSettings(20.0), trial.spec.start)
         return store.get_trial(trial.id)
 
     def arguments(self, name: str, trial) -> dict:
@@ -172,6 +178,12 @@ class World:
             "batch_id": batches[0].id,
             "record": DecisionRecord(stop=(arm.name,), note="stop it"),
             "snapshot": {"k": 2},
+            "arm_id": arm.id,
+            "settings": ScaleSettings(30.0),
+            "start": later,
+            "plan_id": store.scale_plans(trial.id)[0].id,
+            "ending": PlanStatus.STOPPED,
+            "reason": "enough",
         }
         params = public_methods()[name].parameters
         needed = [
@@ -241,6 +253,12 @@ def test_ids_of_another_workspaces_batches_decisions_and_arms_reach_nothing(worl
         lambda: world.mine.save_utm_rules(mine.id, [UtmRule("x", "", "", "", their_arm.id)]),
         lambda: world.mine.update_trial(
             mine.id, mine.spec, [mine.arms[0].id, their_arm.id], reason="swap"
+        ),
+        lambda: world.mine.end_scale_plan(
+            mine.id, world.theirs.scale_plans(theirs.id)[0].id, PlanStatus.STOPPED, "x"
+        ),
+        lambda: world.mine.write_scale_plan(
+            mine.id, their_arm.id, ScaleSettings(9.0), mine.spec.start
         ),
         lambda: world.mine.add_results(
             mine.id,
