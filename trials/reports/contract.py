@@ -19,6 +19,7 @@ from trials.domain.accounts import AccountEvent, Membership, Role, User, Workspa
 from trials.domain.amendments import Amendment, amendment_lines
 from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.reconciliation import ArmReconciliation, Reconciliation
+from trials.domain.scale_plans import ScalePlan
 from trials.domain.sources import ArmEffect, OrdersEffect, SourceSummary, sums
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from inference.planning.plan import Plan
     from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
     from trials.analysis.result import TrialAnalysis
+    from trials.analysis.scale_plan import ScaleTracking
     from trials.analysis.stages import WeakStage
     from trials.ingest.daily import ImportPreview
     from trials.ingest.orders import OrdersPreview
@@ -48,6 +50,8 @@ __all__ = [
     "orders_preview_dict",
     "plan_dict",
     "reconciliation_dict",
+    "scale_plan_dict",
+    "scale_tracking_dict",
     "source_summary_dict",
     "stage_dict",
     "summary_dict",
@@ -663,6 +667,82 @@ def amendment_dict(amendment: Amendment) -> dict[str, Any]:
         "reason": amendment.reason,
         "before": dict(amendment.before),
         "after": dict(amendment.after),
+    }
+
+
+# -- scale plans ---------------------------------------------------------------------------
+
+
+def scale_plan_dict(plan: ScalePlan) -> dict[str, Any]:
+    """One written-down scale plan (ISO 8601 dates and timestamps)."""
+    return {
+        "id": plan.id,
+        "trial_id": plan.trial_id,
+        "arm_id": plan.arm_id,
+        "arm": plan.arm_name,
+        "base_daily_spend": round(plan.base_daily_spend, 2),
+        "step": plan.step,
+        "step_days": plan.step_days,
+        "stop_probability": plan.stop_probability,
+        "break_even_roas": plan.break_even_roas,
+        "start": plan.start.isoformat(),
+        "stop_condition": plan.stop_condition(),
+        "created_at": plan.created_at.isoformat(),
+        "created_by": plan.created_by,
+        "replaces": plan.replaces,
+        "reason": plan.reason,
+        "status": plan.status.value,
+        "ended_at": plan.ended_at.isoformat() if plan.ended_at else None,
+        "ended_by": plan.ended_by,
+        "end_reason": plan.end_reason,
+    }
+
+
+def _band_dict(band) -> dict[str, Any] | None:
+    if band is None:
+        return None
+    return {
+        "median": _clean(band.median),
+        "hdi_low": _clean(band.low),
+        "hdi_high": _clean(band.high),
+    }
+
+
+def scale_tracking_dict(tracking: ScaleTracking) -> dict[str, Any]:
+    """``scale-plan --json``: the plan, its steps against the data and the proposal."""
+    proposal = tracking.proposal
+    return {
+        "plan": scale_plan_dict(tracking.plan),
+        "currency": tracking.currency,
+        "current_step": None if tracking.current_step is None else tracking.current_step + 1,
+        "steps": [
+            {
+                "step": s.index + 1,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "planned_daily_spend": round(s.planned_daily_spend, 2),
+                "actual_daily_spend": None
+                if s.actual_daily_spend is None
+                else round(s.actual_daily_spend, 2),
+                "days_with_spend": s.days_with_spend,
+                "off_plan": s.off_plan,
+                "off_by": _clean(s.off_by),
+            }
+            for s in tracking.steps
+        ],
+        "marginal_roas": _band_dict(tracking.marginal),
+        "p_marginal_below_break_even": _clean(tracking.p_below_break_even),
+        "break_even_daily_spend": _band_dict(tracking.break_even_spend),
+        "curve_reason": tracking.curve_reason,
+        "proposal": {
+            "kind": proposal.kind,
+            "text": proposal.text,
+            "next_daily_spend": None
+            if proposal.next_daily_spend is None
+            else round(proposal.next_daily_spend, 2),
+            "on": proposal.on.isoformat() if proposal.on else None,
+        },
+        "notes": list(tracking.notes),
     }
 
 
