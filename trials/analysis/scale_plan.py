@@ -118,10 +118,10 @@ class ScaleTracking:
             return None
         return next((s for s in self.steps if s.index == self.current_step), None)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, recommendation: str | None = None) -> dict[str, Any]:
         from trials.reports.contract import scale_tracking_dict
 
-        return scale_tracking_dict(self)
+        return scale_tracking_dict(self, recommendation)
 
 
 def _money(amount: float, currency: str) -> str:
@@ -301,3 +301,23 @@ def end_status(tracking: ScaleTracking) -> PlanStatus:
     """How ending the plan now is recorded: *finished* when its stop condition is met,
     *stopped* (by hand) otherwise."""
     return PlanStatus.FINISHED if tracking.proposal.kind == "stop" else PlanStatus.STOPPED
+
+
+def suggested_start(analysis_or_data, arm_id: int) -> tuple[float | None, date | None]:
+    """What a new plan for ``arm_id`` starts from: the arm's median daily spend over its
+    last 7 days with spend (the base), and the day after its last day with data."""
+    data = getattr(analysis_or_data, "data", analysis_or_data)
+    rows = sorted((r.day, r.spend) for r in data.daily if r.arm_id == arm_id)
+    spent = [s for _, s in rows if s > 0][-7:]
+    if not spent:
+        return None, None
+    ordered = sorted(spent)
+    mid = len(ordered) // 2
+    base = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return round(base, 2), date.fromordinal(rows[-1][0].toordinal() + 1)
+
+
+def end_plan(store, tracking: ScaleTracking, reason: str) -> ScalePlan:
+    """End the tracked plan: *finished* when its stop condition is met now, else *stopped*."""
+    plan = tracking.plan
+    return store.end_scale_plan(plan.trial_id, plan.id, end_status(tracking), reason)

@@ -43,6 +43,7 @@ from trials.cli.registry import (
     add_migrate_command,
     add_registry_commands,
 )
+from trials.cli.scale import add_scale_command
 from trials.cli.sources import add_source_commands
 from trials.domain import TrialValidationError, UserError
 
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     add_source_commands(sub)
     add_decision_commands(sub)
     add_amend_commands(sub)
+    add_scale_command(sub)
     add_housekeeping_commands(sub)
     add_plan_command(sub)
     add_migrate_command(sub)

@@ -708,10 +708,14 @@ def _band_dict(band) -> dict[str, Any] | None:
     }
 
 
-def scale_tracking_dict(tracking: ScaleTracking) -> dict[str, Any]:
-    """``scale-plan --json``: the plan, its steps against the data and the proposal."""
+def scale_tracking_dict(
+    tracking: ScaleTracking, recommendation: str | None = None
+) -> dict[str, Any]:
+    """``scale-plan --json``: the plan, its steps against the data and the proposal, with
+    the arm's recommendation from the verdict when given."""
     proposal = tracking.proposal
     return {
+        "recommendation": recommendation,
         "plan": scale_plan_dict(tracking.plan),
         "currency": tracking.currency,
         "current_step": None if tracking.current_step is None else tracking.current_step + 1,
