@@ -25,7 +25,7 @@ def test_a_written_plan_is_tracked_ended_and_written_again_by_form(demo):
     assert "Scale plan" in page and md(arm.name) in page
     assert "Written by tester" in page and "28.00 CNY a day, 50% more every 7 days" in page
     # The demo arm ran at one level: no curve yet, and the second step is short of days.
-    assert "Hold at 42.00 CNY a day: not enough days at this step yet (5 of 7)." in page
+    assert md("Hold at 42.00 CNY a day: not enough days at this step yet (5 of 7).") in page
     assert "No response curve yet" in page
     assert "Off the plan by more than 20%: step 1." in page  # ~35.7 a day against 28
     assert "None" not in page
@@ -35,7 +35,7 @@ def test_a_written_plan_is_tracked_ended_and_written_again_by_form(demo):
     [plan] = demo.scale_plans(trial.id, arm.id)
     assert plan.status is PlanStatus.STOPPED and plan.ended_by == "tester"
     assert plan.end_reason == "stock ran out"
-    assert "The plan is stopped by tester: stock ran out." in texts(at)
+    assert md("The plan is stopped by tester: stock ran out.") in texts(at)
     # An ended plan makes way for a new one, written down by form.
     widget(at.number_input, "Days at each step").set_value(5)
     _button(at, "Write down the plan").click().run()
