@@ -1,5 +1,6 @@
 """Recommendations: the trial's verdict, what to do with each arm and why, the next
-round's budget split, and how returns change with spend."""
+round's budget split, how returns change with spend, and the plan to step a winner's spend
+up."""
 
 import streamlit as st
 
@@ -11,6 +12,7 @@ from ui.recommendations import (
     show_recommendations,
 )
 from ui.results import report_downloads, show_verdict
+from ui.scale_plan import show_scale_plans
 from ui.session import show_flash, store
 from ui.text import md
 from ui.trial_picker import pick_trial, require_data
@@ -35,6 +37,8 @@ st.subheader("Next round's budget")
 split = show_allocation(analysis, summary.spend)
 st.subheader("Returns as spend grows")
 show_curves(analysis)
+st.subheader("Scale plan")
+show_scale_plans(analysis)
 st.subheader("Decision log")
 record_decision(analysis)
 st.subheader("Share")

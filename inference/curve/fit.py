@@ -60,6 +60,16 @@ class CurveDraws:
     day_cv: np.ndarray  # day-to-day variation beyond Poisson (alpha = 1 / cv^2)
     order_value_shape: np.ndarray  # a day's revenue from n orders ~ Gamma(a n, a / v)
 
+    def marginal(self, spend: float) -> np.ndarray:
+        """Draws of the marginal ROAS at daily ``spend`` (:func:`marginal_roas`)."""
+        return marginal_roas(spend, self.order_value, self.m0, self.k, self.s0)
+
+    def break_even_spend(self, break_even: float) -> np.ndarray:
+        """Draws of the daily spend where the marginal ROAS falls to ``break_even``. The
+        marginal ROAS falls with spend in every draw, so the median of these is where the
+        posterior median marginal ROAS crosses ``break_even``."""
+        return break_even_spend(self.order_value, self.m0, self.k, self.s0, break_even)
+
 
 @dataclass(frozen=True)
 class ResponseCurve:

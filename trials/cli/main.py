@@ -45,6 +45,7 @@ from trials.cli.registry import (
     add_registry_commands,
 )
 from trials.cli.rounds import add_round_commands
+from trials.cli.scale import add_scale_command
 from trials.cli.segments import add_segments_command
 from trials.cli.sources import add_source_commands
 from trials.domain import TrialValidationError, UserError
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     add_decision_commands(sub)
     add_round_commands(sub)
     add_amend_commands(sub)
+    add_scale_command(sub)
     add_housekeeping_commands(sub)
     add_plan_command(sub)
     add_priors_command(sub)

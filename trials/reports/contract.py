@@ -21,6 +21,7 @@ from trials.domain.imports import ImportBatch, UtmRule
 from trials.domain.priors import TrialPriors
 from trials.domain.reconciliation import ArmReconciliation, Reconciliation
 from trials.domain.rounds import Round
+from trials.domain.scale_plans import ScalePlan
 from trials.domain.sources import ArmEffect, OrdersEffect, SourceSummary, sums
 from trials.domain.verdicts import LABELS, VERDICT_LABELS, DecisionEntry, raw_estimate
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from trials.analysis.priors import WorkspacePriors
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.rounds import RoundComparison
+    from trials.analysis.scale_plan import ScaleTracking
     from trials.analysis.segments import GroupedResults
     from trials.analysis.stages import WeakStage
     from trials.ingest.daily import ImportPreview
@@ -60,6 +62,8 @@ __all__ = [
     "reconciliation_dict",
     "round_comparison_dict",
     "round_dict",
+    "scale_plan_dict",
+    "scale_tracking_dict",
     "source_summary_dict",
     "stage_dict",
     "summary_dict",
@@ -864,6 +868,86 @@ def amendment_dict(amendment: Amendment) -> dict[str, Any]:
         "reason": amendment.reason,
         "before": dict(amendment.before),
         "after": dict(amendment.after),
+    }
+
+
+# -- scale plans ---------------------------------------------------------------------------
+
+
+def scale_plan_dict(plan: ScalePlan) -> dict[str, Any]:
+    """One written-down scale plan (ISO 8601 dates and timestamps)."""
+    return {
+        "id": plan.id,
+        "trial_id": plan.trial_id,
+        "arm_id": plan.arm_id,
+        "arm": plan.arm_name,
+        "base_daily_spend": round(plan.base_daily_spend, 2),
+        "step": plan.step,
+        "step_days": plan.step_days,
+        "stop_probability": plan.stop_probability,
+        "break_even_roas": plan.break_even_roas,
+        "start": plan.start.isoformat(),
+        "stop_condition": plan.stop_condition(),
+        "created_at": plan.created_at.isoformat(),
+        "created_by": plan.created_by,
+        "replaces": plan.replaces,
+        "reason": plan.reason,
+        "status": plan.status.value,
+        "ended_at": plan.ended_at.isoformat() if plan.ended_at else None,
+        "ended_by": plan.ended_by,
+        "end_reason": plan.end_reason,
+    }
+
+
+def _band_dict(band) -> dict[str, Any] | None:
+    if band is None:
+        return None
+    return {
+        "median": _clean(band.median),
+        "hdi_low": _clean(band.low),
+        "hdi_high": _clean(band.high),
+    }
+
+
+def scale_tracking_dict(
+    tracking: ScaleTracking, recommendation: str | None = None
+) -> dict[str, Any]:
+    """``scale-plan --json``: the plan, its steps against the data and the proposal, with
+    the arm's recommendation from the verdict when given."""
+    proposal = tracking.proposal
+    return {
+        "recommendation": recommendation,
+        "plan": scale_plan_dict(tracking.plan),
+        "currency": tracking.currency,
+        "current_step": None if tracking.current_step is None else tracking.current_step + 1,
+        "steps": [
+            {
+                "step": s.index + 1,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "planned_daily_spend": round(s.planned_daily_spend, 2),
+                "actual_daily_spend": None
+                if s.actual_daily_spend is None
+                else round(s.actual_daily_spend, 2),
+                "days_with_spend": s.days_with_spend,
+                "off_plan": s.off_plan,
+                "off_by": _clean(s.off_by),
+            }
+            for s in tracking.steps
+        ],
+        "marginal_roas": _band_dict(tracking.marginal),
+        "p_marginal_below_break_even": _clean(tracking.p_below_break_even),
+        "break_even_daily_spend": _band_dict(tracking.break_even_spend),
+        "curve_reason": tracking.curve_reason,
+        "proposal": {
+            "kind": proposal.kind,
+            "text": proposal.text,
+            "next_daily_spend": None
+            if proposal.next_daily_spend is None
+            else round(proposal.next_daily_spend, 2),
+            "on": proposal.on.isoformat() if proposal.on else None,
+        },
+        "notes": list(tracking.notes),
     }
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "replaced_orders",
     "replaced_results",
     "rounds",
+    "scale_plans",
     "trial_priors",
     "trials",
     "users",
@@ -437,5 +438,48 @@ trial_priors = Table(
     Column("overrides", JSON, nullable=False),  # [{channel, stage, mean, strength}]
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(120), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Plans to step a winning arm's daily spend up, each with its stop condition written down
+# first (``trials.domain.scale_plans``). Written once: the settings never change (a new
+# plan replaces one), and ending a plan fills in who, when and why once. Triggers
+# (migration 0008) refuse anything else, and every DELETE.
+scale_plans = Table(
+    "scale_plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column(
+        "arm_id", Integer, ForeignKey("arms.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("base_daily_spend_micros", BigInteger, nullable=False),
+    Column("step", Float, nullable=False),  # 0.5: each step spends 50 % more a day
+    Column("step_days", Integer, nullable=False),
+    Column("stop_probability", Float, nullable=False),
+    Column("break_even_roas", Float, nullable=False),  # the trial's, when written
+    Column("start_date", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column(
+        "replaces_id", Integer, ForeignKey("scale_plans.id", ondelete="RESTRICT"), nullable=True
+    ),
+    Column("reason", Text, nullable=False, default=""),  # why it replaced the plan before
+    Column("status", String(16), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("ended_by", String(120), nullable=True),
+    Column("end_reason", Text, nullable=False, default=""),
+    CheckConstraint("base_daily_spend_micros > 0", name="base_spend_positive"),
+    CheckConstraint("step > 0", name="step_positive"),
+    CheckConstraint("step_days > 0", name="step_days_positive"),
+    CheckConstraint(
+        "stop_probability > 0 AND stop_probability < 1", name="stop_probability_a_probability"
+    ),
+    CheckConstraint("break_even_roas > 0", name="plan_break_even_positive"),
+    CheckConstraint(
+        "status IN ('active', 'stopped', 'finished', 'replaced')", name="plan_status_known"
+    ),
     sqlite_autoincrement=True,
 )

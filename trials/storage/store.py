@@ -3,8 +3,9 @@
 ``TrialStore`` is what the application layer holds. Each job has a repository of its own
 (``trials.storage.trials``: trials, arms, daily results; ``imports``: import batches, own
 orders, UTM rules, undo; ``decisions``: the append-only decision log; ``amendments``:
-changes to pre-registered plans), all sharing one engine, one workspace, one actor and
-the actor's role; the facade only hands each call to the repository that does it.
+changes to pre-registered plans; ``scale_plans``: stepping an arm's spend up), all
+sharing one engine, one workspace, one actor and the actor's role; the facade only hands
+each call to the repository that does it.
 
 Who may do what is checked here, for every caller: reads and writes of a trial id or
 name are confined to the store's workspace (another workspace's trial raises
@@ -38,6 +39,7 @@ from trials.domain.accounts import Action, Membership, Role
 from trials.domain.amendments import Amendment
 from trials.domain.imports import ImportBatch, ImportOutcome, OrdersPlan, ResultsPlan, UtmRule
 from trials.domain.rounds import NextRound
+from trials.domain.scale_plans import PlanStatus, ScalePlan, ScaleSettings
 from trials.domain.verdicts import DecisionEntry, DecisionRecord
 from trials.storage import schema as t
 from trials.storage.amendments import AmendmentRepository
@@ -46,6 +48,7 @@ from trials.storage.imports import ImportRepository
 from trials.storage.orders import OrderRepository
 from trials.storage.priors import PriorsRepository
 from trials.storage.rounds import RoundRepository
+from trials.storage.scale_plans import ScalePlanRepository
 from trials.storage.trials import DemoDeletion, TrialNotFound, TrialRepository, current_actor
 
 __all__ = ["DemoDeletion", "TrialNotFound", "TrialStore", "current_actor"]
@@ -80,6 +83,7 @@ class TrialStore:
         self.amendment_log = AmendmentRepository(self.trials)
         self.round_log = RoundRepository(self.trials)
         self.priors_log = PriorsRepository(self.trials)
+        self.scale_plan_log = ScalePlanRepository(self.trials)
 
     @property
     def engine(self) -> Engine:
@@ -280,3 +284,27 @@ class TrialStore:
 
     def has_data(self, trial_id: int) -> bool:
         return self.amendment_log.has_data(trial_id)
+
+    def scale_plans(self, trial_id: int, arm_id: int | None = None) -> list[ScalePlan]:
+        return self.scale_plan_log.scale_plans(trial_id, arm_id)
+
+    def current_scale_plan(self, trial_id: int, arm_id: int) -> ScalePlan | None:
+        return self.scale_plan_log.current_scale_plan(trial_id, arm_id)
+
+    def write_scale_plan(
+        self,
+        trial_id: int,
+        arm_id: int,
+        settings: ScaleSettings,
+        start: date,
+        *,
+        reason: str = "",
+    ) -> ScalePlan:
+        return self.scale_plan_log.write_scale_plan(
+            trial_id, arm_id, settings, start, reason=reason
+        )
+
+    def end_scale_plan(
+        self, trial_id: int, plan_id: int, ending: PlanStatus, reason: str
+    ) -> ScalePlan:
+        return self.scale_plan_log.end_scale_plan(trial_id, plan_id, ending, reason)

@@ -736,6 +736,7 @@ def _why_not_deletable(conn: Connection, trial: Trial) -> str | None:
     counted = [
         ("recorded decision", t.decisions),
         ("amendment to its plan", t.amendments),
+        ("scale plan", t.scale_plans),
     ]
     if not trial.spec.is_demo:
         counted = [("stored result row", t.daily_results), ("own order", t.orders), *counted]

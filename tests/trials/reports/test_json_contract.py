@@ -2,10 +2,10 @@
 
 The CLI's JSON field names are a product interface: add, never rename. Each command with
 ``--json`` is run once on a small scenario (the demo, a created trial, a channel export,
-own orders, a UTM rule, an amendment, a decision, a plan, accounts and workspaces) and
-the *shape* of its output — every key path, with lists read as the union of their items —
-is compared with ``json_contract.json``. A field that goes missing fails here; a new field
-fails too, until the snapshot is regenerated on purpose
+own orders, a UTM rule, an amendment, a decision, a plan, a scale plan, accounts and
+workspaces) and the *shape* of its output — every key path, with lists read as the union
+of their items — is compared with ``json_contract.json``. A field that goes missing fails
+here; a new field fails too, until the snapshot is regenerated on purpose
 (``UPDATE_JSON_CONTRACT=1 pytest tests/trials/reports``) and the change is reviewed in the diff.
 """
 
@@ -93,6 +93,16 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
         "on",
         "--override",
         "WeChat/cvr=5%@200",
+        "--json",
+    )
+    outputs["scale-plan"] = _json(
+        capsys,
+        "scale-plan",
+        demo,
+        "--arm",
+        "WeChat/Moments video",
+        "--start",
+        outputs["show"]["start"],
         "--json",
     )
     outputs["plan"] = _json(

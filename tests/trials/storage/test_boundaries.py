@@ -31,6 +31,7 @@ from trials.domain import (
 from trials.domain.accounts import PermissionDenied, Role
 from trials.domain.imports import UtmRule
 from trials.domain.rounds import NextRound
+from trials.domain.scale_plans import PlanStatus, ScaleSettings
 from trials.domain.verdicts import DecisionRecord
 from trials.storage.accounts import AccountRepository
 from trials.storage.store import TrialNotFound, TrialStore
@@ -51,6 +52,8 @@ READS = {
     "decisions",
     "amendments",
     "has_data",
+    "scale_plans",
+    "current_scale_plan",
     "why_not_deletable",
     "trial_priors",
     "trial_priors_history",
@@ -72,6 +75,8 @@ WRITES = {
     "record_decision": "record decisions",
     "start_round": "start a new round",
     "set_trial_priors": "change a trial's priors",
+    "write_scale_plan": "write scale plans",
+    "end_scale_plan": "end scale plans",
 }
 # Checks that write nothing and refuse a viewer (asked before slow work).
 CHECKS = {"require_write"}
@@ -151,6 +156,7 @@ class World:
             [a.id for a in trial.arms],
             reason="low volume",
         )
+        store.write_scale_plan(trial.id, arm.id, ScaleSettings(20.0), trial.spec.start)
         return store.get_trial(trial.id)
 
     def arguments(self, name: str, trial) -> dict:
@@ -179,6 +185,12 @@ class World:
             "snapshot": {"k": 2},
             "use_learned": True,
             "plan": NextRound(start=later + timedelta(days=30), reason="new landing page"),
+            "arm_id": arm.id,
+            "settings": ScaleSettings(30.0),
+            "start": later,
+            "plan_id": store.scale_plans(trial.id)[0].id,
+            "ending": PlanStatus.STOPPED,
+            "reason": "enough",
         }
         params = public_methods()[name].parameters
         needed = [
@@ -248,6 +260,12 @@ def test_ids_of_another_workspaces_batches_decisions_and_arms_reach_nothing(worl
         lambda: world.mine.save_utm_rules(mine.id, [UtmRule("x", "", "", "", their_arm.id)]),
         lambda: world.mine.update_trial(
             mine.id, mine.spec, [mine.arms[0].id, their_arm.id], reason="swap"
+        ),
+        lambda: world.mine.end_scale_plan(
+            mine.id, world.theirs.scale_plans(theirs.id)[0].id, PlanStatus.STOPPED, "x"
+        ),
+        lambda: world.mine.write_scale_plan(
+            mine.id, their_arm.id, ScaleSettings(9.0), mine.spec.start
         ),
         lambda: world.mine.add_results(
             mine.id,
