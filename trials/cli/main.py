@@ -38,6 +38,7 @@ from trials.cli.common import (
 from trials.cli.data import add_data_commands
 from trials.cli.decisions import add_decision_commands
 from trials.cli.plan import add_plan_command
+from trials.cli.portfolio import add_portfolio_commands
 from trials.cli.registry import (
     add_housekeeping_commands,
     add_migrate_command,
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     add_data_commands(sub)
     add_source_commands(sub)
     add_decision_commands(sub)
+    add_portfolio_commands(sub)
     add_amend_commands(sub)
     add_housekeeping_commands(sub)
     add_plan_command(sub)
