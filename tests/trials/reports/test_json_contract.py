@@ -2,7 +2,8 @@
 
 The CLI's JSON field names are a product interface: add, never rename. Each command with
 ``--json`` is run once on a small scenario (the demo, a created trial, a channel export,
-own orders, a UTM rule, an amendment, a decision, a plan, accounts and workspaces) and
+own orders, a UTM rule, an amendment, a decision, the portfolio and a trial's history, a
+plan, accounts and workspaces) and
 the *shape* of its output — every key path, with lists read as the union of their items —
 is compared with ``json_contract.json``. A field that goes missing fails here; a new field
 fails too, until the snapshot is regenerated on purpose
@@ -83,6 +84,11 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
         capsys, "decide", demo, "--keep-testing", "WeChat/Moments video", "--note", "wait", "--json"
     )
     outputs["decisions"] = _json(capsys, "decisions", demo, "--json")
+    outputs["portfolio"] = _json(capsys, "portfolio", "--json")
+    outputs["portfolio --currency --rate"] = _json(
+        capsys, "portfolio", "--currency", "CNY", "--rate", "USD=7.1", "--by", "week", "--json"
+    )
+    outputs["history"] = _json(capsys, "history", demo, "--json")
     outputs["plan"] = _json(
         capsys,
         "plan",
