@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from trials.analysis.portfolio import BY, Portfolio, PortfolioRow, portfolio
+from trials.analysis.portfolio import BY, Portfolio, PortfolioRow, portfolio, with_curves
 from trials.domain import UserError
 from trials.domain.exchange import Rates, parse_rate
 from trials.domain.verdicts import LABELS, VERDICT_LABELS
@@ -219,9 +219,13 @@ def show_portfolio(trials: TrialStore) -> None:
             by=by,
             rates=rates,
             analyses=cached_analyses([s.trial for s in trials.list_trials()]),
+            curves=False,
         )
     _books(p)
     st.header("Channels tested and decisions")
     _channels(p)
     st.header("Where the next money goes")
+    # The tables show at once; the response curves (a small model per arm) follow.
+    with st.spinner("Fitting the chosen arms' response curves…"):
+        p = with_curves(trials, p)
     _next_money(p)

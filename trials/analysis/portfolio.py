@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,7 +39,7 @@ from trials.analysis.result import TrialData, load, response_curves
 from trials.domain import Trial, UserError
 from trials.domain.channels import CommonChannel, common_channel_of, untried
 from trials.domain.exchange import MICROS, Rates, convert_micros, micros
-from trials.domain.verdicts import LABELS, VERDICT_LABELS
+from trials.domain.verdicts import VERDICT_LABELS
 from trials.storage.store import TrialStore
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Portfolio",
     "PortfolioRow",
     "portfolio",
+    "with_curves",
     "workspace_expectation",
 ]
 
@@ -531,7 +532,7 @@ def _verdict_of(trial: Trial, data: TrialData, analysis, entries) -> tuple[str, 
     model's analysis when given, else the latest decision's frozen evidence."""
     if analysis is not None and analysis.posterior.method == "mcmc":
         recs = {d.name: d.recommendation for d in analysis.decision.arms}
-        return analysis.verdict, "the full model (fitted in this session)", recs
+        return analysis.verdict, "the full model, fitted in the app on today's data", recs
     for e in reversed(entries):
         snap = e.snapshot or {}
         verdict = (snap.get("decision") or {}).get("verdict")
@@ -659,8 +660,21 @@ def portfolio(
     )
 
 
-def action_label(action: str) -> str:
-    """The decision log's action in words."""
-    return {"keep_testing": LABELS["keep_testing"], "fix": "Fix"}.get(
-        action, LABELS.get(action, action)
+def with_curves(store: TrialStore, p: Portfolio) -> Portfolio:
+    """``p`` with the response curves its next arms lack (for a page that shows the tables
+    first and the curves when they are fitted); only those trials' data are read again."""
+    missing = {n.trial_id for n in p.next_arms if n.curve is None}
+    if not missing:
+        return p
+    fitted: dict[int, dict[int, Any]] = {}
+    for trial_id in missing:
+        data = load(store, store.get_trial(trial_id))
+        ids = {a.name: a.id for a in data.trial.arms}
+        names = [n.arm for n in p.next_arms if n.trial_id == trial_id]
+        curves = _curves(data, tuple(ids[name] for name in names), p.seed)
+        fitted[trial_id] = {name: curves.get(ids[name]) for name in names}
+    arms = tuple(
+        n if n.curve is not None else replace(n, curve=fitted[n.trial_id].get(n.arm))
+        for n in p.next_arms
     )
+    return replace(p, next_arms=arms)

@@ -294,3 +294,64 @@ def test_a_bad_grouping_is_refused():
 
     with pytest.raises(UserError, match="choose one of"):
         portfolio(None, by="year")
+
+
+def test_a_full_model_analysis_in_hand_is_read_not_recomputed(store):
+    """The app passes the full-model analyses it already has: their verdict and curves are
+    read as they are (one made on older data is ignored)."""
+    from types import SimpleNamespace
+
+    from trials.analysis.result import load
+
+    _three_currencies(store)
+    europe = store.get_trial("Europe")
+    a, b = europe.arms
+    curve = object()
+    analysis = SimpleNamespace(
+        posterior=SimpleNamespace(method="mcmc"),
+        data=SimpleNamespace(digest=load(store, europe).digest),
+        decision=SimpleNamespace(
+            arms=(
+                SimpleNamespace(name=a.name, recommendation="stop"),
+                SimpleNamespace(name=b.name, recommendation="scale"),
+            )
+        ),
+        verdict="scale",
+        curves={a.id: None, b.id: curve},
+    )
+    p = portfolio(store, analyses={europe.id: analysis})
+    [chosen] = p.next_arms
+    assert (chosen.arm, chosen.recommendation, chosen.verdict) == (b.name, "scale", "scale")
+    assert chosen.curve is curve and chosen.source.startswith("the full model")
+    stale = SimpleNamespace(**(vars(analysis) | {"data": SimpleNamespace(digest="older")}))
+    assert not portfolio(store, analyses={europe.id: stale}).next_arms
+
+
+def test_curves_added_afterwards_are_those_of_one_call(store):
+    from trials.analysis.portfolio import with_curves
+
+    _three_currencies(store)
+    china = store.get_trial("China")
+    snapshot = {
+        "method": "mcmc",
+        "decision": {"verdict": "keep_testing"},
+        "data_digest": "x",
+        "arms": [
+            {
+                "channel": a.spec.channel,
+                "creative": a.spec.creative,
+                "recommendation": "keep_testing",
+            }
+            for a in china.arms
+        ],
+    }
+    store.record_decision(china.id, DecisionRecord(note="wait"), snapshot)
+    bare = portfolio(store, curves=False)
+    assert [n.curve for n in bare.next_arms] == [None, None]
+    later = with_curves(store, bare)
+    whole = portfolio(store)
+    assert [n.curve.as_dict() for n in later.next_arms] == [
+        n.curve.as_dict() for n in whole.next_arms
+    ]
+    # One spend level every day: no curve, and the reason says why.
+    assert all(n.curve.marginal_now.reason for n in whole.next_arms)
