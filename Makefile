@@ -11,7 +11,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 APP_HOST := from streamlit import config as c; a = c.get_option("server.address") or "localhost"; \
   print("localhost" if a in ("0.0.0.0", "::") else f"[{a}]" if ":" in a else a)
 
-.PHONY: app test test-fast bench oc lint format clean-venv
+.PHONY: app test test-fast bench bench-portfolio oc lint format clean-venv
 
 app: $(VENV)/.app-installed
 	$(BIN)/python -m trials demo --if-empty
@@ -32,6 +32,10 @@ test-fast: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PIP) --no-deps -r bench/requirements.txt
 	$(BIN)/python bench/bench_fit.py
+
+# The portfolio on 50 trials x 5 arms x 30 days: computation (cold, warm) and the page's load.
+bench-portfolio: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_portfolio.py
 
 # Operating characteristics by trial shape (A/A false scale, coverage, naming the best, bias),
 # default model against no pooling, an independent reference and raw totals; `--quick` is small.

@@ -18,6 +18,7 @@ st.set_page_config(page_title="Channel Trials", page_icon=str(ICON), layout="wid
 
 PAGES = [
     st.Page("app_pages/trials.py", title="Trials", icon=":material/table_view:", default=True),
+    st.Page("app_pages/portfolio.py", title="Portfolio", icon=":material/account_balance:"),
     st.Page("app_pages/trial.py", title="Trial", icon=":material/insights:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("app_pages/results.py", title="Results", icon=":material/monitoring:"),

@@ -26,6 +26,7 @@ from ui.session import store
 __all__ = [
     "FitOutcome",
     "analysis_for",
+    "cached_analyses",
     "clear_fits",
     "data_digest",
     "exact_fit",
@@ -65,6 +66,11 @@ class _FitCache:
         self._done: OrderedDict[tuple, FitOutcome] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
+
+    def done(self) -> list[tuple[tuple, object]]:
+        """The finished entries, oldest first (nothing is computed)."""
+        with self._lock:
+            return list(self._done.items())
 
     def get(self, key: tuple, compute: Callable[[], FitOutcome]) -> FitOutcome:
         with self._lock:
@@ -161,3 +167,21 @@ def analysis_for(trial: Trial, posterior) -> TrialAnalysis:
         )
 
     return _analyses().get(key, compute)
+
+
+def cached_analyses(trials: list[Trial]) -> dict[int, TrialAnalysis]:
+    """The full-model analyses some page of this server has already made for ``trials``
+    (their current settings and rule), newest last; nothing is fitted. A reader checks the
+    data digest against the trial's data now."""
+    wanted = {t.id: t for t in trials}
+    out: dict[int, TrialAnalysis] = {}
+    for key, analysis in _analyses().done():
+        trial = wanted.get(key[0])
+        if (
+            trial is not None
+            and key[2] == "mcmc"
+            and key[4] == trial.spec
+            and key[5] == trial.rule_version
+        ):
+            out[trial.id] = analysis
+    return out

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from trials.analysis.history import TrialHistory, trial_history
 from trials.analysis.preview import PREVIEW_NOTE
 from trials.analysis.result import TrialAnalysis
 from trials.domain import PrimaryMetric, Trial
@@ -15,7 +16,7 @@ from trials.domain.amendments import amendment_lines
 from trials.domain.verdicts import VERDICT_LABELS, raw_estimate
 from ui.text import md, money, percent
 
-__all__ = ["report_downloads", "show_results", "show_verdict"]
+__all__ = ["report_downloads", "show_history", "show_results", "show_verdict"]
 
 STAGES = (
     ("ctr", "Click-through (clicks per impression)"),
@@ -261,6 +262,69 @@ def _diagnostics(posterior) -> None:
             st.warning(md(reason))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _history_of(trial_id: int, digest: str, spec_key: str, _data) -> TrialHistory:
+    # Keyed by the trial, its data digest and its settings; ``_data`` is not hashed.
+    return trial_history(_data)
+
+
+def show_history(analysis: TrialAnalysis) -> None:
+    """Each arm's chance to be best and ROAS on the data up to each day: when the picture
+    settled (the exact path, day by day; never a full-model fit per day)."""
+    trial = analysis.trial
+    h = _history_of(trial.id, analysis.data.digest, repr(trial.spec), analysis.data)
+    rows = [
+        {
+            "Day": p.day.isoformat(),
+            "Arm": p.arm,
+            "P(best) %": None if p.p_best is None else 100 * p.p_best,
+            "ROAS": p.roas_mean,
+            "low": p.roas_low,
+            "high": p.roas_high,
+        }
+        for p in h.points
+    ]
+    if len(h.days) < 2:
+        st.caption("Over time: the chart needs data on two days or more.")
+        return
+    frame = pd.DataFrame(rows)
+    legend = alt.Legend(orient="bottom", title=None, labelLimit=400)
+    x = alt.X("Day:T", title=None)
+    chance = (
+        alt.Chart(frame.dropna(subset=["P(best) %"]))
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("P(best) %:Q", scale=alt.Scale(domain=[0, 100]), stack=None),
+            color=alt.Color("Arm:N", legend=legend),
+            tooltip=["Day:T", "Arm:N", alt.Tooltip("P(best) %:Q", format=".1f")],
+        )
+        .properties(height=240, title="Chance to be best, on the data up to each day")
+    )
+    st.altair_chart(chance, width="stretch")
+    roas = frame.dropna(subset=["ROAS"])
+    if not roas.empty:
+        base = alt.Chart(roas).encode(x=x, color=alt.Color("Arm:N", legend=legend))
+        band = base.mark_area(opacity=0.18).encode(
+            y=alt.Y("low:Q", title="ROAS", stack=None), y2="high:Q"
+        )
+        line = base.mark_line().encode(
+            y=alt.Y("ROAS:Q", stack=None),
+            tooltip=["Day:T", "Arm:N", alt.Tooltip("ROAS:Q", format=".2f")],
+        )
+        st.altair_chart(
+            (band + line).properties(height=240, title="ROAS with its 94% interval"),
+            width="stretch",
+        )
+    if h.leader:
+        st.caption(
+            f"{md(h.leader)} has led on every day since {h.leader_since.isoformat()} "
+            f"({percent(h.p_best_mc_error, 1)} Monte Carlo error at most). {md(h.note)}"
+        )
+    else:
+        st.caption(md(h.note))
+
+
 def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
     """Everything the Results page shows for one analysis. The exact preview is labelled
     as such and shows no verdict and no recommendation (it never drives a decision)."""
@@ -284,6 +348,8 @@ def show_results(analysis: TrialAnalysis, *, preview: bool = False) -> None:
     _distributions(trial, posterior, metric)
     st.subheader("Raw and modelled")
     _raw_vs_model(analysis)
+    st.subheader("Over time")
+    show_history(analysis)
     _diagnostics(posterior)
 
 

@@ -93,6 +93,27 @@ class FunnelData:
             revenue=np.array([r["revenue"] for r in rows], dtype=np.float64),
         )
 
+    def where(self, rows: np.ndarray) -> FunnelData:
+        """The same arms with only the rows where ``rows`` (a boolean mask) holds; the days
+        are those of the kept rows."""
+        rows = np.asarray(rows, dtype=bool)
+        kept = np.unique(self.day[rows])
+        index = np.full(len(self.days), -1, dtype=np.int64)
+        index[kept] = np.arange(len(kept))
+        return FunnelData(
+            arms=self.arms,
+            channels=self.channels,
+            arm_channel=self.arm_channel.copy(),
+            days=tuple(self.days[i] for i in kept),
+            arm=self.arm[rows],
+            day=index[self.day[rows]],
+            impressions=self.impressions[rows],
+            clicks=self.clicks[rows],
+            conversions=self.conversions[rows],
+            spend=self.spend[rows],
+            revenue=self.revenue[rows],
+        )
+
     @property
     def n_arms(self) -> int:
         return len(self.arms)

@@ -15,8 +15,11 @@ def test_results_show_the_full_model_with_every_section(demo):
         "ROAS, conversion rate and CPA",
         "Posterior distributions",
         "Raw and modelled",
+        "Over time",
     ):
         assert heading in page
+    # Results over time: P(best) and ROAS per arm, day by day, with when the leader settled.
+    assert "has led on every day since" in page
     assert "Full model: partial pooling" in page
     assert "Preview — not the verdict" not in page  # replaced once the fit is done
     assert "Scale the winner" in page or "Keep testing" in page or "equal" in page

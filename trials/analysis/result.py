@@ -170,9 +170,12 @@ def analyse(store: TrialStore, trial: Trial, *, method: str, spec, seed: int, pr
     return fit(load(store, trial), method=method, spec=spec, seed=seed, progress=progress)
 
 
-def response_curves(data: TrialData, seed: int = 0, hdi_prob: float = 0.94) -> dict[int, Any]:
-    """Each arm's diminishing-returns curve (``inference.curve.fit``), by arm id; arms
-    that ran at a single spend level get a neutral answer with the reason."""
+def response_curves(
+    data: TrialData, seed: int = 0, hdi_prob: float = 0.94, arm_ids=None
+) -> dict[int, Any]:
+    """Each arm's diminishing-returns curve (``inference.curve.fit``), by arm id (only
+    those in ``arm_ids`` when given); arms that ran at a single spend level get a neutral
+    answer with the reason."""
     import numpy as np
 
     from inference.curve.data import SpendLadder
@@ -181,6 +184,8 @@ def response_curves(data: TrialData, seed: int = 0, hdi_prob: float = 0.94) -> d
     f = data.funnel
     out = {}
     for i, arm in enumerate(data.trial.arms):
+        if arm_ids is not None and arm.id not in arm_ids:
+            continue
         rows = f.arm == i
         order = np.argsort(f.day[rows], kind="stable")
         ladder = SpendLadder.of(

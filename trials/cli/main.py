@@ -38,6 +38,7 @@ from trials.cli.common import (
 from trials.cli.data import add_data_commands
 from trials.cli.decisions import add_decision_commands
 from trials.cli.plan import add_plan_command
+from trials.cli.portfolio import add_portfolio_commands
 from trials.cli.priors import add_priors_command
 from trials.cli.registry import (
     add_housekeeping_commands,
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     add_source_commands(sub)
     add_decision_commands(sub)
     add_round_commands(sub)
+    add_portfolio_commands(sub)
     add_amend_commands(sub)
     add_scale_command(sub)
     add_housekeeping_commands(sub)

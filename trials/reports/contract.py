@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from inference.priors.backtest import Backtest
     from trials.analysis.decisions import ArmDecision, Gate, TrialDecision
     from trials.analysis.goal import GoalResult
+    from trials.analysis.history import TrialHistory
+    from trials.analysis.portfolio import Portfolio, PortfolioRow
     from trials.analysis.priors import WorkspacePriors
     from trials.analysis.result import TrialAnalysis
     from trials.analysis.rounds import RoundComparison
@@ -53,11 +55,13 @@ __all__ = [
     "evidence_snapshot",
     "goal_plan_dict",
     "grouped_dict",
+    "history_dict",
     "import_preview_dict",
     "member_dict",
     "orders_effect_dict",
     "orders_preview_dict",
     "plan_dict",
+    "portfolio_dict",
     "priors_dict",
     "reconciliation_dict",
     "round_comparison_dict",
@@ -1075,4 +1079,153 @@ def trial_priors_dict(trial: Trial, setting: TrialPriors) -> dict[str, Any]:
         "overrides": [o.as_dict() for o in setting.overrides],
         "created_at": setting.created_at.isoformat() if setting.created_at else None,
         "created_by": setting.created_by,
+    }
+
+
+# -- the portfolio and results over time ----------------------------------------------------
+
+
+def _money(amount_micros: int) -> float:
+    """Micro-units as a number of the currency (exact: at most six decimals)."""
+    return amount_micros / 1_000_000
+
+
+def _portfolio_row(row: PortfolioRow) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "label": row.label,
+        "trials": list(row.trials),
+        "spend": _money(row.spend_micros),
+        "revenue": _money(row.revenue_micros),
+        "conversions": row.conversions,
+        "raw_roas": _clean(row.raw_roas),
+        "raw_cpa": _clean(row.raw_cpa),
+        "roas": row.roas.as_dict(),
+        "cpa": row.cpa.as_dict(),
+    }
+
+
+def portfolio_dict(p: Portfolio) -> dict[str, Any]:
+    """The workspace's portfolio (``python -m trials portfolio --json``): one table per
+    currency (``tables``), never a sum across currencies; the rates used; the decision
+    log per channel; where the next money goes; new channels to try."""
+
+    def curve(c) -> dict[str, Any] | None:
+        return None if c is None else c.as_dict()
+
+    return {
+        "by": p.by,
+        "since": p.since.isoformat() if p.since else None,
+        "seed": p.seed,
+        "method": p.method,
+        "method_note": p.method_note,
+        "hdi_prob": 0.94,
+        "currency": p.rates.target,
+        "rates": [
+            {"currency": code, "rate": str(rate), "into": p.rates.target}
+            for code, rate in sorted(p.rates.rates.items())
+        ],
+        "unused_rates": list(p.unused_rates),
+        "tables": [
+            {
+                "currency": b.currency,
+                "converted_from": [
+                    {"currency": code, "rate": str(rate)} for code, rate in b.converted_from
+                ],
+                "note": b.note,
+                "trials": list(b.trials),
+                "rows": [_portfolio_row(r) for r in b.rows],
+                "total": _portfolio_row(b.total),
+            }
+            for b in p.books
+        ],
+        "without_data": list(p.without_data),
+        "channels": [
+            {
+                "channel": c.channel,
+                "common_channel": c.common,
+                "trials": list(c.trials),
+                "status": c.status,
+                "actions": [
+                    {
+                        "trial": a.trial,
+                        "decision": a.entry_id,
+                        "date": a.day.isoformat(),
+                        "by": a.who,
+                        "action": a.action,
+                        "arm": a.arm,
+                        "reason": a.reason,
+                        "reason_source": a.reason_source,
+                        "corrected_by": list(a.corrected_by),
+                    }
+                    for a in c.actions
+                ],
+            }
+            for c in p.channels
+        ],
+        "next_money": [
+            {
+                "trial": n.trial,
+                "currency": n.currency,
+                "arm": n.arm,
+                "channel": n.channel,
+                "recommendation": n.recommendation,
+                "recommendation_label": LABELS.get(n.recommendation, n.recommendation),
+                "verdict": n.verdict,
+                "verdict_label": VERDICT_LABELS.get(n.verdict, n.verdict),
+                "verdict_source": n.source,
+                "response_curve": curve(n.curve),
+            }
+            for n in p.next_arms
+        ],
+        "no_verdict": list(p.no_verdict),
+        "new_channels": [
+            {
+                "channel": n.channel.name,
+                "what": n.channel.what,
+                "expectation": n.expectation.as_dict() if n.expectation else None,
+            }
+            for n in p.new_channels
+        ],
+        "notes": list(p.notes),
+    }
+
+
+def history_dict(h: TrialHistory) -> dict[str, Any]:
+    """A trial's results over time (``python -m trials history --json``)."""
+    return {
+        "trial": h.trial.name,
+        "method": "exact",
+        "note": h.note,
+        "metric": h.metric,
+        "seed": h.seed,
+        "draws": h.n_draws,
+        "hdi_prob": 0.94,
+        "p_best_mc_error": _clean(h.p_best_mc_error, 5),
+        "leader": h.leader,
+        "leader_since": h.leader_since.isoformat() if h.leader_since else None,
+        "currency": h.trial.spec.currency,
+        "days": [
+            {
+                "day": day.isoformat(),
+                "arms": [
+                    {
+                        "channel": p.channel,
+                        "creative": p.creative,
+                        "p_best": _clean(p.p_best),
+                        "roas": {
+                            "mean": _clean(p.roas_mean),
+                            "hdi_low": _clean(p.roas_low),
+                            "hdi_high": _clean(p.roas_high),
+                        }
+                        | ({"reason": p.roas_reason} if p.roas_reason else {}),
+                        "spend": p.spend,
+                        "conversions": p.conversions,
+                    }
+                    for p in h.points
+                    if p.day == day
+                ],
+            }
+            for day in h.days
+        ],
     }

@@ -2,10 +2,11 @@
 
 The CLI's JSON field names are a product interface: add, never rename. Each command with
 ``--json`` is run once on a small scenario (the demo, a created trial, a channel export,
-own orders, a UTM rule, an amendment, a decision, a plan, a scale plan, accounts and
-workspaces) and the *shape* of its output — every key path, with lists read as the union
-of their items — is compared with ``json_contract.json``. A field that goes missing fails
-here; a new field fails too, until the snapshot is regenerated on purpose
+own orders, a UTM rule, an amendment, a decision, the portfolio and a trial's history, a
+plan, a scale plan, accounts and workspaces) and the *shape* of its output — every key
+path, with lists read as the union of their items — is compared with
+``json_contract.json``. A field that goes missing fails here; a new field fails too, until
+the snapshot is regenerated on purpose
 (``UPDATE_JSON_CONTRACT=1 pytest tests/trials/reports``) and the change is reviewed in the diff.
 """
 
@@ -105,6 +106,11 @@ def contract_outputs(capsys, tmp_path) -> dict[str, object]:
         outputs["show"]["start"],
         "--json",
     )
+    outputs["portfolio"] = _json(capsys, "portfolio", "--json")
+    outputs["portfolio --currency --rate"] = _json(
+        capsys, "portfolio", "--currency", "CNY", "--rate", "USD=7.1", "--by", "week", "--json"
+    )
+    outputs["history"] = _json(capsys, "history", demo, "--json")
     outputs["plan"] = _json(
         capsys,
         "plan",
