@@ -21,7 +21,7 @@ __all__ = ["daily_grid", "save_grid"]
 
 def daily_grid(trials: TrialStore, trial: Trial) -> None:
     """The stored daily rows in an editable grid, saved as one checked, undoable edit."""
-    names = {a.id: a.name for a in trial.arms}
+    names = {a.id: a.name for a in trial.all_arms}
     if not may_change(trials, "edit daily rows"):
         st.dataframe(_stored_frame(trials, trial, names), hide_index=True)
         return

@@ -47,9 +47,10 @@ def data_digest(trial: Trial) -> str:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def exact_fit(trial_id: int, digest: str, seed: int = 0) -> FitOutcome:
+def exact_fit(trial_id: int, digest: str, seed: int = 0, round_number: int = 0) -> FitOutcome:
+    """The exact preview of the trial (of its round ``round_number``; 0: the current)."""
     trials = store()
-    trial = trials.get_trial(trial_id)
+    trial = trials.get_trial(trial_id).in_round(round_number or None)
     spec = trial_model_spec(trials, trial, ModelSpec()).spec
     return FitOutcome(analyse(trials, trial, method="exact", spec=spec, seed=seed))
 
@@ -106,11 +107,13 @@ def mcmc_fit(
     digest: str,
     seed: int = 0,
     _progress: Callable[[float, str], None] | None = None,
+    round_number: int = 0,
 ) -> FitOutcome:
-    """The full model's posterior for the trial's data ``digest`` (fitted once)."""
+    """The full model's posterior for the trial's data ``digest`` (fitted once); for a
+    trial in rounds, of round ``round_number`` (0: the current one)."""
 
     trials = store()
-    trial = trials.get_trial(trial_id)
+    trial = trials.get_trial(trial_id).in_round(round_number or None)
     # The trial's model settings: the defaults, or priors learned from past trials when
     # the trial opted in (``trials.analysis.priors``); part of the cache key.
     spec = trial_model_spec(trials, trial, ModelSpec()).spec
@@ -124,14 +127,17 @@ def mcmc_fit(
             return FitOutcome(None, str(e))
         return FitOutcome(posterior)
 
-    return _fits().get((trial_id, digest, seed, spec), compute)
+    return _fits().get((trial_id, digest, seed, spec, trial.round_number), compute)
 
 
 def fit_with_progress(trial: Trial, text: str, digest: str | None = None) -> FitOutcome:
     """The full model's fit (``mcmc_fit``) under a progress bar that goes when it is done."""
     bar = st.progress(0.0, text=text)
     outcome = mcmc_fit(
-        trial.id, digest or data_digest(trial), _progress=lambda f, m: bar.progress(f, text=m)
+        trial.id,
+        digest or data_digest(trial),
+        _progress=lambda f, m: bar.progress(f, text=m),
+        round_number=trial.round_number if trial.rounds else 0,
     )
     bar.empty()
     return outcome
@@ -154,6 +160,7 @@ def analysis_for(trial: Trial, posterior) -> TrialAnalysis:
         trial.spec,
         trial.rule_version,
         posterior.seed or 0,
+        trial.round_number,
     )
 
     def compute() -> TrialAnalysis:

@@ -73,7 +73,7 @@ def _shared_orders(attribution, trial: Trial) -> None:
     if not attribution.shared:
         return
     shared = attribution.shared
-    names = {arm.id: arm.name for arm in trial.arms}
+    names = {arm.id: arm.name for arm in trial.all_arms}
     with st.expander(
         f"{plural(len(shared), 'order')} claimed by more than one arm (counted once each)"
     ):
@@ -99,7 +99,7 @@ def _utm_rules(trials: TrialStore, trial: Trial, result) -> None:
         f"{plural(sum(n for _, n, _ in unmatched), 'paid order')} matched no arm. Send "
         "their UTM values to an arm (saved for this trial), or leave them out of the trial."
     )
-    arms = {a.name: a.id for a in trial.arms}
+    arms = {a.name: a.id for a in trial.all_arms}
     frame = pd.DataFrame(
         {
             "utm_source": [u[0] for u, _, _ in unmatched],

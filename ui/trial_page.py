@@ -162,7 +162,7 @@ def daily_data(trials: TrialStore, trial: Trial) -> None:
 
 
 def _daily_frame(trial: Trial, daily) -> pd.DataFrame:
-    names = {a.id: a.name for a in trial.arms}
+    names = {a.id: a.name for a in trial.all_arms}
     return pd.DataFrame(
         {
             "Day": [r.day for r in daily],

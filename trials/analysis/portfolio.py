@@ -517,7 +517,7 @@ _STATUS_ORDER = (("scale", "scaled"), ("keep_testing", "testing"), ("fix", "bein
 
 
 def _logged(trial: Trial, entries) -> list[LoggedAction]:
-    channels = {arm.name: arm.spec.channel for arm in trial.arms}
+    channels = {arm.name: arm.spec.channel for arm in trial.all_arms}
     out = []
     for e in entries:
         evidence = {

@@ -119,8 +119,12 @@ def grouped_results(
     started = time.perf_counter()
     spec = spec or ModelSpec()
     rows = store.daily_results(trial.id, ResultSource.CHANNEL, segments=True)
-    has_segments = any(r.segment for r in rows)
     order = {arm.id: i for i, arm in enumerate(trial.arms)}
+    if trial.rounds:  # one round (``trial.in_round``): its own days and arms
+        rows = [
+            r for r in rows if r.arm_id in order and trial.spec.start <= r.day <= trial.spec.end
+        ]
+    has_segments = any(r.segment for r in rows)
     units = unit_rows(rows, by)
     keys = sorted(units, key=lambda k: (order[k[0]], k[1] == "", k[1].casefold(), k[1]))
     notes = list(_notes(store, trial, by, has_segments, rows))

@@ -218,6 +218,18 @@ def _show(args) -> int:
             for a in data["arms"]
         ],
     )
+    for r in data["rounds"]:
+        changed = [f"{x['before']} → {x['after']}" for x in r["replaced"]]
+        changed += [f"added {n}" for n in r["added"]] + [f"dropped {n}" for n in r["dropped"]]
+        current = " (current)" if r["number"] == data["round"] else ""
+        print(
+            f"round {r['number']}{current}: {r['start']} to {r['end']}, budget "
+            f"{r['budget']:,.2f} {data['currency']}; arms {', '.join(r['arms'])}"
+            + (f"; {', '.join(changed)}" if changed else "")
+            + (f" — {r['reason']}" if r["reason"] else "")
+        )
+    if data["rounds"]:
+        print("(the arms' totals above are over every round; analyze --round N reads one)")
     if amendments:
         print(f"amendments to the pre-registered plan (rule version {trial.rule_version}):")
         for line in amendment_lines(amendments):

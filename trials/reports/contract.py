@@ -827,7 +827,7 @@ def arm_reconciliation_dict(arm: ArmReconciliation) -> dict[str, Any]:
 def reconciliation_dict(reconciliation: Reconciliation, trial: Trial) -> dict[str, Any]:
     """The channels beside own orders (``reconcile --json``)."""
     a = reconciliation.attribution
-    names = {arm.id: arm.name for arm in trial.arms}
+    names = {arm.id: arm.name for arm in trial.all_arms}
     return {
         "trial": trial.name,
         "results_source": trial.spec.results_source.value,

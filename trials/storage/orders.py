@@ -146,7 +146,7 @@ class OrderRepository:
         u = t.utm_rules.c
         with self.trials.write("change UTM rules") as conn:
             trial = self.trials.load_for_write(conn, trial_id)
-            arm_ids = {a.id for a in trial.arms}
+            arm_ids = {a.id for a in trial.all_arms}
             for rule in rules:
                 if rule.arm_id not in arm_ids:
                     raise UserError(f"arm id {rule.arm_id} is not an arm of '{trial.name}'")

@@ -284,7 +284,8 @@ class TrialRepository:
             )
             for row in rows
         }
-        return {arm.id: found.get(arm.id, ArmTotals()) for arm in trial.arms}
+        # Every arm the trial ran (a trial in rounds: those of earlier rounds too).
+        return {arm.id: found.get(arm.id, ArmTotals()) for arm in trial.all_arms}
 
     def daily_results(
         self,
@@ -491,8 +492,8 @@ class TrialRepository:
         refuse_file_name(file_name)
         now = utc_now()
         with self.write("import data") as conn:
-            trial = self.load_for_write(conn, trial_id)
-            arm_ids = {a.id for a in trial.arms}
+            trial = self.load_for_write(conn, trial_id).whole()
+            arm_ids = {a.id for a in trial.all_arms}
             strangers = sorted({r.arm_id for r in results} - arm_ids)
             if strangers:
                 raise UserError(f"arm ids {strangers} do not belong to trial '{trial.name}'")
@@ -504,6 +505,10 @@ class TrialRepository:
                     f"{len(outside)} days fall outside the trial's dates "
                     f"{trial.spec.start} to {trial.spec.end} (first: {outside[0]})"
                 )
+            for r in results:  # a trial in rounds: each row in a round that ran its arm
+                outside_its_round = trial.arm_round_problem(r.arm_id, r.day)
+                if outside_its_round:
+                    raise UserError(f"{outside_its_round}; nothing was written")
             batch_id = conn.execute(
                 insert(t.import_batches).values(
                     trial_id=trial.id,
