@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -46,8 +48,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_url(tmp_path):
+@contextmanager
+def served_app(tmp_path, prepare: Callable[[dict], None] | None = None) -> Iterator[str]:
+    """The app served from a fresh data folder whose first administrator is ``browser``;
+    ``prepare(env)`` runs first (e.g. loads data with the CLI). Yields its address."""
     port = _free_port()
     env = os.environ | {"TRIALS_DATA_DIR": str(tmp_path / "data"), "TRIALS_USER": "browser"}
     env.pop("TRIALS_DB", None)
@@ -55,6 +59,8 @@ def app_url(tmp_path):
     engine = connect(f"sqlite:///{tmp_path / 'data' / 'trials.sqlite3'}")
     add_user(engine, None, "browser", password=PASSWORD, is_admin=True)
     engine.dispose()
+    if prepare is not None:
+        prepare(env)
     server = subprocess.Popen(
         app_command(port),
         cwd=ROOT,
@@ -69,6 +75,12 @@ def app_url(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture
+def app_url(tmp_path):
+    with served_app(tmp_path) as url:
+        yield url
 
 
 def app_command(port: int, *options: str) -> list[str]:

@@ -198,20 +198,7 @@ SAME_THING: dict[str, tuple[frozenset[str], ...]] = {
         ],
         # Every name of a segment is one group: a file with both a region and a device
         # column is broken down twice, and must say which breakdown is the segment.
-        "segment": [
-            (
-                "segment",
-                "audience",
-                "customer group",
-                "region",
-                "device",
-                "placement",
-                "人群",
-                "地区",
-                "设备",
-                "版位",
-            )
-        ],
+        "segment": [SYNONYMS["segment"]],
         "order_id": [("order id", "order number", "订单号", "订单编号", "订单id")],
         "timestamp": [
             ("created at", "order date", "下单时间"),

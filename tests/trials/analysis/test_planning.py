@@ -129,7 +129,7 @@ def test_plan_human_output_advice_and_errors(capsys):
 
 def test_plan_from_workspace_takes_the_baseline_from_past_trials(capsys):
     code, _, err = run_plan(capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500")
-    assert code == 1 and "no trial in the workspace has results" in err
+    assert code == 1 and "no finished trial in the workspace yet" in err
     run(capsys, "demo", "--today", "2026-10-20")
     code, out, err = run_plan(
         capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500 --json"

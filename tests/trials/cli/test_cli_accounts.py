@@ -281,7 +281,7 @@ def test_another_workspaces_trials_are_not_found_by_id_or_name(capsys, two_teams
 def test_the_plan_from_the_workspace_reads_only_ones_own_trials(capsys, two_teams):
     argv = ["plan", "--from-workspace", "--lift", "0.3", "--arms", "2", "--daily-budget", "500"]
     code, _, err = run(capsys, *argv, "--simulations", "20", "--as", "olga")
-    assert code == 1 and "no trial in the workspace has results" in err
+    assert code == 1 and "no finished trial in the workspace yet" in err
 
 
 # -- viewers -------------------------------------------------------------------------------
