@@ -17,8 +17,9 @@
   reason, the date and who), from ``store.decisions``.
 * **Where the next money goes**: the arms a verdict says to scale or keep testing, from the
   trial's full-model analysis when the caller has one (the app's cached fit) or else the
-  latest recorded decision's frozen evidence; a verdict is never recomputed here. Their
-  response curves (marginal ROAS at today's spend) come from ``response_curves``. And the
+  latest recorded decision's frozen evidence; a verdict is never recomputed here (an
+  archived trial is done: it takes no next money). Their response curves (marginal ROAS
+  at today's spend) come from ``response_curves``. And the
   common channels (``trials.domain.channels``) no trial has tried yet, each with what the
   workspace expects of it (:func:`workspace_expectation`, from the learned priors).
 """
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from trials.analysis.result import TrialData, load, response_curves
-from trials.domain import Trial, UserError
+from trials.domain import Trial, TrialStatus, UserError
 from trials.domain.channels import CommonChannel, common_channel_of, untried
 from trials.domain.exchange import MICROS, Rates, convert_micros, micros
 from trials.domain.verdicts import VERDICT_LABELS
@@ -692,6 +693,8 @@ def portfolio(
             continue
         with_data.add(trial.id)
         pieces.setdefault(trial.spec.currency, []).extend(got)
+        if trial.spec.status is TrialStatus.ARCHIVED:
+            continue  # done: no next money, and no verdict is missing
         analysis = analyses.get(trial.id)
         if analysis is not None and analysis.data.digest != data.digest:
             analysis = None

@@ -18,10 +18,17 @@ def test_trials_are_chosen_in_one_currency(store):
     ):
         goal_trials(store)
     trials, currency = goal_trials(store, currency="usd")
-    assert currency == "USD" and [t.name for t in trials] == ["Search ads headline test"]
+    # Archived trials are never chosen by default: the decided one, scaling, is.
+    assert currency == "USD" and {t.name for t in trials} == {
+        "Search ads headline test",
+        "Google Search: long-tail keywords",
+    }
     # The planned trial without data is never chosen by default.
     trials, _ = goal_trials(store, currency="CNY")
-    assert [t.name for t in trials] == ["WeChat vs Weibo launch"]
+    assert {t.name for t in trials} == {
+        "WeChat vs Weibo launch",
+        "Weibo creative fix: WeChat vs Weibo",
+    }
     with pytest.raises(UserError, match="not in EUR"):
         goal_trials(store, ["WeChat vs Weibo launch"], currency="EUR")
 
@@ -31,8 +38,13 @@ def test_untested_channel_prior_comes_from_the_learned_priors_in_its_currency(st
 
     assert untested_channel_prior(store, "Douyin", "CNY") is None
     load_demo(store, today=date(2026, 11, 22))
-    trial = store.get_trial("WeChat vs Weibo launch")
-    totals = store.arm_totals(trial.id).values()
+    # Every arm of every trial in CNY with data (archived ones too).
+    totals = [
+        t
+        for s in store.list_trials()
+        if s.trial.spec.currency == "CNY"
+        for t in store.arm_totals(s.trial.id).values()
+    ]
     spend = sum(t.spend for t in totals)
     prior = untested_channel_prior(store, "Douyin", "CNY")
     assert prior.currency == "CNY" and prior.channel == "Douyin"

@@ -166,10 +166,12 @@ def test_archive_and_delete(capsys, tmp_path):
     code, out, _ = run(capsys, "archive", "Search ads headline test")
     assert code == 0 and "archived" in out
     listed = json.loads(run(capsys, "list", "--json", "--status", "archived")[1])
-    assert [t["name"] for t in listed] == ["Search ads headline test"]
+    assert "Search ads headline test" in [t["name"] for t in listed]
+    assert {t["status"] for t in listed} == {"archived"}
     run(capsys, "create", "--from-file", write(tmp_path, "t.json", TRIAL_JSON))
     assert run(capsys, "delete", "--all-demo")[0] == 0
-    assert [t["name"] for t in json.loads(run(capsys, "list", "--json")[1])] == ["Douyin hooks"]
+    names = {t["name"] for t in json.loads(run(capsys, "list", "--json")[1])}
+    assert names == {"Douyin hooks"} | _demo_with_a_record()
     assert run(capsys, "delete", "Douyin hooks")[0] == 0  # no results yet, so deletable
 
 
@@ -324,7 +326,21 @@ def test_delete_refuses_a_trial_with_own_orders_and_all_demo_names_what_it_keeps
     assert code == 0
     assert "kept demo trial 'WeChat vs Weibo launch': " in out and "1 recorded decision" in out
     names = {t["name"] for t in json.loads(run(capsys, "list", "--json")[1])}
-    assert names == {TRIAL_JSON["name"], "WeChat vs Weibo launch"}
+    assert names == {TRIAL_JSON["name"], "WeChat vs Weibo launch"} | _demo_with_a_record()
+    for name in _demo_with_a_record():  # the demo's own decisions and scale plan
+        assert f"kept demo trial '{name}': " in out
+
+
+def _demo_with_a_record() -> set[str]:
+    """The demo trials that come with a recorded decision or a scale plan: logs are never
+    deleted, so ``delete --all-demo`` keeps them."""
+    from datetime import date
+
+    from trials.analysis.demo import demo_trials
+
+    kept = {d.spec.name for d in demo_trials(date.today()) if d.decision or d.scale}
+    assert kept  # the demo shows decisions
+    return kept
 
 
 def test_create_refuses_is_demo_and_saves_nothing(capsys, tmp_path):

@@ -20,7 +20,9 @@ def test_priors_json_per_channel_and_currency(capsys):
         assert r["interval_low"] <= r["mean"] <= r["interval_high"]
         assert (r["currency"] is None) == (r["stage"] in ("ctr", "cvr"))
         if r["stage"] in ("ctr", "cvr"):
-            assert r["ess"] > 0 and r["capped"]  # few finished demo trials: kept weak
+            assert r["ess"] > 0
+            if r["trials"] < 3:
+                assert r["capped"]  # few finished trials of the channel: kept weak
     code, out, _ = run(capsys, "priors", "--json", "--currency", "eur")
     money = {r["currency"] for r in json.loads(out)["priors"] if r["currency"]}
     assert money <= {"EUR"}
