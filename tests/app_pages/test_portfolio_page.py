@@ -57,7 +57,7 @@ def test_rates_convert_the_currencies_given_and_keep_the_others_apart(demo):
         total.spend
         for summary in demo.list_trials()
         for arm_id, total in demo.arm_totals(summary.trial.id).items()
-        if {a.id: a.spec.channel for a in summary.trial.arms}[arm_id] == "Google Search"
+        if {a.id: a.spec.channel for a in summary.trial.all_arms}[arm_id] == "Google Search"
     )
     [search] = cny[cny["Channel"] == "Google Search"]["Spend"]
     assert search == f"{usd_spend * 7.1:,.2f} CNY"

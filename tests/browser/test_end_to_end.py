@@ -73,8 +73,7 @@ def served_app(tmp_path, prepare: Callable[[dict], None] | None = None) -> Itera
         wait_until_serving(url, server)
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server)
 
 
 @pytest.fixture
@@ -92,6 +91,17 @@ def app_command(port: int, *options: str) -> list[str]:
         *("--browser.gatherUsageStats", "false"),
         *options,
     ]
+
+
+def stop(process: subprocess.Popen, grace_s: float = 30) -> None:
+    """Ask a server to stop; kill it when it has not stopped within ``grace_s`` (on a
+    loaded machine a Streamlit server may take longer than that to shut down)."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
 
 
 def wait_until_serving(url: str, server: subprocess.Popen, timeout_s: float = 90) -> None:

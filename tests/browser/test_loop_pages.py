@@ -5,6 +5,7 @@ may fail ("Something went wrong")."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -32,7 +33,7 @@ ROUND_2 = [
 ]
 
 
-def _cli(env, *argv: str) -> None:
+def _cli(env, *argv: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "trials", "--as", "browser", *argv],
         cwd=ROOT,
@@ -42,9 +43,10 @@ def _cli(env, *argv: str) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
-def _two_rounds(tmp_path):
+def _two_rounds(tmp_path, found: dict):
     def prepare(env: dict) -> None:
         _cli(env, "demo", "--today", "2026-11-22")
         _cli(
@@ -61,17 +63,20 @@ def _two_rounds(tmp_path):
         rows = tmp_path / "round2.csv"
         rows.write_text("\n".join(ROUND_2) + "\n", "utf-8")
         _cli(env, "import", TRIAL, str(rows))
+        found["id"] = json.loads(_cli(env, "show", TRIAL, "--json"))["id"]
 
     return prepare
 
 
 @pytest.fixture
 def loop_app(tmp_path):
-    with served_app(tmp_path, _two_rounds(tmp_path)) as url:
-        yield url
+    found: dict = {}
+    with served_app(tmp_path, _two_rounds(tmp_path, found)) as url:
+        yield url, found["id"]
 
 
 def test_the_loop_pages_draw_in_a_browser(loop_app, tmp_path):
+    url, trial = loop_app
     chromium = _chromium()
     if not chromium:
         pytest.skip("no chromium here; .ci/with-chromium installs Debian's package")
@@ -80,17 +85,17 @@ def test_the_loop_pages_draw_in_a_browser(loop_app, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1300, "height": 2000})
-        sign_in(page, loop_app, "browser", PASSWORD)
+        sign_in(page, url, "browser", PASSWORD)
         visits = [
-            ("trial?trial=1", "Rounds", None),
-            ("results?trial=1", "Compare rounds: 1 → 2", "Round 2 of 2 (the current round)"),
-            ("results?trial=1&round=1", "Round 1 of 2 (an earlier round)", None),
+            (f"trial?trial={trial}", "Rounds", None),
+            (f"results?trial={trial}", "Compare rounds: 1 → 2", "Round 2 of 2 (the current round)"),
+            (f"results?trial={trial}&round=1", "Round 1 of 2 (an earlier round)", None),
             ("portfolio", "New channels to try", None),
             ("priors", "What past trials teach", None),
             ("plan", "Plan by goal", None),
         ]
         for n, (route, text, also) in enumerate(visits):
-            page.goto(f"{loop_app}/{route}")
+            page.goto(f"{url}/{route}")
             _ready(page, text, timeout_s=400)
             if also:
                 _ready(page, also, timeout_s=60)

@@ -26,6 +26,7 @@ from tests.browser.test_end_to_end import (
     _free_port,
     app_command,
     sign_in,
+    stop,
     wait_until_serving,
 )
 from tests.conftest import ROOT
@@ -184,8 +185,7 @@ def hostile_app(tmp_path, trap):
         wait_until_serving(url, server)
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server)
         log.close()
 
 

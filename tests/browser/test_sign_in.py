@@ -26,6 +26,7 @@ from tests.browser.test_end_to_end import (
     _free_port,
     app_command,
     remembered,
+    stop,
     wait_until_serving,
 )
 from tests.conftest import ROOT, _worker_database, make_spec
@@ -123,8 +124,7 @@ def site(request, tmp_path_factory, worker_id):
             wait_until_serving(url, server)
             yield {"url": url, "default": default.id, "brand": brand.id, "log": folder}
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            stop(server)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, sign_in
+from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port, sign_in, stop
 from tests.conftest import ROOT
 from trials.analysis.accounts import add_user
 from trials.storage.engine import connect
@@ -184,8 +184,7 @@ def proxy(tmp_path_factory):
         yield {"https": https, "http": http, "apps": apps, "folder": folder}
     finally:
         for process in reversed(processes):
-            process.terminate()
-            process.wait(timeout=20)
+            stop(process)
 
 
 def _tls(port: int, name: str | None = SITE) -> ssl.SSLSocket:

@@ -98,6 +98,10 @@ def _source_sentence(
         f"{_money(channel_revenue, currency)}"
     )
     dates = f"({spec.start.isoformat()} to {spec.end.isoformat()})"
+    # A trial in rounds is read one round at a time: its orders outside the round's dates
+    # belong to another round (or to none).
+    the_dates = f"round {trial.round_number}'s dates" if trial.rounds else "the trial's dates"
+    within = f"within round {trial.round_number}" if trial.rounds else "within the trial"
     outside_orders = f"{outside:,} own order{' falls' if outside == 1 else 's fall'}"
     are = "is" if outside == 1 else "are"
     asked = "" if spec.results_source == ResultsChoice.AUTO else ", as the trial's setting asks"
@@ -114,7 +118,7 @@ def _source_sentence(
             f"{_money(revenue, currency)} ({reported})"
         )
         if outside:
-            text += f"; {outside_orders} outside the trial's dates {dates} and {are} not counted"
+            text += f"; {outside_orders} outside {the_dates} {dates} and {are} not counted"
         return text + "."
     if own is None:
         return f"{lead} the channels' reports{asked} (own orders: none imported)."
@@ -126,12 +130,12 @@ def _source_sentence(
         )
     if outside:
         return (
-            f"{lead} the channels' reports; {outside_orders} outside the trial's dates "
+            f"{lead} the channels' reports; {outside_orders} outside {the_dates} "
             f"{dates} and {are} not used to switch."
         )
     return (
         f"{lead} the channels' reports (own orders are imported, but none is paid, matched "
-        f"to an arm and dated within the trial {dates})."
+        f"to an arm and dated {within} {dates})."
     )
 
 

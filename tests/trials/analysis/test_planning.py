@@ -131,8 +131,11 @@ def test_plan_from_workspace_takes_the_baseline_from_past_trials(capsys):
     code, _, err = run_plan(capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500")
     assert code == 1 and "no finished trial in the workspace yet" in err
     run(capsys, "demo", "--today", "2026-10-20")
+    # Finished trials in several currencies: the cost per click is read in one.
+    code, _, err = run_plan(capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500")
+    assert code == 1 and "name one with --currency" in err
     code, out, err = run_plan(
-        capsys, "--from-workspace --lift 0.3 --arms 2 --daily-budget 500 --json"
+        capsys, "--from-workspace --currency CNY --lift 0.3 --arms 2 --daily-budget 500 --json"
     )
     assert code == 0, err
     inputs = json.loads(out)["inputs"]
