@@ -29,6 +29,7 @@ from tests.browser.test_end_to_end import CHROMIUM_FLAGS, _chromium, _free_port,
 from tests.conftest import ROOT
 from trials.analysis.accounts import add_user
 from trials.storage.engine import connect
+from trials.storage.store import TrialStore
 
 PASSWORD = "a long proxy password"
 
@@ -146,6 +147,13 @@ def proxy(tmp_path_factory):
         check=True,
         capture_output=True,
     )
+    engine = connect(f"sqlite:///{database}")
+    store = TrialStore(engine, actor="proxy-test")
+    ids = {
+        "email": store.get_trial("Email subject lines, November").id,
+        "launch": store.get_trial("WeChat vs Weibo launch").id,
+    }
+    engine.dispose()
     apps = [_free_port(), _free_port()]
     https, http = _free_port(), _free_port()
     processes = []
@@ -181,7 +189,7 @@ def proxy(tmp_path_factory):
         for port in apps:
             _wait_for(lambda p=port: _healthy(f"http://127.0.0.1:{p}"), "the app")
         _wait_for(lambda: _listening(https), "nginx")
-        yield {"https": https, "http": http, "apps": apps, "folder": folder}
+        yield {"https": https, "http": http, "apps": apps, "folder": folder, **ids}
     finally:
         for process in reversed(processes):
             stop(process)
@@ -312,19 +320,19 @@ def test_the_app_loads_and_takes_an_upload_through_the_proxy(proxy):
         page.goto(site)
         page.get_by_text("Select a row to open the trial").first.wait_for(timeout=90_000)
         # A page with a chart (drawn under the content policy) and the model's verdict.
-        page.goto(f"{site}/trial?trial=3")
+        page.goto(f"{site}/trial?trial={proxy['email']}")
         page.get_by_text("Email subject lines").first.wait_for(timeout=90_000)
         page.get_by_role("tab", name="Daily data").click()
         page.locator("[data-testid=stVegaLiteChart]").first.wait_for(timeout=300_000)
         drawn = "[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg"
         assert page.locator(drawn).count() > 0
         # The Results page's charts (intervals, densities) under the same policy.
-        page.goto(f"{site}/results?trial=3")
+        page.goto(f"{site}/results?trial={proxy['email']}")
         page.get_by_text("Full model:").first.wait_for(timeout=300_000)
         page.wait_for_timeout(2000)
         assert page.locator(drawn).count() >= 4
         # An upload goes to the process that holds the session.
-        page.goto(f"{site}/data?trial=1")
+        page.goto(f"{site}/data?trial={proxy['launch']}")
         page.get_by_text("Daily results export").first.wait_for(timeout=90_000)
         page.locator("input[type=file]").first.set_input_files(str(FILES / "google_ads_report.csv"))
         page.get_by_text("google_ads_report.csv").first.wait_for(timeout=90_000)
