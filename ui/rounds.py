@@ -64,7 +64,7 @@ def pick_round(trial: Trial) -> Trial:
 def round_without_data(trial: Trial) -> None:
     """Stop the page when the round shown has no data yet (the trial has, in an earlier
     round), pointing at the earlier rounds."""
-    if not trial.rounds or len(data_digest_rows(trial)):
+    if not trial.rounds or len(_round_rows(trial)):
         return
     st.info(
         f"Round {trial.round_number} has no data yet: import its days on the Data page, or "
@@ -73,7 +73,7 @@ def round_without_data(trial: Trial) -> None:
     st.stop()
 
 
-def data_digest_rows(trial: Trial):
+def _round_rows(trial: Trial):
     from trials.analysis.result import funnel_data
     from ui.session import store
 

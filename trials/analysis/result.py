@@ -10,7 +10,6 @@ settings, the trial's registered settings (the rule) and its version, and the se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -76,12 +75,11 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
 
     daily = tuple(store.daily_results(trial.id, ResultSource.CHANNEL))
     index = {arm.id: i for i, arm in enumerate(trial.arms)}
-    if trial.rounds:  # one round (``trial.in_round``): its own days and arms only
-        spec = trial.spec
-        daily = tuple(r for r in daily if r.arm_id in index and spec.start <= r.day <= spec.end)
-        channel_totals = totals_by_arm(trial, daily)
-    else:
-        channel_totals = store.arm_totals(trial.id)
+    # A trial in rounds is read one round at a time (``trial.in_round``): its days and arms.
+    days = (trial.spec.start, trial.spec.end) if trial.rounds else None
+    if days is not None:
+        daily = tuple(r for r in daily if r.arm_id in index and days[0] <= r.day <= days[1])
+    channel_totals = store.arm_totals(trial.id, days=days)
     rows = {
         (r.arm_id, r.day): {
             "arm": index[r.arm_id],
@@ -117,33 +115,6 @@ def load(store: TrialStore, trial: Trial) -> TrialData:
     ordered = [rows[k] for k in sorted(rows, key=lambda k: (k[1], index[k[0]]))]
     funnel = FunnelData.from_rows([(a.spec.channel, a.name) for a in trial.arms], ordered)
     return TrialData(trial, funnel, daily, summary, tuple(store.amendments(trial.id)))
-
-
-def totals_by_arm(trial: Trial, daily: Sequence[DailyResult]) -> dict[int, ArmTotals]:
-    """Per arm of ``trial``, the sums of ``daily`` (zeros for an arm without rows), as the
-    store's ``arm_totals`` gives them for a whole trial."""
-    sums: dict[int, list] = {a.id: [0, 0, 0, 0.0, 0.0, set()] for a in trial.arms}
-    for r in daily:
-        s = sums.get(r.arm_id)
-        if s is None:
-            continue
-        s[0] += r.impressions
-        s[1] += r.clicks
-        s[2] += r.conversions
-        s[3] += r.spend
-        s[4] += r.revenue
-        s[5].add(r.day)
-    return {
-        arm_id: ArmTotals(
-            impressions=s[0],
-            clicks=s[1],
-            conversions=s[2],
-            spend=round(s[3], 6),
-            revenue=round(s[4], 6),
-            days=len(s[5]),
-        )
-        for arm_id, s in sums.items()
-    }
 
 
 def funnel_data(store: TrialStore, trial: Trial):

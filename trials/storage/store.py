@@ -127,9 +127,13 @@ class TrialStore:
         return self.trials.list_trials(statuses)
 
     def arm_totals(
-        self, trial_id: int, source: ResultSource = ResultSource.CHANNEL
+        self,
+        trial_id: int,
+        source: ResultSource = ResultSource.CHANNEL,
+        *,
+        days: tuple[date, date] | None = None,
     ) -> dict[int, ArmTotals]:
-        return self.trials.arm_totals(trial_id, source)
+        return self.trials.arm_totals(trial_id, source, days=days)
 
     def daily_results(
         self,

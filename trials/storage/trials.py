@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Row
@@ -254,10 +255,16 @@ class TrialRepository:
         return summaries
 
     def arm_totals(
-        self, trial_id: int, source: ResultSource = ResultSource.CHANNEL
+        self,
+        trial_id: int,
+        source: ResultSource = ResultSource.CHANNEL,
+        *,
+        days: tuple[date, date] | None = None,
     ) -> dict[int, ArmTotals]:
-        """Totals per arm id for every arm of the trial (zeros for arms with no data)."""
+        """Totals per arm id for every arm of the trial (zeros for arms with no data);
+        ``days`` (first, last) keeps the rows dated within them (one round's)."""
         r = t.daily_results.c
+        window = [] if days is None else [r.day >= days[0], r.day <= days[1]]
         with self.engine.connect() as conn:
             trial = self.load(conn, trial_id)
             rows = conn.execute(
@@ -270,7 +277,7 @@ class TrialRepository:
                     func.sum(r.revenue_micros).label("revenue"),
                     func.count(func.distinct(r.day)).label("days"),
                 )
-                .where(r.trial_id == trial.id, r.source == ResultSource(source).value)
+                .where(r.trial_id == trial.id, r.source == ResultSource(source).value, *window)
                 .group_by(r.arm_id)
             ).all()
         found = {
